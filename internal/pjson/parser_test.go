@@ -1,0 +1,269 @@
+package pjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+func parseOne(t testing.TB, in string) (pcommon.Value, error) {
+	t.Helper()
+	v := pcommon.NewValueEmpty()
+	p := NewParser([]byte(in), Limits{})
+	if err := p.ParseValue(v); err != nil {
+		return v, err
+	}
+	if p.SkipSpace() {
+		return v, p.errorf("trailing data")
+	}
+	return v, nil
+}
+
+func TestParseValues(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{`{}`, map[string]any{}},
+		{`[]`, []any{}},
+		{`"plain"`, "plain"},
+		{`"esc \" \\ \/ \b \f \n \r \t"`, "esc \" \\ / \b \f \n \r \t"},
+		{`"\u00e9t\u00E9"`, "été"},
+		{`"\ud83d\ude00"`, "😀"},
+		{`"lone \ud83d here"`, "lone \uFFFD here"},
+		{`"lone low \ude00"`, "lone low \uFFFD"},
+		{"\"caf\xc3\xa9\"", "café"},
+		{"\"bad \xff byte\"", "bad \uFFFD byte"},
+		{`0`, int64(0)},
+		{`-0`, int64(0)},
+		{`42`, int64(42)},
+		{`-9223372036854775808`, int64(math.MinInt64)},
+		{`9223372036854775807`, int64(math.MaxInt64)},
+		{`9223372036854775808`, 9223372036854775808.0},
+		{`1.5`, 1.5},
+		{`-2.5e3`, -2500.0},
+		{`1E2`, 100.0},
+		{`1e400`, "1e400"},
+		{`true`, true},
+		{`false`, false},
+		{`null`, nil},
+		{` { "a" : [ 1 , "x" , null , { "b" : false } ] } `, map[string]any{"a": []any{int64(1), "x", nil, map[string]any{"b": false}}}},
+		{`{"k":1,"k":2}`, map[string]any{"k": int64(2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			v, err := parseOne(t, tt.in)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, v.AsRaw())
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		in     string
+		offset int
+		msg    string
+	}{
+		{``, 0, "unexpected end of input"},
+		{`{`, 1, "unexpected end of input in object"},
+		{`{"a"}`, 4, "expecting ':'"},
+		{`{"a":1,}`, 7, "expecting object key string"},
+		{`{"a":1 "b":2}`, 7, "expecting ',' or '}'"},
+		{`[1,]`, 3, "invalid character ']'"},
+		{`[1 2]`, 3, "expecting ',' or ']'"},
+		{`"abc`, 4, "unexpected end of input in string"},
+		{"\"a\nb\"", 2, "invalid control character 0x0a"},
+		{`"\x"`, 1, `invalid escape '\x'`},
+		{`"\u12"`, 1, `invalid \u escape`},
+		{`tru`, 0, `expecting "true"`},
+		{`nul`, 0, `expecting "null"`},
+		{`01`, 1, "trailing data"},
+		{`-`, 1, "expecting a digit"},
+		{`1.`, 2, "after '.'"},
+		{`1e`, 2, "exponent digit"},
+		{`{1:2}`, 1, "expecting object key string"},
+		{`'a'`, 0, "invalid character '\\''"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := parseOne(t, tt.in)
+			var se *SyntaxError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, tt.offset, se.Offset, se.Error())
+			assert.Contains(t, se.Msg, tt.msg)
+			assert.Contains(t, se.Error(), "at byte offset "+strconv.Itoa(tt.offset))
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	deep := strings.Repeat("[", 65) + strings.Repeat("]", 65)
+	_, err := parseOne(t, deep)
+	require.ErrorContains(t, err, "nesting deeper than 64 levels")
+
+	ok := strings.Repeat("[", 64) + strings.Repeat("]", 64)
+	_, err = parseOne(t, ok)
+	require.NoError(t, err)
+
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range DefaultMaxObjectKeys + 1 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strconv.Itoa(i) + `":1`)
+	}
+	b.WriteString("}")
+	_, err = parseOne(t, b.String())
+	require.ErrorContains(t, err, "object has more than 512 keys")
+
+	// SkipValue honours the depth bound too, so a rejected record cannot
+	// be used to exhaust the stack.
+	p := NewParser([]byte(strings.Repeat("[", 100000)), Limits{})
+	require.ErrorContains(t, p.SkipValue(), "nesting deeper")
+}
+
+func TestSkipValue(t *testing.T) {
+	in := `[1,{"a":[true,null,"x\"y"]},"s"] tail`
+	p := NewParser([]byte(in), Limits{})
+	require.NoError(t, p.SkipValue())
+	assert.Equal(t, strings.Index(in, " tail"), p.Pos())
+
+	for _, bad := range []string{`{"a" 1}`, `[1 2]`, `{"a":}`, `{`, `[`, `{"a":1`} {
+		p := NewParser([]byte(bad), Limits{})
+		assert.Error(t, p.SkipValue(), bad)
+	}
+}
+
+func TestParseObjectRequiresObject(t *testing.T) {
+	for _, in := range []string{`[]`, `"x"`, `1`, ``, `  `} {
+		p := NewParser([]byte(in), Limits{})
+		err := p.ParseObject(pcommon.NewMap())
+		assert.Error(t, err, in)
+	}
+}
+
+// TestAgreesWithEncodingJSON checks the parser against the standard library
+// on the seed corpus and on every testdata file: same accept/reject decision,
+// same values.
+func TestAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range seedCorpus() {
+		checkAgainstStdlib(t, []byte(in))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, in := range seedCorpus() {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkAgainstStdlib(t, in)
+	})
+}
+
+func seedCorpus() []string {
+	return []string{
+		`{"log_id":"90020","data":{"date":"2026-11-20T08:13:24.062Z","type":"s","details":{"stats":{"loginsCount":1}}}}`,
+		`[{"a":1},{"b":[1.5,-2,"x"]}]`,
+		`"\ud83d\ude00 \u00e9"`,
+		`{"n":1e400,"m":-1e-400,"i":12345678901234567890}`,
+		`[[[[[]]]]]`,
+		`{"dup":1,"dup":"two"}`,
+		"\"\xff\xfe\"",
+		`{"a":"\ud800"}`,
+		`  null  `,
+		`{"a":tru}`,
+		`[1,2`,
+	}
+}
+
+func checkAgainstStdlib(t *testing.T, in []byte) {
+	t.Helper()
+	v := pcommon.NewValueEmpty()
+	p := NewParser(in, Limits{})
+	err := p.ParseValue(v)
+	if err == nil && p.SkipSpace() {
+		err = errors.New("trailing data")
+	}
+	var limitErr *SyntaxError
+	if errors.As(err, &limitErr) && (strings.Contains(limitErr.Msg, "nesting deeper") || strings.Contains(limitErr.Msg, "keys")) {
+		return // beyond our documented bounds; the standard library has none
+	}
+	valid := json.Valid(in)
+	if valid != (err == nil) {
+		t.Fatalf("input %q: encoding/json valid=%v, pjson err=%v", in, valid, err)
+	}
+	if !valid {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber()
+	var want any
+	require.NoError(t, dec.Decode(&want))
+	// reflect.DeepEqual rather than assert.Equal: on a mismatch testify
+	// renders a diff of both trees, which stalls the fuzzer on large inputs.
+	if got := v.AsRaw(); !reflect.DeepEqual(normalize(want), got) {
+		t.Fatalf("input %q: pjson and encoding/json disagree", in)
+	}
+	assertValidUTF8(t, v)
+}
+
+// normalize maps encoding/json's output onto pjson's documented number rules.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+		return x
+	case json.Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n
+			}
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return s
+		}
+		return f
+	case string:
+		return strings.ToValidUTF8(x, "\uFFFD")
+	default:
+		return v
+	}
+}
+
+func assertValidUTF8(t *testing.T, v pcommon.Value) {
+	t.Helper()
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		assert.True(t, utf8.ValidString(v.Str()))
+	case pcommon.ValueTypeMap:
+		for k, e := range v.Map().All() {
+			assert.True(t, utf8.ValidString(k))
+			assertValidUTF8(t, e)
+		}
+	case pcommon.ValueTypeSlice:
+		for i := range v.Slice().Len() {
+			assertValidUTF8(t, v.Slice().At(i))
+		}
+	}
+}
