@@ -69,7 +69,9 @@ func TestLogStreamFormats(t *testing.T) {
 	lines.ResourceLogs().At(0).CopyTo(want.ResourceLogs().AppendEmpty())
 	records := want.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 	keep := records.At(1)
-	records.RemoveIf(func(lr plog.LogRecord) bool { return lr.Attributes().AsRaw()[AttrLogID] != keep.Attributes().AsRaw()[AttrLogID] })
+	records.RemoveIf(func(lr plog.LogRecord) bool {
+		return lr.Attributes().AsRaw()[AttrLogID] != keep.Attributes().AsRaw()[AttrLogID]
+	})
 	require.NoError(t, plogtest.CompareLogs(want, object))
 }
 
@@ -286,14 +288,14 @@ func TestActionTypeFollowsProtocol(t *testing.T) {
 
 func TestActionErrors(t *testing.T) {
 	tests := map[string]string{
-		``:                        "request body is empty",
-		`{"schema_version":1`:     "invalid JSON at byte offset 19",
-		`[]`:                      "invalid JSON at byte offset 0",
-		`{} {}`:                   "unexpected data after the JSON object at byte offset 3",
-		`{}`:                      `"schema_version" is missing; "event_id" must be a non-empty string; "user" must be an object`,
-		`{"schema_version":"1"}`:  `"schema_version" must be a number, got a string`,
-		`{"schema_version":2}`:    `unsupported "schema_version" 2: this receiver understands 1`,
-		`{"schema_version":1,"event_id":"e","user":{}}`:                 `"user.user_id" must be a non-empty string`,
+		``:                       "request body is empty",
+		`{"schema_version":1`:    "invalid JSON at byte offset 19",
+		`[]`:                     "invalid JSON at byte offset 0",
+		`{} {}`:                  "unexpected data after the JSON object at byte offset 3",
+		`{}`:                     `"schema_version" is missing; "event_id" must be a non-empty string; "user" must be an object`,
+		`{"schema_version":"1"}`: `"schema_version" must be a number, got a string`,
+		`{"schema_version":2}`:   `unsupported "schema_version" 2: this receiver understands 1`,
+		`{"schema_version":1,"event_id":"e","user":{}}`:                `"user.user_id" must be a non-empty string`,
 		`{"schema_version":1,"event_id":7,"user":{"user_id":"u"}}`:     `"event_id" must be a non-empty string`,
 		`{"schema_version":1.0,"event_id":"e","user":{"user_id":"u"}}`: "",
 	}
