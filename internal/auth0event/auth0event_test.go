@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
@@ -22,11 +23,8 @@ var observed = pcommon.NewTimestampFromTime(time.Date(2026, 11, 20, 8, 20, 0, 0,
 // updateGolden rewrites the expected files: UPDATE_GOLDEN=1 go test ./...
 var updateGolden = os.Getenv("UPDATE_GOLDEN") == "1"
 
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	return b
+func readTestdata(_ *testing.T, name string) []byte {
+	return auth0test.Sample(name)
 }
 
 func walkToLogs(t *testing.T, body []byte, src Source) (plog.Logs, []RecordError) {

@@ -42,8 +42,21 @@ func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (
 	body = bytes.TrimPrefix(body, utf8BOM)
 	p := pjson.NewParser(body, limits)
 	lines := lineCounter{data: body}
+	// reject reports a record once: a record that failed for its type and is
+	// then followed by a bad delimiter is one problem, not two.
 	reject := func(offset int, msg string) {
+		if n := len(rejected); n > 0 && rejected[n-1].Record == records {
+			return
+		}
 		rejected = append(rejected, RecordError{Record: records, Line: lines.lineAt(offset), Offset: offset, Msg: msg})
+	}
+	// brokenTail reports an array that breaks off after a record: what
+	// follows is lost, and counts as one more (broken) record.
+	brokenTail := func(offset int, msg string) {
+		if n := len(rejected); n == 0 || rejected[n-1].Record != records {
+			records++
+		}
+		reject(offset, msg)
 	}
 
 	if !p.SkipSpace() {
@@ -68,7 +81,7 @@ func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (
 					}
 				}
 				if !p.SkipSpace() {
-					reject(p.Pos(), "unexpected end of input in array")
+					brokenTail(p.Pos(), "invalid JSON: unexpected end of input in array")
 					break
 				}
 				if p.Consume(',') {
@@ -78,8 +91,8 @@ func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (
 				if p.Consume(']') {
 					break
 				}
-				reject(p.Pos(), "expecting ',' or ']' after array element")
-				resync(p, start)
+				brokenTail(p.Pos(), "invalid JSON: expecting ',' or ']' after array element")
+				resync(p, elemStart)
 				break
 			}
 		default:

@@ -1,0 +1,123 @@
+package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+)
+
+// Config configures the auth0login receiver.
+type Config struct {
+	// ServerConfig is the HTTP server: endpoint, TLS, auth extensions,
+	// body size limit, decompression, timeouts.
+	ServerConfig confighttp.ServerConfig `mapstructure:",squash"`
+
+	// LogsPath receives Auth0 custom webhook log stream batches.
+	LogsPath string `mapstructure:"logs_path"`
+	// ActionsPath receives the otelcol-auth0 post-login Action's payloads.
+	ActionsPath string `mapstructure:"actions_path"`
+
+	// Secret is the value Auth0 must send in the Authorization header, either
+	// verbatim or as "Bearer <secret>".
+	Secret configopaque.String `mapstructure:"secret"`
+	// AllowUnauthenticated runs without a secret. Only for a receiver that is
+	// reachable from nowhere but a trusted network; the receiver warns at start.
+	AllowUnauthenticated bool `mapstructure:"allow_unauthenticated"`
+
+	// Types filters records by Auth0 event type code.
+	Types TypeFilterConfig `mapstructure:"types"`
+
+	// Dedupe drops records whose id was delivered recently.
+	Dedupe DedupeConfig `mapstructure:"dedupe"`
+
+	// RetryAfter is the Retry-After the receiver answers with its 503s, when
+	// the pipeline behind it refuses data for now.
+	RetryAfter time.Duration `mapstructure:"retry_after"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// TypeFilterConfig keeps or drops records by their Auth0 type code (the log
+// event's "type", e.g. "s", "f", "sapi"). An empty Include keeps every type.
+type TypeFilterConfig struct {
+	Include []string `mapstructure:"include"`
+	Exclude []string `mapstructure:"exclude"`
+}
+
+// DedupeConfig bounds the memory of recently delivered record ids.
+type DedupeConfig struct {
+	// Window is how long a delivered id is remembered; 0 turns dedupe off.
+	Window time.Duration `mapstructure:"window"`
+	// MaxEntries caps the ids held (about 50 bytes each) whatever the window.
+	MaxEntries int `mapstructure:"max_entries"`
+}
+
+var (
+	errNoAuthentication = errors.New(`no authentication: set "secret" (the Authorization token configured on the Auth0 log stream and in the Action's secrets), configure an "auth" extension, or set "allow_unauthenticated: true" to accept anyone's requests`)
+	errSecretAndUnauth  = errors.New(`"secret" and "allow_unauthenticated: true" contradict each other: remove one`)
+)
+
+// Validate reports every problem of the configuration at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.ServerConfig.NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New(`"endpoint" must be set, e.g. "localhost:8080" or "0.0.0.0:8080"`))
+	}
+	errs = append(errs, validatePath("logs_path", cfg.LogsPath), validatePath("actions_path", cfg.ActionsPath))
+	if cfg.LogsPath != "" && cfg.LogsPath == cfg.ActionsPath {
+		errs = append(errs, fmt.Errorf(`"logs_path" and "actions_path" must differ, both are %q`, cfg.LogsPath))
+	}
+
+	hasSecret := strings.TrimSpace(string(cfg.Secret)) != ""
+	switch {
+	case hasSecret && cfg.AllowUnauthenticated:
+		errs = append(errs, errSecretAndUnauth)
+	case !hasSecret && !cfg.AllowUnauthenticated && !cfg.ServerConfig.Auth.HasValue():
+		errs = append(errs, errNoAuthentication)
+	}
+	if cfg.Secret != "" && strings.TrimSpace(string(cfg.Secret)) != string(cfg.Secret) {
+		errs = append(errs, errors.New(`"secret" has leading or trailing whitespace, which Auth0 would not send back`))
+	}
+
+	for _, code := range cfg.Types.Include {
+		if code == "" {
+			errs = append(errs, errors.New(`"types.include" has an empty type code`))
+		}
+		for _, ex := range cfg.Types.Exclude {
+			if code == ex {
+				errs = append(errs, fmt.Errorf(`type %q is in both "types.include" and "types.exclude"`, code))
+			}
+		}
+	}
+	for _, code := range cfg.Types.Exclude {
+		if code == "" {
+			errs = append(errs, errors.New(`"types.exclude" has an empty type code`))
+		}
+	}
+
+	if cfg.Dedupe.Window < 0 {
+		errs = append(errs, fmt.Errorf(`"dedupe.window" must not be negative, got %s`, cfg.Dedupe.Window))
+	}
+	if cfg.Dedupe.Window > 0 && cfg.Dedupe.MaxEntries <= 0 {
+		errs = append(errs, fmt.Errorf(`"dedupe.max_entries" must be positive when dedupe is on, got %d`, cfg.Dedupe.MaxEntries))
+	}
+	if cfg.RetryAfter < time.Second {
+		errs = append(errs, fmt.Errorf(`"retry_after" must be at least 1s (Retry-After counts whole seconds), got %s`, cfg.RetryAfter))
+	}
+	return errors.Join(errs...)
+}
+
+func validatePath(name, path string) error {
+	if !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("%q must be an absolute URL path starting with '/', got %q", name, path)
+	}
+	if strings.ContainsAny(path, " ?#{}") {
+		return fmt.Errorf("%q must be a plain URL path without spaces, query, fragment or patterns, got %q", name, path)
+	}
+	return nil
+}

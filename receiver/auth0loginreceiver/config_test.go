@@ -1,0 +1,84 @@
+package auth0loginreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.MustNewIDWithName(metadata.Type.String(), name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg.(*Config)
+}
+
+func TestLoadConfig(t *testing.T) {
+	def := loadConfig(t, "")
+	require.NoError(t, xconfmap.Validate(def))
+	assert.Equal(t, "localhost:8080", def.ServerConfig.NetAddr.Endpoint)
+	assert.Equal(t, "/auth0/logs", def.LogsPath)
+	assert.Equal(t, "/auth0/actions", def.ActionsPath)
+	assert.Equal(t, configopaque.String("s3cret-token"), def.Secret)
+	assert.Equal(t, DedupeConfig{Window: time.Hour, MaxEntries: 200_000}, def.Dedupe)
+	assert.Equal(t, 5*time.Second, def.RetryAfter)
+
+	custom := loadConfig(t, "custom")
+	require.NoError(t, xconfmap.Validate(custom))
+	assert.Equal(t, "0.0.0.0:9443", custom.ServerConfig.NetAddr.Endpoint)
+	assert.Equal(t, "/hooks/auth0", custom.LogsPath)
+	assert.Equal(t, "/hooks/auth0-action", custom.ActionsPath)
+	assert.Equal(t, int64(1048576), custom.ServerConfig.MaxRequestBodySize)
+	assert.Equal(t, TypeFilterConfig{Include: []string{"s", "ss", "f", "fp"}, Exclude: []string{"sapi"}}, custom.Types)
+	assert.Equal(t, DedupeConfig{Window: 10 * time.Minute, MaxEntries: 5000}, custom.Dedupe)
+	assert.Equal(t, 30*time.Second, custom.RetryAfter)
+
+	unauth := loadConfig(t, "unauthenticated")
+	require.NoError(t, xconfmap.Validate(unauth))
+	assert.Zero(t, unauth.Dedupe.Window)
+
+	require.NoError(t, xconfmap.Validate(loadConfig(t, "extension_auth")))
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	err := xconfmap.Validate(loadConfig(t, "invalid"))
+	require.Error(t, err)
+	for _, want := range []string{
+		`"endpoint" must be set`,
+		`"logs_path" must be an absolute URL path`,
+		`"actions_path" must be an absolute URL path`,
+		`"logs_path" and "actions_path" must differ`,
+		`no authentication`,
+		`"types.include" has an empty type code`,
+		`type "s" is in both "types.include" and "types.exclude"`,
+		`"dedupe.window" must not be negative`,
+		`"retry_after" must be at least 1s`,
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+
+	err = xconfmap.Validate(loadConfig(t, "contradiction"))
+	assert.ErrorContains(t, err, "contradict")
+}
+
+func TestDefaultConfigNeedsAuthentication(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.ErrorContains(t, cfg.Validate(), "no authentication")
+	cfg.Secret = " padded "
+	assert.ErrorContains(t, cfg.Validate(), "leading or trailing whitespace")
+	cfg.Secret = "ok"
+	assert.NoError(t, cfg.Validate())
+}

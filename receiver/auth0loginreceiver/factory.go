@@ -1,0 +1,58 @@
+package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
+)
+
+const (
+	defaultEndpoint    = "localhost:8080"
+	defaultLogsPath    = "/auth0/logs"
+	defaultActionsPath = "/auth0/actions"
+	// Auth0 documents neither its batch size nor its retry schedule; an hour
+	// covers a stream's retries of one batch, and at ~50 bytes an entry the
+	// cap holds the window's memory near 10 MiB.
+	defaultDedupeWindow     = time.Hour
+	defaultDedupeMaxEntries = 200_000
+	defaultRetryAfter       = 5 * time.Second
+	// Slow senders are cut off: a log stream batch is small, and an Action
+	// must finish within Auth0's 20 s flow limit anyway.
+	defaultReadTimeout = 30 * time.Second
+)
+
+// NewFactory creates the auth0login receiver factory.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		receiver.WithLogs(createLogsReceiver, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	server := confighttp.NewDefaultServerConfig()
+	server.NetAddr.Endpoint = defaultEndpoint
+	server.ReadTimeout = defaultReadTimeout
+	server.ReadHeaderTimeout = 10 * time.Second
+	return &Config{
+		ServerConfig: server,
+		LogsPath:     defaultLogsPath,
+		ActionsPath:  defaultActionsPath,
+		Dedupe: DedupeConfig{
+			Window:     defaultDedupeWindow,
+			MaxEntries: defaultDedupeMaxEntries,
+		},
+		RetryAfter: defaultRetryAfter,
+	}
+}
+
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	return newReceiver(set, cfg.(*Config), next)
+}

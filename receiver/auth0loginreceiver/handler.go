@@ -1,0 +1,292 @@
+package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
+)
+
+// endpointKind tells the two endpoints apart in metrics and obsreport.
+type endpointKind int
+
+const (
+	endpointLogs endpointKind = iota
+	endpointActions
+)
+
+func (e endpointKind) String() string {
+	if e == endpointActions {
+		return "actions"
+	}
+	return "logs"
+}
+
+// obsreportFormat names the payload format in the receiver's standard
+// accepted/refused metrics and spans.
+func (e endpointKind) obsreportFormat() string {
+	if e == endpointActions {
+		return "auth0_action"
+	}
+	return "auth0_log_stream"
+}
+
+// Reasons a request is refused before any record is read.
+const (
+	reasonUnauthorized = "unauthorized"
+	reasonMethod       = "method"
+	reasonContentType  = "content_type"
+	reasonTooLarge     = "too_large"
+	reasonEmpty        = "empty"
+	reasonReadError    = "read_error"
+)
+
+type requestHandler func(ctx context.Context, w http.ResponseWriter, body []byte)
+
+// endpoint wraps a handler with what both endpoints share: obsreport, the
+// method, the secret, the content type and reading the (already
+// decompressed and size-limited) body.
+func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := r.obsrecv.StartLogsOp(req.Context())
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			r.refuse(ctx, w, ep, http.StatusMethodNotAllowed, reasonMethod,
+				fmt.Sprintf("method %s is not allowed: POST the Auth0 events", req.Method))
+			return
+		}
+		if !r.authorized(req) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="auth0login"`)
+			r.refuse(ctx, w, ep, http.StatusUnauthorized, reasonUnauthorized,
+				"missing or wrong Authorization header: send the configured secret, as is or as \"Bearer <secret>\"")
+			return
+		}
+		if ct := req.Header.Get("Content-Type"); !acceptedContentType(ct) {
+			r.refuse(ctx, w, ep, http.StatusUnsupportedMediaType, reasonContentType,
+				fmt.Sprintf("unsupported Content-Type %q: send application/json (a JSON object, a JSON array, or JSON lines)", ct))
+			return
+		}
+		buf := bodyBuffers.Get().(*bytes.Buffer)
+		defer releaseBuffer(buf)
+		buf.Reset()
+		if _, err := buf.ReadFrom(req.Body); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge,
+					fmt.Sprintf("request body is larger than max_request_body_size (%d bytes, counted after decompression)", tooLarge.Limit))
+				return
+			}
+			r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, "could not read the request body: "+err.Error())
+			return
+		}
+		handle(ctx, w, buf.Bytes())
+	})
+}
+
+func (r *auth0Receiver) authorized(req *http.Request) bool {
+	if r.secret == nil {
+		// Unauthenticated by choice, or left to the confighttp auth
+		// extension, which ran before this handler.
+		return true
+	}
+	return r.secret.matches(req.Header.Get("Authorization"))
+}
+
+// acceptedContentType accepts what an Auth0 log stream or an HTTP client may
+// send for JSON: the stream's Content Type setting is free text.
+func acceptedContentType(header string) bool {
+	mediaType, _, _ := strings.Cut(header, ";")
+	mediaType = strings.ToLower(strings.TrimSpace(mediaType))
+	switch mediaType {
+	case "", "application/json", "text/json", "text/plain",
+		"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonl",
+		"application/jsonlines", "application/x-jsonlines", "application/json-lines":
+		return true
+	}
+	return strings.HasPrefix(mediaType, "application/") && strings.HasSuffix(mediaType, "+json")
+}
+
+// handleLogStream delivers an Auth0 log stream batch.
+func (r *auth0Receiver) handleLogStream(ctx context.Context, w http.ResponseWriter, body []byte) {
+	batch := r.newBatch(endpointLogs)
+	_, rejected, err := auth0event.WalkLogStream(body, pjson.Limits{}, func(rec pcommon.Map) {
+		h := auth0event.LogEventHeader(rec)
+		if batch.admit(h) {
+			auth0event.MapLogEvent(rec, h, auth0event.SourceLogStream, batch.observed, batch.records.AppendEmpty())
+		}
+	})
+	if err != nil {
+		r.refuse(ctx, w, endpointLogs, http.StatusBadRequest, reasonEmpty, err.Error())
+		return
+	}
+	batch.rejected = rejected
+	r.deliver(ctx, w, batch)
+}
+
+// handleAction delivers one post-login Action payload.
+func (r *auth0Receiver) handleAction(ctx context.Context, w http.ResponseWriter, body []byte) {
+	batch := r.newBatch(endpointActions)
+	payload, h, err := auth0event.ParseAction(body, pjson.Limits{})
+	if err != nil {
+		batch.rejected = []auth0event.RecordError{{Record: 1, Line: 1, Msg: err.Error()}}
+		r.deliver(ctx, w, batch)
+		return
+	}
+	if batch.admit(h) {
+		auth0event.MapAction(payload, h, batch.observed, batch.records.AppendEmpty())
+	}
+	r.deliver(ctx, w, batch)
+}
+
+// batch collects the records of one request and what happened to the others.
+type batch struct {
+	endpoint endpointKind
+	logs     plog.Logs
+	records  plog.LogRecordSlice
+	observed pcommon.Timestamp
+
+	filter typeFilter
+	seen   dedupeView
+	types  map[string]int
+
+	duplicates int
+	filtered   int
+	rejected   []auth0event.RecordError
+}
+
+func (r *auth0Receiver) newBatch(ep endpointKind) *batch {
+	logs := plog.NewLogs()
+	scope := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	scope.Scope().SetName(metadata.ScopeName)
+	scope.Scope().SetVersion(r.settings.BuildInfo.Version)
+	return &batch{
+		endpoint: ep,
+		logs:     logs,
+		records:  scope.LogRecords(),
+		observed: pcommon.NewTimestampFromTime(time.Now()),
+		filter:   r.filter,
+		seen:     dedupeView{window: r.seen},
+		types:    make(map[string]int, 4),
+	}
+}
+
+// admit decides whether a record goes on: not filtered out by type, and not
+// already delivered (earlier, or earlier in this same request).
+func (b *batch) admit(h auth0event.Header) bool {
+	if !b.filter.keep(h.Type) {
+		b.filtered++
+		return false
+	}
+	if b.seen.duplicate(h.ID) {
+		b.duplicates++
+		return false
+	}
+	b.types[h.Type]++
+	return true
+}
+
+// deliver hands the batch to the next consumer and answers the sender. Only
+// an accepted batch is remembered for dedupe: a refused one will be retried
+// by Auth0 and must not then be dropped as a duplicate.
+func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *batch) {
+	format := b.endpoint.obsreportFormat()
+	accepted := b.records.Len()
+	r.countDropped(ctx, b)
+
+	if accepted == 0 {
+		r.obsrecv.EndLogsOp(ctx, format, 0, nil)
+		status := http.StatusOK
+		if len(b.rejected) > 0 {
+			status = http.StatusBadRequest
+		}
+		writeSummary(w, status, b)
+		return
+	}
+
+	err := r.next.ConsumeLogs(ctx, b.logs)
+	r.obsrecv.EndLogsOp(ctx, format, accepted, err)
+	if err != nil {
+		if consumererror.IsPermanent(err) {
+			writeError(w, http.StatusBadRequest, "the collector's pipeline refused the records permanently: "+err.Error())
+			return
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		writeError(w, http.StatusServiceUnavailable, "the collector cannot take the records right now, retry later: "+err.Error())
+		return
+	}
+	b.seen.commit()
+	r.countAccepted(ctx, b)
+	writeSummary(w, http.StatusOK, b)
+}
+
+// dedupeView checks ids against the receiver's window and those already
+// admitted in this request; commit adds the request's ids to the window.
+type dedupeView struct {
+	window *dedupe.Window
+	hashes []uint64
+	// index replaces the scan of hashes once a request is large.
+	index map[uint64]struct{}
+}
+
+const scanLimit = 64
+
+func (d *dedupeView) duplicate(id string) bool {
+	if d.window == nil || id == "" {
+		return false
+	}
+	h := d.window.Hash(id)
+	if d.index != nil {
+		if _, ok := d.index[h]; ok {
+			return true
+		}
+	} else {
+		for _, seen := range d.hashes {
+			if seen == h {
+				return true
+			}
+		}
+	}
+	if d.window.Contains(h) {
+		return true
+	}
+	d.hashes = append(d.hashes, h)
+	switch {
+	case d.index != nil:
+		d.index[h] = struct{}{}
+	case len(d.hashes) > scanLimit:
+		d.index = make(map[uint64]struct{}, 2*len(d.hashes))
+		for _, seen := range d.hashes {
+			d.index[seen] = struct{}{}
+		}
+	}
+	return false
+}
+
+func (d *dedupeView) commit() {
+	if d.window != nil {
+		d.window.Add(d.hashes...)
+	}
+}
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// releaseBuffer keeps ordinary buffers for reuse but lets an exceptional
+// large one go, so one huge request does not pin its memory forever.
+func releaseBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		bodyBuffers.Put(buf)
+	}
+}
