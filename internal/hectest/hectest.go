@@ -23,8 +23,8 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/receiver/splunkhecreceiver"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -156,7 +156,6 @@ func (h *HEC) NewExporter(t testing.TB, mutate func(*splunkhecexporter.Config)) 
 	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
 	return exp
 }
-
 
 func freeAddr(t testing.TB) string {
 	t.Helper()
