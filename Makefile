@@ -1,0 +1,56 @@
+# otelcol-auth0: `make run` starts the collector, `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO      ?= go
+BINARY  := _build/otelcol-auth0
+# Packages with a metadata.yaml, for mdatagen.
+COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml)))
+SOURCES := $(shell find receiver processor internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
+
+.PHONY: build run test unit e2e generate check-generated lint fuzz clean
+
+## build: the otelcol-auth0 binary, with ocb, into _build/
+build: $(BINARY)
+
+$(BINARY): $(SOURCES)
+	$(GO) tool builder --config builder-config.yaml
+	scripts/check-versions.sh _build/go.mod
+
+## run: build and start the collector; without SPLUNK_HEC_ENDPOINT, events land in local/hec-events.jsonl
+run: build
+	scripts/run.sh
+
+## test: everything CI runs: lint, generated files, unit and integration tests (race detector), end to end
+test: lint check-generated unit e2e
+
+## unit: the Go tests of every package, with the race detector
+unit:
+	$(GO) test -race -count=1 ./...
+
+## e2e: the built binary, end to end
+e2e: build
+	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -race -count=1 -tags e2e -timeout 10m ./test/e2e/...
+
+## generate: regenerate mdatagen code, tests and README status tables
+generate:
+	@for dir in $(COMPONENTS); do (cd $$dir && $(GO) tool mdatagen metadata.yaml); done
+
+## check-generated: fail when generated files differ from what metadata.yaml generates
+check-generated:
+	scripts/check-generated.sh $(COMPONENTS)
+
+## lint: gofmt, go vet and the pinned collector versions
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/...
+	scripts/check-versions.sh go.mod
+
+## fuzz: a longer fuzzing session of every fuzz target (FUZZTIME per target, default 1m)
+fuzz:
+	scripts/fuzz.sh $${FUZZTIME:-1m}
+
+clean:
+	rm -rf _build local

@@ -1,0 +1,320 @@
+//go:build e2e
+
+// Package e2e runs the built otelcol-auth0 binary as a platform team would:
+// from otelcol-config.yaml and environment variables only. `make e2e` builds
+// the binary and points OTELCOL_AUTH0_BINARY at it.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// repoRoot is where otelcol-config.yaml lives.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func binary(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("OTELCOL_AUTH0_BINARY")
+	require.NotEmpty(t, path, "OTELCOL_AUTH0_BINARY must name the built binary: run `make e2e`")
+	_, err := os.Stat(path)
+	require.NoError(t, err, "the binary does not exist: run `make build`")
+	return path
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Collector is one running otelcol-auth0 process.
+type Collector struct {
+	t       testing.TB
+	cmd     *exec.Cmd
+	output  *syncBuffer
+	exited  chan struct{}
+	waitErr error
+
+	// Addresses of what this instance listens on.
+	Receiver string
+	Health   string
+	Metrics  string
+	LocalHEC string
+	HECFile  string
+	Storage  string
+	Env      map[string]string
+}
+
+// Options change how a Collector starts.
+type Options struct {
+	// Env adds or overrides environment variables.
+	Env map[string]string
+	// LocalHEC adds config/local-hec.yaml, the binary's own HEC endpoint
+	// writing to a file, and points the exporter at it.
+	LocalHEC bool
+	// Storage reuses a persistent queue directory (a restart).
+	Storage string
+	// Configs are extra --config arguments.
+	Configs []string
+}
+
+// StartCollector runs the binary with otelcol-config.yaml and the standard
+// environment variables on free loopback ports, and waits until it is healthy.
+func StartCollector(t testing.TB, opts Options) *Collector {
+	t.Helper()
+	root := repoRoot(t)
+	dir := t.TempDir()
+	c := &Collector{
+		t:        t,
+		Receiver: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		Health:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		Metrics:  fmt.Sprint(freePort(t)),
+		Storage:  opts.Storage,
+		output:   &syncBuffer{},
+		exited:   make(chan struct{}),
+	}
+	if c.Storage == "" {
+		c.Storage = filepath.Join(dir, "storage")
+	}
+	c.Env = map[string]string{
+		"AUTH0_RECEIVER_ENDPOINT": c.Receiver,
+		"AUTH0_RECEIVER_SECRET":   Secret,
+		"OTELCOL_STORAGE_DIR":     c.Storage,
+		"OTELCOL_HEALTH_ENDPOINT": c.Health,
+		"SPLUNK_HEC_TOKEN":        HECToken,
+	}
+	args := []string{"--config", filepath.Join(root, "otelcol-config.yaml")}
+	if opts.LocalHEC {
+		c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		c.HECFile = filepath.Join(dir, "hec-events.jsonl")
+		c.Env["LOCAL_HEC_ENDPOINT"] = c.LocalHEC
+		c.Env["LOCAL_HEC_FILE"] = c.HECFile
+		c.Env["SPLUNK_HEC_ENDPOINT"] = "http://" + c.LocalHEC + "/services/collector"
+		args = append(args, "--config", filepath.Join(root, "config", "local-hec.yaml"))
+	}
+	for k, v := range opts.Env {
+		c.Env[k] = v
+	}
+	args = append(args, opts.Configs...)
+	// Ports that otelcol-config.yaml fixes, moved so that tests can run
+	// beside each other and beside `make run`.
+	args = append(args,
+		"--config", fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", freePort(t)),
+		"--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", freePort(t)),
+		"--config", "yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+c.Metrics+"}}}}]",
+	)
+
+	c.cmd = exec.Command(binary(t), args...)
+	c.cmd.Env = os.Environ()
+	for k, v := range c.Env {
+		c.cmd.Env = append(c.cmd.Env, k+"="+v)
+	}
+	c.cmd.Stdout = c.output
+	c.cmd.Stderr = c.output
+	require.NoError(t, c.cmd.Start())
+	go func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		if c.Running() {
+			_ = c.cmd.Process.Kill()
+			<-c.exited
+		}
+		if t.Failed() {
+			t.Logf("collector output:\n%s", c.Output())
+		}
+	})
+	c.WaitHealthy(30 * time.Second)
+	return c
+}
+
+// Running reports whether the process has not exited.
+func (c *Collector) Running() bool {
+	select {
+	case <-c.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// WaitHealthy waits for the health_check extension to report ready.
+func (c *Collector) WaitHealthy(timeout time.Duration) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if !c.Running() {
+			c.t.Fatalf("collector exited during start: %v\n%s", c.waitErr, c.Output())
+		}
+		resp, err := http.Get("http://" + c.Health + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.t.Fatalf("collector not healthy after %s:\n%s", timeout, c.Output())
+}
+
+// Stop sends sig and waits for the process to exit; it returns the exit code.
+func (c *Collector) Stop(sig syscall.Signal, timeout time.Duration) int {
+	c.t.Helper()
+	require.NoError(c.t, c.cmd.Process.Signal(sig))
+	select {
+	case <-c.exited:
+	case <-time.After(timeout):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		c.t.Fatalf("collector did not exit within %s of %s", timeout, sig)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(c.waitErr, &exitErr) {
+		return exitErr.ExitCode()
+	}
+	require.NoError(c.t, c.waitErr)
+	return 0
+}
+
+// Output is everything the process printed.
+func (c *Collector) Output() string { return c.output.String() }
+
+// Post sends body to a receiver path with the secret and returns the status
+// and response body.
+func (c *Collector) Post(path string, body []byte) (int, string) {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+path, bytes.NewReader(body))
+	require.NoError(c.t, err)
+	req.Header.Set("Authorization", "Bearer "+Secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return resp.StatusCode, string(b)
+}
+
+// Scrape returns the collector's own Prometheus metrics.
+func (c *Collector) Scrape() string {
+	c.t.Helper()
+	resp, err := http.Get("http://127.0.0.1:" + c.Metrics + "/metrics")
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	return string(b)
+}
+
+// HECRecords reads the records the local HEC endpoint has written so far:
+// each one's body is a HEC event as the exporter sent it.
+func (c *Collector) HECRecords() []plog.LogRecord {
+	c.t.Helper()
+	return readHECFile(c.t, c.HECFile)
+}
+
+func readHECFile(t testing.TB, path string) []plog.LogRecord {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	require.NoError(t, err)
+	var out []plog.LogRecord
+	var u plog.JSONUnmarshaler
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		logs, err := u.UnmarshalLogs(line)
+		if err != nil {
+			continue // a line still being written
+		}
+		for i := range logs.ResourceLogs().Len() {
+			for j := range logs.ResourceLogs().At(i).ScopeLogs().Len() {
+				records := logs.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+				for k := range records.Len() {
+					out = append(out, records.At(k))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// WaitHECRecords waits until at least n records reached the local HEC.
+func (c *Collector) WaitHECRecords(n int, timeout time.Duration) []plog.LogRecord {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		records := c.HECRecords()
+		if len(records) >= n {
+			return records
+		}
+		select {
+		case <-ctx.Done():
+			c.t.Fatalf("%d HEC records after %s, want %d\n%s", len(records), timeout, n, c.Output())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Secrets of the test environment: they must never be printed.
+const (
+	Secret   = "e2e-receiver-secret-4c1f9a"
+	HECToken = "e2e-hec-token-77d2b0"
+)
+
+func assertNoSecrets(t testing.TB, output string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if strings.Contains(output, s) {
+			t.Errorf("a secret appears in the collector's output: %q", s)
+		}
+	}
+}
