@@ -5,7 +5,7 @@
 # whole build to a release this machine's module proxy cannot build.
 set -euo pipefail
 gomod=${1:-go.mod}
-bad=$(grep -E '^\s*(go\.opentelemetry\.io/collector|github\.com/open-telemetry/opentelemetry-collector-contrib)/' "$gomod" \
+bad=$(grep -E '^\s*(go\.opentelemetry\.io/collector|github\.com/open-telemetry/opentelemetry-collector-contrib)/\S+ v[0-9]' "$gomod" \
   | grep -vE ' (v0\.144\.0|v1\.50\.0)( |$)' || true)
 if [ -n "$bad" ]; then
   echo "$gomod requires collector modules outside the pinned release v0.144.0 / v1.50.0:" >&2
