@@ -31,6 +31,13 @@ const (
 	AttrHostname         = "auth0.hostname"
 	AttrOrganizationID   = "auth0.organization_id"
 	AttrOrganizationName = "auth0.organization_name"
+
+	// Set by the signup processor: the decision (by default in AttrEvent)
+	// and what it rested on.
+	AttrEvent      = "auth0.event"
+	AttrEventBasis = "auth0.event_basis"
+	EventSignUp    = "SignUp"
+	EventLogin     = "Login"
 )
 
 // Source says which way an event reached the collector.

@@ -1,0 +1,138 @@
+package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configretry"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+)
+
+// Body formats of tagged records.
+const (
+	// BodyFormatRule makes the HEC event exactly the legacy Rule's object.
+	BodyFormatRule = "rule"
+	// BodyFormatAuth0 keeps the Auth0 record the receiver produced.
+	BodyFormatAuth0 = "auth0"
+)
+
+// What happens to records that are neither a SignUp nor a Login.
+const (
+	OtherRecordsPass = "pass"
+	OtherRecordsDrop = "drop"
+)
+
+// Config configures the signup processor.
+type Config struct {
+	// Attribute receives the decision, "SignUp" or "Login".
+	Attribute string `mapstructure:"attribute"`
+	// SignedUpKey is the app_metadata key that marks a user signed up.
+	SignedUpKey string `mapstructure:"signed_up_key"`
+	// OtherRecords is "pass" (untagged) or "drop" for every record that is
+	// not a SignUp or Login: failures, token exchanges, logouts, ...
+	OtherRecords string `mapstructure:"other_records"`
+	// BodyFormat is the body of tagged records: "rule" or "auth0".
+	BodyFormat string `mapstructure:"body_format"`
+
+	Splunk SplunkConfig `mapstructure:"splunk"`
+
+	// Storage names a storage extension (file_storage) that keeps the users
+	// already marked and the pending updates across restarts. Without it,
+	// both live in memory only.
+	Storage *component.ID `mapstructure:"storage"`
+	// CacheSize bounds the users kept in memory (about 150 bytes each).
+	CacheSize int `mapstructure:"cache_size"`
+
+	// ManagementAPI is how to reach the tenant; without credentials,
+	// lookups and updates are off.
+	ManagementAPI mgmtapi.Config `mapstructure:"management_api"`
+	Lookups       LookupConfig   `mapstructure:"lookups"`
+	Updates       UpdateConfig   `mapstructure:"updates"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// SplunkConfig sets the attributes the splunk_hec exporter reads its
+// metadata from. An empty value sets nothing (the exporter's own default).
+type SplunkConfig struct {
+	Source     string `mapstructure:"source"`
+	SourceType string `mapstructure:"sourcetype"`
+	Index      string `mapstructure:"index"`
+}
+
+// LookupConfig governs reading a user's app_metadata when nothing else
+// tells whether they signed up.
+type LookupConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// Timeout bounds one lookup: it sits on the log path.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Concurrency bounds the lookups of one batch running at once.
+	Concurrency int `mapstructure:"concurrency"`
+	// Cooldown pauses lookups after one failed, so that a slow or failing
+	// Management API costs the log path one timeout per cooldown at most.
+	Cooldown time.Duration `mapstructure:"cooldown"`
+}
+
+// UpdateConfig governs the queue of app_metadata updates.
+type UpdateConfig struct {
+	QueueSize int `mapstructure:"queue_size"`
+	Workers   int `mapstructure:"workers"`
+	// DrainTimeout bounds how long shutdown keeps sending updates; what is
+	// left stays in storage for the next start.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
+	// RetryOnFailure is the backoff between attempts of a failed update;
+	// max_elapsed_time 0 keeps an update until it succeeds.
+	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
+}
+
+// Validate reports every problem of the configuration at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(cfg.Attribute) == "" {
+		errs = append(errs, errors.New(`"attribute" must name the attribute that receives SignUp or Login`))
+	}
+	if strings.TrimSpace(cfg.SignedUpKey) == "" {
+		errs = append(errs, errors.New(`"signed_up_key" must name the app_metadata key, e.g. "signedUp"`))
+	}
+	if cfg.OtherRecords != OtherRecordsPass && cfg.OtherRecords != OtherRecordsDrop {
+		errs = append(errs, fmt.Errorf(`"other_records" must be %q or %q, got %q`, OtherRecordsPass, OtherRecordsDrop, cfg.OtherRecords))
+	}
+	if cfg.BodyFormat != BodyFormatRule && cfg.BodyFormat != BodyFormatAuth0 {
+		errs = append(errs, fmt.Errorf(`"body_format" must be %q or %q, got %q`, BodyFormatRule, BodyFormatAuth0, cfg.BodyFormat))
+	}
+	if cfg.CacheSize < 1 {
+		errs = append(errs, fmt.Errorf(`"cache_size" must be positive, got %d`, cfg.CacheSize))
+	}
+	if err := cfg.ManagementAPI.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf(`"management_api": %w`, err))
+	}
+	if cfg.Lookups.Enabled {
+		if cfg.Lookups.Timeout <= 0 {
+			errs = append(errs, fmt.Errorf(`"lookups.timeout" must be positive, got %s`, cfg.Lookups.Timeout))
+		}
+		if cfg.Lookups.Concurrency < 1 {
+			errs = append(errs, fmt.Errorf(`"lookups.concurrency" must be at least 1, got %d`, cfg.Lookups.Concurrency))
+		}
+		if cfg.Lookups.Cooldown < 0 {
+			errs = append(errs, fmt.Errorf(`"lookups.cooldown" must not be negative, got %s`, cfg.Lookups.Cooldown))
+		}
+	}
+	if cfg.Updates.QueueSize < 1 {
+		errs = append(errs, fmt.Errorf(`"updates.queue_size" must be positive, got %d`, cfg.Updates.QueueSize))
+	}
+	if cfg.Updates.Workers < 1 {
+		errs = append(errs, fmt.Errorf(`"updates.workers" must be at least 1, got %d`, cfg.Updates.Workers))
+	}
+	if cfg.Updates.DrainTimeout < 0 {
+		errs = append(errs, fmt.Errorf(`"updates.drain_timeout" must not be negative, got %s`, cfg.Updates.DrainTimeout))
+	}
+	if err := cfg.Updates.RetryOnFailure.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf(`"updates.retry_on_failure": %w`, err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,94 @@
+package signupprocessor
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg.(*Config)
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := loadConfig(t, "")
+	require.NoError(t, xconfmap.Validate(cfg))
+	assert.Equal(t, "auth0.event", cfg.Attribute)
+	assert.Equal(t, "signedUp", cfg.SignedUpKey)
+	assert.Equal(t, OtherRecordsPass, cfg.OtherRecords)
+	assert.Equal(t, BodyFormatRule, cfg.BodyFormat)
+	assert.Equal(t, SplunkConfig{Source: "auth0", SourceType: "auth0_activity"}, cfg.Splunk)
+	assert.False(t, cfg.ManagementAPI.Enabled())
+	assert.True(t, cfg.Lookups.Enabled)
+	assert.Equal(t, 3.0, cfg.ManagementAPI.RateLimit.WritesPerSecond, "inside Essentials' 200 writes/min")
+	assert.Zero(t, cfg.Updates.RetryOnFailure.MaxElapsedTime, "updates are kept until they succeed")
+}
+
+func TestFullConfig(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	require.NoError(t, xconfmap.Validate(cfg))
+	assert.Equal(t, "auth0.activity", cfg.Attribute)
+	assert.Equal(t, "otelSignedUp", cfg.SignedUpKey)
+	assert.Equal(t, OtherRecordsDrop, cfg.OtherRecords)
+	assert.Equal(t, BodyFormatAuth0, cfg.BodyFormat)
+	assert.Equal(t, SplunkConfig{Source: "auth0-tenant", SourceType: "auth0:activity", Index: "identity"}, cfg.Splunk)
+	assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
+	assert.Equal(t, 5000, cfg.CacheSize)
+	assert.Equal(t, "acme.eu.auth0.com", cfg.ManagementAPI.Domain)
+	assert.Equal(t, configopaque.String("shh"), cfg.ManagementAPI.ClientSecret)
+	assert.Equal(t, "http://127.0.0.1:9999", cfg.ManagementAPI.ClientConfig.Endpoint)
+	assert.Equal(t, 3*time.Second, cfg.ManagementAPI.ClientConfig.Timeout)
+	assert.Equal(t, 1.5, cfg.ManagementAPI.RateLimit.WritesPerSecond)
+	assert.Equal(t, 4, cfg.ManagementAPI.RateLimit.ReadBurst)
+	assert.False(t, cfg.Lookups.Enabled)
+	assert.Equal(t, 500, cfg.Updates.QueueSize)
+	assert.Equal(t, 30*time.Second, cfg.Updates.DrainTimeout)
+	assert.Equal(t, 2*time.Minute, cfg.Updates.RetryOnFailure.MaxInterval)
+}
+
+func TestInvalidConfigReportsEveryProblem(t *testing.T) {
+	err := xconfmap.Validate(loadConfig(t, "invalid"))
+	require.Error(t, err)
+	for _, want := range []string{
+		`"attribute" must name`,
+		`"signed_up_key" must name`,
+		`"other_records" must be "pass" or "drop", got "keep"`,
+		`"body_format" must be "rule" or "auth0", got "xml"`,
+		`"cache_size" must be positive`,
+		`client_id, client_secret missing`,
+		`rates must be positive`,
+		`"lookups.timeout" must be positive`,
+		`"lookups.concurrency" must be at least 1`,
+		`"updates.queue_size" must be positive`,
+		`"updates.workers" must be at least 1`,
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
+func TestMissingStorageExtension(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	id := component.MustNewID("file_storage")
+	cfg.Storage = &id
+	p, err := newProcessor(metadataSettings(t), cfg, e.next)
+	require.NoError(t, err)
+	err = p.Start(t.Context(), hostWith{})
+	assert.ErrorContains(t, err, `storage extension "file_storage" is not configured`)
+}

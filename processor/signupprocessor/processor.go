@@ -1,0 +1,357 @@
+package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
+)
+
+// signupProcessor implements consumer.Logs itself rather than through
+// processorhelper: it must act on the next consumer's answer (confirm the
+// SignUps and queue their updates only once the pipeline accepted them).
+type signupProcessor struct {
+	cfg       *Config
+	settings  processor.Settings
+	next      consumer.Logs
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+
+	// Set up by Start.
+	storageClient storage.Client
+	users         *userStore
+	api           *mgmtapi.Client
+	lookups       *lookuper
+	updates       *updateQueue
+}
+
+func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*signupProcessor, error) {
+	telemetry, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &signupProcessor{cfg: cfg, settings: set, next: next, logger: set.Logger, telemetry: telemetry}, nil
+}
+
+func (p *signupProcessor) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: true}
+}
+
+func (p *signupProcessor) Start(ctx context.Context, host component.Host) error {
+	if p.cfg.Storage != nil {
+		client, err := storageClient(ctx, host, *p.cfg.Storage, p.settings.ID)
+		if err != nil {
+			return err
+		}
+		p.storageClient = client
+	}
+	users, err := newUserStore(p.cfg.CacheSize, p.storageClient)
+	if err != nil {
+		return err
+	}
+	p.users = users
+
+	if !p.cfg.ManagementAPI.Enabled() {
+		p.logger.Info("no Auth0 Management API credentials (management_api domain, client_id, client_secret): " +
+			"SignUp and Login are decided from the records and the processor's own store; app_metadata lookups and updates are off")
+		return nil
+	}
+	api, err := mgmtapi.New(ctx, p.cfg.ManagementAPI, host, p.settings.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	p.api = api
+	if p.cfg.Lookups.Enabled {
+		p.lookups = &lookuper{api: api, signedUpKey: p.cfg.SignedUpKey, cfg: p.cfg.Lookups, logger: p.logger, telemetry: p.telemetry}
+	}
+	p.updates = newUpdateQueue(api, p.cfg.SignedUpKey, p.cfg.Updates, p.storageClient, p.logger, p.telemetry)
+	if err := p.updates.load(ctx); err != nil {
+		return fmt.Errorf("reading pending app_metadata updates from storage: %w", err)
+	}
+	if err := p.telemetry.RegisterProcessorSignupUpdateQueueSizeCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(p.updates.depth()))
+		return nil
+	}); err != nil {
+		return err
+	}
+	p.updates.start()
+	p.logger.Info("marking new users in Auth0", zap.String("domain", p.cfg.ManagementAPI.Domain),
+		zap.String("app_metadata_key", p.cfg.SignedUpKey), zap.Bool("lookups", p.cfg.Lookups.Enabled))
+	return nil
+}
+
+func storageClient(ctx context.Context, host component.Host, id, owner component.ID) (storage.Client, error) {
+	ext, ok := host.GetExtensions()[id]
+	if !ok {
+		return nil, fmt.Errorf("storage extension %q is not configured (add it under extensions and service::extensions)", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("extension %q is not a storage extension", id)
+	}
+	return se.GetClient(ctx, component.KindProcessor, owner, "")
+}
+
+// Shutdown drains the update queue within updates.drain_timeout; what is
+// left stays in storage for the next start.
+func (p *signupProcessor) Shutdown(ctx context.Context) error {
+	if p.updates != nil {
+		p.updates.stop(ctx, p.cfg.Updates.DrainTimeout)
+	}
+	if p.api != nil {
+		p.api.Close()
+	}
+	p.telemetry.Shutdown()
+	var err error
+	if p.storageClient != nil {
+		err = p.storageClient.Close(ctx)
+	}
+	return err
+}
+
+// ConsumeLogs decides, shapes, delivers, then confirms.
+func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	b := p.collect(ld)
+	p.lookupUnknown(ctx, b)
+	if err := p.decideAll(ctx, b); err != nil {
+		return err
+	}
+	p.apply(b, ld)
+
+	placed, ops := p.reserveUpdates(ctx, b)
+	if err := p.users.persist(ctx, append(b.writes, ops...)); err != nil {
+		p.rollback(ctx, b, placed)
+		return fmt.Errorf("signup processor could not record its decisions in storage: %w", err)
+	}
+
+	if ld.LogRecordCount() > 0 {
+		if err := p.next.ConsumeLogs(ctx, ld); err != nil {
+			p.rollback(ctx, b, placed)
+			return err
+		}
+	}
+	p.confirm(ctx, b, placed)
+	p.countRecords(ctx, b)
+	return nil
+}
+
+// batch is one ConsumeLogs call's records and what was decided for them.
+type batch struct {
+	records    []plog.LogRecord
+	candidates []int // index into records, -1 for a record that is no candidate
+	items      []candidate
+	decisions  []decision
+	lookups    map[string]lookupResult
+	claims     []claim
+	writes     []*storage.Operation
+	outcomes   map[outcomeKey]int64
+}
+
+// claim is a SignUp this batch makes, with the state to restore if the
+// pipeline refuses it.
+type claim struct {
+	user, record string
+	prev         userState
+	prevKnown    bool
+}
+
+func (p *signupProcessor) collect(ld plog.Logs) *batch {
+	b := &batch{}
+	for i := range ld.ResourceLogs().Len() {
+		scopes := ld.ResourceLogs().At(i).ScopeLogs()
+		for j := range scopes.Len() {
+			records := scopes.At(j).LogRecords()
+			for k := range records.Len() {
+				lr := records.At(k)
+				b.records = append(b.records, lr)
+				c, ok := readCandidate(auth0event.NewView(lr.Attributes(), lr.Body()), p.cfg.SignedUpKey)
+				if !ok {
+					b.candidates = append(b.candidates, -1)
+					continue
+				}
+				b.candidates = append(b.candidates, len(b.items))
+				b.items = append(b.items, c)
+			}
+		}
+	}
+	b.decisions = make([]decision, len(b.items))
+	return b
+}
+
+// lookupUnknown asks the Management API about the users of this batch that
+// only it can tell about, each once.
+func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
+	if p.lookups == nil {
+		return
+	}
+	// A signup record or app_metadata anywhere in the batch tells about
+	// its user: no need to ask.
+	told := map[string]bool{}
+	for _, c := range b.items {
+		if c.kind == auth0event.KindSignup || c.appMetadata {
+			told[c.user] = true
+		}
+	}
+	var users []string
+	for _, c := range b.items {
+		if told[c.user] {
+			continue
+		}
+		st, _, _ := p.users.get(ctx, c.user)
+		if c.needsLookup(st) {
+			told[c.user] = true
+			users = append(users, c.user)
+		}
+	}
+	if len(users) > 0 {
+		b.lookups = p.lookups.lookupAll(ctx, users)
+	}
+}
+
+// decideAll decides each candidate in order, holding its user's lock so
+// that concurrent batches see each other's claims.
+func (p *signupProcessor) decideAll(ctx context.Context, b *batch) error {
+	for i, c := range b.items {
+		unlock := p.users.lockUser(c.user)
+		st, known, err := p.users.get(ctx, c.user)
+		if err != nil {
+			unlock()
+			p.rollback(ctx, b, nil)
+			return fmt.Errorf("signup processor could not read user state from storage: %w", err)
+		}
+		inflight, _ := p.users.inflight.Load(c.user)
+		inflightID, _ := inflight.(string)
+		d := decide(c, st, inflightID, b.lookups[c.user])
+		if d.changed {
+			if op := p.users.put(c.user, d.next); op != nil {
+				b.writes = append(b.writes, op)
+			}
+		}
+		if d.claim {
+			b.claims = append(b.claims, claim{user: c.user, record: c.id, prev: st, prevKnown: known})
+			p.users.inflight.Store(c.user, c.id)
+		}
+		unlock()
+		b.decisions[i] = d
+	}
+	return nil
+}
+
+// apply writes decisions onto the records, removes dropped ones and
+// counts outcomes.
+func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
+	drop := make([]bool, len(b.records))
+	b.outcomes = map[outcomeKey]int64{}
+	dropOther := p.cfg.OtherRecords == OtherRecordsDrop
+	for i, lr := range b.records {
+		d := decision{basis: basisNone}
+		if idx := b.candidates[i]; idx >= 0 {
+			d = b.decisions[idx]
+		}
+		switch {
+		case d.drop:
+			drop[i] = true
+			b.outcomes[outcomeKey{outcomeDroppedDuplicate, d.basis}]++
+		case d.event == "" && dropOther:
+			drop[i] = true
+			b.outcomes[outcomeKey{outcomeDroppedOther, d.basis}]++
+		case d.event == "":
+			p.shapeSplunk(lr)
+			b.outcomes[outcomeKey{outcomePassed, d.basis}]++
+		default:
+			p.shapeTagged(lr, d)
+			b.outcomes[outcomeKey{eventOutcome(d.event), d.basis}]++
+		}
+	}
+	removeRecords(ld, drop)
+	b.records = nil // the handles are invalid now
+}
+
+// reserveUpdates takes update queue places for this batch's SignUps.
+func (p *signupProcessor) reserveUpdates(ctx context.Context, b *batch) ([]pendingUpdate, []*storage.Operation) {
+	if p.updates == nil || len(b.claims) == 0 {
+		return nil, nil
+	}
+	users := make([]string, len(b.claims))
+	for i, c := range b.claims {
+		users[i] = c.user
+	}
+	return p.updates.reserve(ctx, users)
+}
+
+// rollback undoes this batch's claims: the pipeline refused the SignUps,
+// Auth0 will deliver them again.
+func (p *signupProcessor) rollback(ctx context.Context, b *batch, placed []pendingUpdate) {
+	var ops []*storage.Operation
+	for _, c := range b.claims {
+		unlock := p.users.lockUser(c.user)
+		if cur, _, _ := p.users.get(ctx, c.user); cur.SignupRecord == c.record && !cur.Confirmed {
+			var op *storage.Operation
+			if c.prevKnown {
+				op = p.users.put(c.user, c.prev)
+			} else {
+				op = p.users.forget(c.user)
+			}
+			if op != nil {
+				ops = append(ops, op)
+			}
+		}
+		p.users.inflight.CompareAndDelete(c.user, c.record)
+		unlock()
+	}
+	b.claims = nil
+	if p.updates != nil {
+		ops = append(ops, p.updates.abort(placed)...)
+	}
+	if err := p.users.persist(ctx, ops); err != nil {
+		p.logger.Warn("could not undo refused SignUp claims in storage; a redelivered record will be emitted again", zap.Error(err))
+	}
+}
+
+// confirm records that the pipeline accepted this batch's SignUps and
+// hands their updates to the workers: the Rule's order, mark after delivery.
+func (p *signupProcessor) confirm(ctx context.Context, b *batch, placed []pendingUpdate) {
+	var ops []*storage.Operation
+	for _, c := range b.claims {
+		unlock := p.users.lockUser(c.user)
+		if cur, _, _ := p.users.get(ctx, c.user); cur.SignupRecord == c.record {
+			cur.Confirmed = true
+			if op := p.users.put(c.user, cur); op != nil {
+				ops = append(ops, op)
+			}
+		}
+		p.users.inflight.CompareAndDelete(c.user, c.record)
+		unlock()
+	}
+	if err := p.users.persist(ctx, ops); err != nil {
+		p.logger.Warn("could not record confirmed SignUps in storage; after a restart a redelivered record would be emitted again", zap.Error(err))
+	}
+	if p.updates != nil {
+		p.updates.commit(placed)
+	}
+}
+
+func removeRecords(ld plog.Logs, drop []bool) {
+	i := 0
+	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
+		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+			sl.LogRecords().RemoveIf(func(plog.LogRecord) bool {
+				d := drop[i]
+				i++
+				return d
+			})
+			return sl.LogRecords().Len() == 0
+		})
+		return rl.ScopeLogs().Len() == 0
+	})
+}

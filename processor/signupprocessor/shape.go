@@ -1,0 +1,99 @@
+package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+
+import (
+	"context"
+	"sync"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+)
+
+// Attributes the splunk_hec exporter reads a record's metadata from.
+const (
+	attrSplunkSource     = "com.splunk.source"
+	attrSplunkSourceType = "com.splunk.sourcetype"
+	attrSplunkIndex      = "com.splunk.index"
+)
+
+// shapeSplunk sets the Splunk metadata attributes the exporter reads.
+func (p *signupProcessor) shapeSplunk(lr plog.LogRecord) {
+	attrs := lr.Attributes()
+	putIfSet(attrs, attrSplunkSource, p.cfg.Splunk.Source)
+	putIfSet(attrs, attrSplunkSourceType, p.cfg.Splunk.SourceType)
+	putIfSet(attrs, attrSplunkIndex, p.cfg.Splunk.Index)
+}
+
+// shapeTagged records the decision and, in the "rule" body format, turns
+// the body into the legacy Rule's HEC event so that existing Splunk
+// searches keep working.
+func (p *signupProcessor) shapeTagged(lr plog.LogRecord, d decision) {
+	p.shapeSplunk(lr)
+	attrs := lr.Attributes()
+	attrs.PutStr(p.cfg.Attribute, d.event)
+	attrs.PutStr(auth0event.AttrEventBasis, d.basis)
+	if p.cfg.BodyFormat == BodyFormatRule {
+		setRuleBody(lr.Body(), auth0event.NewView(attrs, lr.Body()), d.event)
+	}
+}
+
+// setRuleBody writes the Rule's event object:
+//
+//	{message, application, clientIP, protocol, userName, userId}
+//
+// A field the record does not know is left out, not invented.
+func setRuleBody(body pcommon.Value, view auth0event.View, event string) {
+	fields := [...]struct{ key, value string }{
+		{"message", event},
+		{"application", view.Str(auth0event.AttrClientName)},
+		{"clientIP", view.Str(auth0event.AttrClientAddress)},
+		{"protocol", view.Str(auth0event.AttrProtocol)},
+		{"userName", view.Str(auth0event.AttrUserName)},
+		{"userId", view.Str(auth0event.AttrUserID)},
+	}
+	m := body.SetEmptyMap()
+	m.EnsureCapacity(len(fields))
+	for _, f := range fields {
+		putIfSet(m, f.key, f.value)
+	}
+}
+
+func putIfSet(m pcommon.Map, key, value string) {
+	if value != "" {
+		m.PutStr(key, value)
+	}
+}
+
+// Outcomes of a record, as counted in the records metric.
+const (
+	outcomeSignUp           = "signup"
+	outcomeLogin            = "login"
+	outcomePassed           = "passed"
+	outcomeDroppedOther     = "dropped_other"
+	outcomeDroppedDuplicate = "dropped_duplicate"
+)
+
+func eventOutcome(event string) string {
+	if event == auth0event.EventSignUp {
+		return outcomeSignUp
+	}
+	return outcomeLogin
+}
+
+type outcomeKey struct{ outcome, basis string }
+
+var outcomeAttrs sync.Map // outcomeKey -> metric.MeasurementOption
+
+func (p *signupProcessor) countRecords(ctx context.Context, b *batch) {
+	for k, n := range b.outcomes {
+		opt, ok := outcomeAttrs.Load(k)
+		if !ok {
+			opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", k.outcome), attribute.String("basis", k.basis)))
+			outcomeAttrs.Store(k, opt)
+		}
+		p.telemetry.ProcessorSignupRecords.Add(ctx, n, opt.(metric.MeasurementOption))
+	}
+}
