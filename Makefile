@@ -4,11 +4,12 @@ SHELL := /bin/bash
 
 GO      ?= go
 BINARY  := _build/otelcol-auth0
+FAKEAUTH0 := _build/fakeauth0
 # Packages with a metadata.yaml, for mdatagen.
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 
-.PHONY: build run test unit e2e generate check-generated lint fuzz clean
+.PHONY: build run test unit e2e action-test generate check-generated lint fuzz clean
 
 ## build: the otelcol-auth0 binary, with ocb, into _build/
 build: $(BINARY)
@@ -22,15 +23,23 @@ run: build
 	scripts/run.sh
 
 ## test: everything CI runs: lint, generated files, unit and integration tests (race detector), end to end
-test: lint check-generated unit e2e
+test: lint check-generated unit e2e action-test
 
 ## unit: the Go tests of every package, with the race detector
 unit:
 	$(GO) test -race -count=1 ./...
 
-## e2e: the built binary, end to end
-e2e: build
-	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -race -count=1 -tags e2e -timeout 10m ./test/e2e/...
+## e2e: the built binary, end to end, with the fake Auth0 Management API in its own process
+e2e: build $(FAKEAUTH0)
+	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) FAKEAUTH0_BINARY=$(abspath $(FAKEAUTH0)) \
+	  $(GO) test -race -count=1 -tags e2e -timeout 15m ./test/e2e/...
+
+$(FAKEAUTH0): $(SOURCES) $(wildcard cmd/fakeauth0/*.go)
+	$(GO) build -o $@ ./cmd/fakeauth0
+
+## action-test: the post-login Action with Node's test runner, against the built collector
+action-test: build
+	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) node --test auth0/actions/
 
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:

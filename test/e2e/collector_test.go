@@ -79,6 +79,8 @@ type Options struct {
 	LocalHEC bool
 	// Storage reuses a persistent queue directory (a restart).
 	Storage string
+	// HECEndpoint points the exporter at a HEC endpoint of another process.
+	HECEndpoint string
 	// Configs are extra --config arguments.
 	Configs []string
 }
@@ -117,6 +119,9 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		c.Env["SPLUNK_HEC_ENDPOINT"] = "http://" + c.LocalHEC + "/services/collector"
 		args = append(args, "--config", filepath.Join(root, "config", "local-hec.yaml"))
 	}
+	if opts.HECEndpoint != "" {
+		c.Env["SPLUNK_HEC_ENDPOINT"] = opts.HECEndpoint
+	}
 	for k, v := range opts.Env {
 		c.Env[k] = v
 	}
@@ -129,7 +134,15 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		"--config", "yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+c.Metrics+"}}}}]",
 	)
 
-	c.cmd = exec.Command(binary(t), args...)
+	c.run(binary(t), args...)
+	c.WaitHealthy(30 * time.Second)
+	return c
+}
+
+// run starts the process and arranges for it to be killed after the test.
+func (c *Collector) run(path string, args ...string) {
+	t := c.t
+	c.cmd = exec.Command(path, args...)
 	c.cmd.Env = os.Environ()
 	for k, v := range c.Env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)
@@ -147,11 +160,42 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 			<-c.exited
 		}
 		if t.Failed() {
-			t.Logf("collector output:\n%s", c.Output())
+			t.Logf("output of %s:\n%s", filepath.Base(path), c.Output())
 		}
 	})
-	c.WaitHealthy(30 * time.Second)
+}
+
+// StartHEC runs the binary as a HEC endpoint only (config/local-hec.yaml):
+// a stand-in for Splunk in its own process, writing what arrives to a file.
+func StartHEC(t testing.TB) *Collector {
+	t.Helper()
+	c := &Collector{t: t, output: &syncBuffer{}, exited: make(chan struct{})}
+	c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	c.HECFile = filepath.Join(t.TempDir(), "hec-events.jsonl")
+	c.Env = map[string]string{"LOCAL_HEC_ENDPOINT": c.LocalHEC, "LOCAL_HEC_FILE": c.HECFile}
+	c.run(binary(t), "--config", filepath.Join(repoRoot(t), "config", "local-hec.yaml"),
+		"--config", "yaml:service::telemetry::metrics::level: none")
+	waitListening(t, c, c.LocalHEC)
 	return c
+}
+
+// URL is the HEC endpoint an exporter should send to.
+func (c *Collector) URL() string { return "http://" + c.LocalHEC + "/services/collector" }
+
+func waitListening(t testing.TB, c *Collector, addr string) {
+	t.Helper()
+	for range 300 {
+		if !c.Running() {
+			t.Fatalf("process exited during start: %v\n%s", c.waitErr, c.Output())
+		}
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s:\n%s", addr, c.Output())
 }
 
 // Running reports whether the process has not exited.
@@ -234,7 +278,8 @@ func (c *Collector) Scrape() string {
 }
 
 // HECRecords reads the records the local HEC endpoint has written so far:
-// each one's body is a HEC event as the exporter sent it.
+// each one's body is a HEC event as the exporter sent it, its attributes
+// the event's fields, host, source, sourcetype and index.
 func (c *Collector) HECRecords() []plog.LogRecord {
 	c.t.Helper()
 	return readHECFile(c.t, c.HECFile)
@@ -258,10 +303,19 @@ func readHECFile(t testing.TB, path string) []plog.LogRecord {
 			continue // a line still being written
 		}
 		for i := range logs.ResourceLogs().Len() {
-			for j := range logs.ResourceLogs().At(i).ScopeLogs().Len() {
-				records := logs.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+			rl := logs.ResourceLogs().At(i)
+			for j := range rl.ScopeLogs().Len() {
+				records := rl.ScopeLogs().At(j).LogRecords()
 				for k := range records.Len() {
-					out = append(out, records.At(k))
+					// The HEC receiver puts host, source, sourcetype and index on
+					// the resource: fold them into the record for the tests.
+					lr := records.At(k)
+					for key, v := range rl.Resource().Attributes().All() {
+						if _, ok := lr.Attributes().Get(key); !ok {
+							v.CopyTo(lr.Attributes().PutEmpty(key))
+						}
+					}
+					out = append(out, lr)
 				}
 			}
 		}
