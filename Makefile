@@ -9,7 +9,7 @@ FAKEAUTH0 := _build/fakeauth0
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 
-.PHONY: build run test unit e2e action-test generate check-generated lint fuzz clean
+.PHONY: build run test unit e2e action-test deploy-test manifests generate check-generated lint fuzz clean
 
 ## build: the otelcol-auth0 binary, with ocb, into _build/
 build: $(BINARY)
@@ -23,7 +23,7 @@ run: build
 	scripts/run.sh
 
 ## test: everything CI runs: lint, generated files, unit and integration tests (race detector), end to end
-test: lint check-generated unit e2e action-test
+test: lint check-generated unit e2e action-test deploy-test
 
 ## unit: the Go tests of every package, with the race detector
 unit:
@@ -41,6 +41,14 @@ $(FAKEAUTH0): $(SOURCES) $(wildcard cmd/fakeauth0/*.go)
 action-test: build
 	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) node --test auth0/actions/
 
+## deploy-test: Kubernetes manifests (strict API types, kustomize), Helm values, Dockerfile; the configs validated by the binary
+deploy-test: build
+	cd test/deploy && OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -count=1 ./...
+
+## manifests: copy otelcol-config.yaml into the Kubernetes ConfigMap's sources
+manifests:
+	cp otelcol-config.yaml deploy/kubernetes/otelcol-config.yaml
+
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:
 	@for dir in $(COMPONENTS); do (cd $$dir && $(GO) tool mdatagen metadata.yaml); done
@@ -55,6 +63,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/...
+	cd test/deploy && $(GO) vet ./...
 	scripts/check-versions.sh go.mod
 
 ## fuzz: a longer fuzzing session of every fuzz target (FUZZTIME per target, default 1m)

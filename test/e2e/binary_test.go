@@ -50,8 +50,8 @@ func TestComponents(t *testing.T) {
 	require.NoError(t, err, string(out))
 	for _, name := range []string{
 		"auth0login", "otlp", "splunk_hec", "webhookevent",
-		"signup", "memory_limiter", "batch", "transform", "filter", "redaction", "attributes",
-		"debug", "file", "file_storage", "health_check", "pprof", "zpages", "bearertokenauth",
+		"signup", "memory_limiter", "batch", "transform", "filter", "redaction", "attributes", "resource",
+		"debug", "file", "otlphttp", "file_storage", "health_check", "pprof", "zpages", "bearertokenauth",
 	} {
 		assert.Contains(t, string(out), "name: "+name+"\n", name)
 	}

@@ -81,6 +81,8 @@ type Options struct {
 	Storage string
 	// HECEndpoint points the exporter at a HEC endpoint of another process.
 	HECEndpoint string
+	// Config replaces otelcol-config.yaml (a path relative to the repository).
+	Config string
 	// Configs are extra --config arguments.
 	Configs []string
 }
@@ -110,7 +112,11 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		"OTELCOL_HEALTH_ENDPOINT": c.Health,
 		"SPLUNK_HEC_TOKEN":        HECToken,
 	}
-	args := []string{"--config", filepath.Join(root, "otelcol-config.yaml")}
+	config := "otelcol-config.yaml"
+	if opts.Config != "" {
+		config = opts.Config
+	}
+	args := []string{"--config", filepath.Join(root, config)}
 	if opts.LocalHEC {
 		c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		c.HECFile = filepath.Join(dir, "hec-events.jsonl")
@@ -128,11 +134,12 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 	args = append(args, opts.Configs...)
 	// Ports that otelcol-config.yaml fixes, moved so that tests can run
 	// beside each other and beside `make run`.
-	args = append(args,
-		"--config", fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", freePort(t)),
-		"--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", freePort(t)),
-		"--config", "yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+c.Metrics+"}}}}]",
-	)
+	if opts.Config == "" {
+		args = append(args,
+			"--config", fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", freePort(t)),
+			"--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", freePort(t)))
+	}
+	args = append(args, "--config", "yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: "+c.Metrics+"}}}}]")
 
 	c.run(binary(t), args...)
 	c.WaitHealthy(30 * time.Second)
