@@ -365,4 +365,3 @@ func validate(t *testing.T, env []string, args ...string) string {
 	require.NoError(t, err, "otelcol-auth0 validate: %s", out)
 	return strings.TrimSpace(string(out))
 }
-
