@@ -39,6 +39,7 @@ $(FAKEAUTH0): $(SOURCES) $(wildcard cmd/fakeauth0/*.go)
 
 ## action-test: the post-login Action with Node's test runner, against the built collector
 action-test: build
+	scripts/ensure-node.sh
 	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) node --test auth0/actions/
 
 ## deploy-test: Kubernetes manifests (strict API types, kustomize), Helm values, Dockerfile; the configs validated by the binary
