@@ -46,6 +46,7 @@ type Server struct {
 	requests []Request
 
 	failStatuses []int
+	autoCreate   bool
 	latency      time.Duration
 	hang         chan struct{} // closed when hanging stops; nil when not hanging
 	limiter      *bucket
@@ -130,6 +131,14 @@ func (s *Server) Requests(method, prefix string) []Request {
 		}
 	}
 	return out
+}
+
+// SetAutoCreate makes unknown users exist, without app_metadata, as soon
+// as they are asked about: for load runs whose users are generated.
+func (s *Server) SetAutoCreate(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.autoCreate = on
 }
 
 // FailNext makes the next API calls (not token requests) answer these
@@ -307,6 +316,7 @@ func (s *Server) takeRateLimit(w http.ResponseWriter) (int, bool) {
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, id string) int {
 	s.mu.Lock()
+	s.createIfAuto(id)
 	md, ok := s.users[id]
 	var user map[string]any
 	if ok {
@@ -339,6 +349,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) in
 		return writeError(w, http.StatusBadRequest, "Bad Request", "Payload validation error: "+err.Error())
 	}
 	s.mu.Lock()
+	s.createIfAuto(id)
 	md, ok := s.users[id]
 	if ok {
 		// Auth0 merges app_metadata at the first level; null deletes a key.
@@ -359,6 +370,13 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string) in
 		return writeError(w, http.StatusNotFound, "Not Found", "The user does not exist.")
 	}
 	return writeJSON(w, http.StatusOK, user)
+}
+
+// createIfAuto adds an unknown user when auto-creation is on; mu is held.
+func (s *Server) createIfAuto(id string) {
+	if _, ok := s.users[id]; !ok && s.autoCreate {
+		s.users[id] = map[string]any{}
+	}
 }
 
 func userJSON(id string, md map[string]any) map[string]any {

@@ -1,0 +1,333 @@
+// Command bench runs the same Auth0 load through three collector pipelines
+// on this machine, one after the other, and prints one table:
+//
+//   - ours: auth0login -> signup -> splunk_hec, otelcol-config.yaml as shipped
+//     (gzip, persistent queue with fsync), the Management API a local fake;
+//   - webhookevent + transform: the generic alternative (bench/webhookevent-transform.yaml);
+//   - hec passthrough: splunk_hec receiver -> splunk_hec exporter (bench/hec-passthrough.yaml).
+//
+// For each: events per CPU-second of the collector process (user+system
+// time from /proc, from the first request until the HEC sink received every
+// acknowledged event), CPU seconds per million events, acknowledgement
+// latency and peak RSS at a fixed rate, Management API calls per 10k events,
+// and events lost (acknowledged but never received). `make bench` runs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+)
+
+type pipeline struct {
+	name   string
+	config string
+	format loadtest.Format
+	path   string
+	auth0  bool
+}
+
+var pipelines = []pipeline{
+	{"ours", "otelcol-config.yaml", loadtest.FormatAuth0, "/auth0/logs", true},
+	{"webhookevent+transform", "bench/webhookevent-transform.yaml", loadtest.FormatAuth0, "/auth0/logs", false},
+	{"hec-passthrough", "bench/hec-passthrough.yaml", loadtest.FormatHEC, "/services/collector", false},
+}
+
+type options struct {
+	binary      string
+	duration    time.Duration
+	rate        float64
+	batch       int
+	concurrency int
+	gzip        bool
+	only        string
+	profileDir  string
+	jsonOut     string
+}
+
+// Result is one pipeline's figures.
+type Result struct {
+	Pipeline           string  `json:"pipeline"`
+	ThroughputEvents   int64   `json:"throughput_events"`
+	AcceptedPerSecond  float64 `json:"accepted_per_second"`
+	CPUSeconds         float64 `json:"cpu_seconds"`
+	EventsPerCPUSecond float64 `json:"events_per_cpu_second"`
+	CPUSecPerMillion   float64 `json:"cpu_seconds_per_million"`
+	FixedRate          float64 `json:"fixed_rate"`
+	FixedRateAccepted  float64 `json:"fixed_rate_accepted_per_second"`
+	P50ms              float64 `json:"p50_ms"`
+	P99ms              float64 `json:"p99_ms"`
+	P999ms             float64 `json:"p999_ms"`
+	PeakRSSMiB         float64 `json:"peak_rss_mib"`
+	APICallsPer10k     float64 `json:"api_calls_per_10k"`
+	Lookups            int     `json:"lookups"`
+	Updates            int     `json:"updates"`
+	NewUsers           int64   `json:"new_users"`
+	Lost               int     `json:"lost"`
+	Duplicates         int     `json:"duplicates"`
+	Refused            int64   `json:"refused_batches"`
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.binary, "binary", "_build/otelcol-auth0", "the built collector")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "length of each measured phase")
+	flag.Float64Var(&o.rate, "rate", 10000, "events per second of the fixed-rate phase")
+	flag.IntVar(&o.batch, "batch", 100, "events per request")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight in the throughput phase")
+	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
+	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
+	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of our pipeline's throughput phase here")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	flag.Parse()
+
+	var results []Result
+	for _, p := range pipelines {
+		if o.only != "" && !strings.Contains(p.name, o.only) {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "== %s\n", p.name)
+		r, err := run(o, p)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", p.name, err)
+			os.Exit(1)
+		}
+		results = append(results, r)
+	}
+	printTable(os.Stdout, o, results)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+
+func run(o options, p pipeline) (Result, error) {
+	res := Result{Pipeline: p.name, FixedRate: o.rate}
+	sink := loadtest.NewSink()
+	sinkLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return res, err
+	}
+	sinkSrv := &http.Server{Handler: sink, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = sinkSrv.Serve(sinkLn) }()
+	defer sinkSrv.Close()
+
+	runID := fmt.Sprintf("b%d", time.Now().UnixNano()%1e9)
+	gen := loadtest.NewGenerator(runID)
+	const secret = "bench-receiver-secret"
+	storage, err := os.MkdirTemp("", "otelcol-auth0-bench-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(storage)
+
+	receiver := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
+	health := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
+	metricsPort := loadtest.FreePort()
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
+	env := map[string]string{
+		"AUTH0_RECEIVER_ENDPOINT": receiver,
+		"AUTH0_RECEIVER_SECRET":   secret,
+		"SPLUNK_HEC_ENDPOINT":     "http://" + sinkLn.Addr().String() + "/services/collector",
+		"SPLUNK_HEC_TOKEN":        "bench-hec-token",
+		"OTELCOL_STORAGE_DIR":     storage,
+		"OTELCOL_HEALTH_ENDPOINT": health,
+	}
+	args := []string{"--config", p.config,
+		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
+
+	var fake *fakeauth0.Server
+	if p.auth0 {
+		const domain = "bench.eu.auth0.com"
+		fake = fakeauth0.New("bench-client", "bench-client-secret", "https://"+domain+"/api/v2/")
+		fake.SetAutoCreate(true)
+		for n := range gen.ReturningUsers {
+			fake.AddUser(gen.ReturningUserID(n), map[string]any{"signedUp": true})
+		}
+		fakeSrv := httptest.NewServer(fake)
+		defer fakeSrv.Close()
+		env["AUTH0_DOMAIN"], env["AUTH0_CLIENT_ID"], env["AUTH0_CLIENT_SECRET"], env["AUTH0_MANAGEMENT_URL"] = domain, "bench-client", "bench-client-secret", fakeSrv.URL
+		args = append(args,
+			"--config", "yaml:extensions::pprof::endpoint: "+pprofAddr,
+			"--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", loadtest.FreePort()))
+	}
+
+	proc, err := loadtest.Start(o.binary, args, env)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if code, err := proc.Stop(syscall.SIGTERM, time.Minute); err != nil || code != 0 {
+			fmt.Fprintf(os.Stderr, "bench: %s exited with %d (%v)\n", p.name, code, err)
+		}
+	}()
+	if err := proc.WaitHTTP("http://"+health+"/", 30*time.Second); err != nil {
+		return res, err
+	}
+
+	sender := loadtest.NewSender("http://"+receiver+p.path, "Bearer "+secret)
+	if p.format == loadtest.FormatHEC {
+		sender.Authorization = "Splunk " + secret
+	}
+	sender.Acked = loadtest.NewIDSet()
+	ctx := context.Background()
+
+	// Warm-up: connections, caches, the returning users becoming known.
+	sender.Run(ctx, loadtest.Load{Generator: gen, BatchSize: o.batch, Format: p.format, Gzip: o.gzip, EventsPerSecond: 2000, Duration: 3 * time.Second})
+	if err := waitDelivered(sink, sender.Acked, time.Minute); err != nil {
+		return res, err
+	}
+	apiBefore := 0
+	if fake != nil {
+		apiBefore = len(fake.Requests("", "/api/v2/"))
+	}
+	newUsersBefore := newUsers(gen)
+
+	// Throughput: as fast as acknowledged, CPU counted until Splunk has it all.
+	cpu0, err := loadtest.CPUTime(proc.Pid())
+	if err != nil {
+		return res, err
+	}
+	profileDone := make(chan error, 1)
+	if o.profileDir != "" && p.auth0 {
+		go func() { profileDone <- profile(pprofAddr, o.duration, filepath.Join(o.profileDir, "ours.cpu.pprof")) }()
+	} else {
+		profileDone <- nil
+	}
+	tp := sender.Run(ctx, loadtest.Load{Generator: gen, BatchSize: o.batch, Format: p.format, Gzip: o.gzip, Concurrency: o.concurrency, Duration: o.duration})
+	if err := waitDelivered(sink, sender.Acked, 2*time.Minute); err != nil {
+		return res, err
+	}
+	cpu1, err := loadtest.CPUTime(proc.Pid())
+	if err != nil {
+		return res, err
+	}
+	if err := <-profileDone; err != nil {
+		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
+	}
+	res.ThroughputEvents = tp.AcceptedEvents
+	res.AcceptedPerSecond = tp.AcceptedPerSecond()
+	res.CPUSeconds = (cpu1 - cpu0).Seconds()
+	res.EventsPerCPUSecond = float64(tp.AcceptedEvents) / res.CPUSeconds
+	res.CPUSecPerMillion = res.CPUSeconds / float64(tp.AcceptedEvents) * 1e6
+	res.Refused = sumRefused(tp)
+
+	// Fixed rate: latency and memory under a steady 10k events/s.
+	if err := loadtest.ResetPeak(proc.Pid()); err != nil {
+		return res, err
+	}
+	fr := sender.Run(ctx, loadtest.Load{Generator: gen, BatchSize: o.batch, Format: p.format, Gzip: o.gzip, EventsPerSecond: o.rate, Duration: o.duration})
+	if err := waitDelivered(sink, sender.Acked, 2*time.Minute); err != nil {
+		return res, err
+	}
+	_, peak, err := loadtest.Memory(proc.Pid())
+	if err != nil {
+		return res, err
+	}
+	res.FixedRateAccepted = fr.AcceptedPerSecond()
+	res.P50ms = ms(fr.Percentile(50))
+	res.P99ms = ms(fr.Percentile(99))
+	res.P999ms = ms(fr.Percentile(99.9))
+	res.PeakRSSMiB = float64(peak) / (1 << 20)
+	res.Refused += sumRefused(fr)
+
+	if fake != nil {
+		// Let the update queue catch up before counting its calls.
+		time.Sleep(2 * time.Second)
+		calls := fake.Requests("", "/api/v2/")[apiBefore:]
+		for _, c := range calls {
+			switch c.Method {
+			case http.MethodGet:
+				res.Lookups++
+			case http.MethodPatch:
+				res.Updates++
+			}
+		}
+		res.APICallsPer10k = float64(len(calls)) / float64(tp.AcceptedEvents+fr.AcceptedEvents) * 1e4
+		res.NewUsers = newUsers(gen) - newUsersBefore
+	}
+	lost, dupes, _ := sink.Check(sender.Acked)
+	res.Lost, res.Duplicates = len(lost), dupes
+	return res, nil
+}
+
+// newUsers is how many never-seen users the generator has made so far.
+func newUsers(g *loadtest.Generator) int64 { return g.NewUsers() }
+
+func sumRefused(s loadtest.Stats) int64 {
+	var n int64
+	for _, c := range s.Refused {
+		n += c
+	}
+	return n + s.Errors
+}
+
+// waitDelivered waits until every acknowledged event reached the sink.
+func waitDelivered(sink *loadtest.Sink, acked *loadtest.IDSet, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if lost, _, _ := sink.Check(acked); len(lost) == 0 {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	lost, _, _ := sink.Check(acked)
+	return fmt.Errorf("%d acknowledged events not delivered after %s", len(lost), timeout)
+}
+
+func profile(addr string, d time.Duration, path string) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func printTable(w io.Writer, o options, results []Result) {
+	fmt.Fprintf(w, "Batches of %d events (about 0.95 KB each), gzip %v; throughput with %d requests in flight for %s; latency and memory at %.0f events/s for %s.\n\n",
+		o.batch, o.gzip, o.concurrency, o.duration, o.rate, o.duration)
+	fmt.Fprintln(w, "| pipeline | events/s acked | events per CPU-second | CPU s per 1M events | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | Mgmt API calls per 10k events | lost | duplicates |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range results {
+		api := "n/a"
+		if r.Pipeline == "ours" {
+			api = fmt.Sprintf("%.1f (%d lookups, %d updates, %d new users)", r.APICallsPer10k, r.Lookups, r.Updates, r.NewUsers)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %d | %d |\n",
+			r.Pipeline, r.AcceptedPerSecond, r.EventsPerCPUSecond, r.CPUSecPerMillion, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Lost, r.Duplicates)
+	}
+	if len(results) == 3 {
+		ours, webhook, pass := results[0], results[1], results[2]
+		fmt.Fprintf(w, "\nRatios of events per CPU-second: ours / webhookevent+transform = %.2fx, ours / hec-passthrough = %.2fx.\n",
+			ours.EventsPerCPUSecond/webhook.EventsPerCPUSecond, ours.EventsPerCPUSecond/pass.EventsPerCPUSecond)
+	}
+}

@@ -1,0 +1,79 @@
+package loadtest
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
+)
+
+func TestGeneratedBatchesAreAuth0LogStreams(t *testing.T) {
+	g := NewGenerator("t1")
+	b := g.Next(rand.New(rand.NewPCG(1, 1)), 100, FormatAuth0, false)
+	require.Len(t, b.IDs, 100)
+	types := map[string]int{}
+	var ids []string
+	_, rejected, err := auth0event.WalkLogStream(b.Body, pjson.Limits{}, func(rec pcommon.Map) {
+		h := auth0event.LogEventHeader(rec)
+		ids = append(ids, h.ID)
+		types[h.Type]++
+	})
+	require.NoError(t, err)
+	require.Empty(t, rejected)
+	assert.Equal(t, b.IDs, ids)
+	assert.Greater(t, types["s"], 40)
+	assert.InDelta(t, 950, len(b.Body)/100, 150, "about 0.9 KB an event")
+
+	next := g.Next(rand.New(rand.NewPCG(1, 1)), 1, FormatAuth0, false)
+	assert.NotEqual(t, b.IDs[0], next.IDs[0], "ids never repeat")
+}
+
+func TestSenderAndSink(t *testing.T) {
+	sink := NewSink()
+	srv := httptest.NewServer(sink)
+	defer srv.Close()
+	g := NewGenerator("t2")
+	s := NewSender(srv.URL, "")
+	s.Acked = NewIDSet()
+
+	stats := s.Run(context.Background(), Load{Generator: g, BatchSize: 10, Format: FormatHEC, Gzip: true, Concurrency: 2, Duration: 200 * time.Millisecond})
+	assert.Positive(t, stats.AcceptedEvents)
+	assert.Equal(t, stats.AcceptedEvents, sink.Events())
+	lost, dupes, unique := sink.Check(s.Acked)
+	assert.Empty(t, lost)
+	assert.Zero(t, dupes)
+	assert.Equal(t, int(stats.AcceptedEvents), unique)
+	assert.Positive(t, stats.Percentile(99))
+
+	sink.SetFault(&Fault{Status: http.StatusServiceUnavailable, RetryAfter: 3})
+	r := s.Send(context.Background(), g.Next(rand.New(rand.NewPCG(2, 2)), 1, FormatHEC, false))
+	assert.Equal(t, http.StatusServiceUnavailable, r.Status)
+	sink.SetFault(nil)
+
+	rate := s.Run(context.Background(), Load{Generator: g, BatchSize: 10, Format: FormatHEC, EventsPerSecond: 500, Duration: time.Second})
+	assert.InDelta(t, 500, rate.AcceptedPerSecond(), 100, "a fixed rate is kept")
+}
+
+func TestProcessReadings(t *testing.T) {
+	start := time.Now()
+	for time.Since(start) < 50*time.Millisecond {
+		_ = rand.Int() // burn some CPU
+	}
+	cpu, err := CPUTime(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, cpu)
+	rss, peak, err := Memory(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, rss)
+	assert.GreaterOrEqual(t, peak, rss)
+}

@@ -1,0 +1,125 @@
+package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Process is a collector (or any program) started for a load run.
+type Process struct {
+	cmd    *exec.Cmd
+	output syncBuffer
+	exited chan struct{}
+	err    error
+}
+
+// Start runs path with args and env added to this process's environment.
+func Start(path string, args []string, env map[string]string) (*Process, error) {
+	p := &Process{exited: make(chan struct{})}
+	p.cmd = exec.Command(path, args...)
+	p.cmd.Env = os.Environ()
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	p.cmd.Stdout = &p.output
+	p.cmd.Stderr = &p.output
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// Pid is the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Output is everything the process printed.
+func (p *Process) Output() string { return p.output.String() }
+
+// Running reports whether the process has not exited.
+func (p *Process) Running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// WaitHTTP waits until url answers 200.
+func (p *Process) WaitHTTP(url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if !p.Running() {
+			return fmt.Errorf("exited during start (%v):\n%s", p.err, p.Output())
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready after %s:\n%s", url, timeout, p.Output())
+}
+
+// Stop sends sig and waits up to timeout; it returns the exit code
+// (-1 when killed by a signal).
+func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) (int, error) {
+	if p.Running() {
+		if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return 0, err
+		}
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return 0, fmt.Errorf("did not exit within %s of %s", timeout, sig)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(p.err, &exitErr) {
+		return exitErr.ExitCode(), nil
+	}
+	return 0, p.err
+}
+
+// FreePort returns a loopback port nothing listens on right now.
+func FreePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,139 @@
+package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Sink is a Splunk HEC endpoint that counts the events that arrive, by
+// id, so that a run can say what is missing or duplicated. It can play an
+// outage: answer every request with a status (503 with Retry-After, 429).
+type Sink struct {
+	mu       sync.Mutex
+	received map[string]int
+
+	requests atomic.Int64
+	events   atomic.Int64
+	fault    atomic.Pointer[Fault]
+}
+
+// Fault is how the sink answers while it plays an outage.
+type Fault struct {
+	Status     int
+	RetryAfter int // seconds; 0 sends no Retry-After
+}
+
+// NewSink returns an empty sink.
+func NewSink() *Sink { return &Sink{received: map[string]int{}} }
+
+// SetFault makes the sink answer f to every request; nil ends the outage.
+func (s *Sink) SetFault(f *Fault) { s.fault.Store(f) }
+
+// hecEvent is what the sink reads of a HEC event: the id, from the
+// fields (every pipeline here sets auth0.log_id) or the Auth0 record.
+type hecEvent struct {
+	Fields struct {
+		LogID string `json:"auth0.log_id"`
+	} `json:"fields"`
+	Event json.RawMessage `json:"event"`
+}
+
+func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	if f := s.fault.Load(); f != nil {
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		}
+		w.WriteHeader(f.Status)
+		_, _ = w.Write([]byte(`{"text":"Server is busy","code":9}`))
+		return
+	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	dec := json.NewDecoder(body)
+	var ids []string
+	for {
+		var ev hecEvent
+		err := dec.Decode(&ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
+			return
+		}
+		id := ev.Fields.LogID
+		if id == "" {
+			id = idFromRecord(ev.Event)
+		}
+		ids = append(ids, id)
+	}
+	s.mu.Lock()
+	for _, id := range ids {
+		s.received[id]++
+	}
+	s.mu.Unlock()
+	s.events.Add(int64(len(ids)))
+	_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
+}
+
+func idFromRecord(raw json.RawMessage) string {
+	var rec struct {
+		LogID string `json:"log_id"`
+		Data  struct {
+			LogID string `json:"log_id"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(raw, &rec) != nil {
+		return ""
+	}
+	if rec.LogID != "" {
+		return rec.LogID
+	}
+	return rec.Data.LogID
+}
+
+// Events is the number of events received, duplicates included.
+func (s *Sink) Events() int64 { return s.events.Load() }
+
+// Requests is the number of requests, refused ones included.
+func (s *Sink) Requests() int64 { return s.requests.Load() }
+
+// Check compares what arrived with what the sender was promised: acked
+// ids that never arrived are lost; ids that arrived more than once are
+// duplicates.
+func (s *Sink) Check(acked *IDSet) (lost []string, duplicates int, unique int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acked.Each(func(id string) {
+		if s.received[id] == 0 {
+			lost = append(lost, id)
+		}
+	})
+	for _, n := range s.received {
+		if n > 1 {
+			duplicates += n - 1
+		}
+	}
+	return lost, duplicates, len(s.received)
+}
+
+// Count returns how many times id arrived.
+func (s *Sink) Count(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received[id]
+}
