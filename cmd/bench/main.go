@@ -91,7 +91,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight in the throughput phase")
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
 	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
-	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of our pipeline's throughput phase here")
+	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each pipeline's throughput phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.Parse()
 
@@ -164,10 +164,9 @@ func run(o options, p pipeline) (Result, error) {
 		fakeSrv := httptest.NewServer(fake)
 		defer fakeSrv.Close()
 		env["AUTH0_DOMAIN"], env["AUTH0_CLIENT_ID"], env["AUTH0_CLIENT_SECRET"], env["AUTH0_MANAGEMENT_URL"] = domain, "bench-client", "bench-client-secret", fakeSrv.URL
-		args = append(args,
-			"--config", "yaml:extensions::pprof::endpoint: "+pprofAddr,
-			"--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", loadtest.FreePort()))
+		args = append(args, "--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", loadtest.FreePort()))
 	}
+	args = append(args, "--config", "yaml:extensions::pprof::endpoint: "+pprofAddr)
 
 	proc, err := loadtest.Start(o.binary, args, env)
 	if err != nil {
@@ -206,8 +205,9 @@ func run(o options, p pipeline) (Result, error) {
 		return res, err
 	}
 	profileDone := make(chan error, 1)
-	if o.profileDir != "" && p.auth0 {
-		go func() { profileDone <- profile(pprofAddr, o.duration, filepath.Join(o.profileDir, "ours.cpu.pprof")) }()
+	name := strings.NewReplacer("+", "-").Replace(p.name)
+	if o.profileDir != "" {
+		go func() { profileDone <- profile(pprofAddr, o.duration, filepath.Join(o.profileDir, name+".cpu.pprof")) }()
 	} else {
 		profileDone <- nil
 	}
@@ -221,6 +221,11 @@ func run(o options, p pipeline) (Result, error) {
 	}
 	if err := <-profileDone; err != nil {
 		fmt.Fprintf(os.Stderr, "bench: profile: %v\n", err)
+	}
+	if o.profileDir != "" {
+		if err := fetch(fmt.Sprintf("http://%s/debug/pprof/allocs", pprofAddr), filepath.Join(o.profileDir, name+".allocs.pprof")); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: allocs profile: %v\n", err)
+		}
 	}
 	res.ThroughputEvents = tp.AcceptedEvents
 	res.AcceptedPerSecond = tp.AcceptedPerSecond()
@@ -293,7 +298,11 @@ func waitDelivered(sink *loadtest.Sink, acked *loadtest.IDSet, timeout time.Dura
 }
 
 func profile(addr string, d time.Duration, path string) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())))
+	return fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds())), path)
+}
+
+func fetch(url, path string) error {
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}

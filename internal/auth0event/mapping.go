@@ -50,39 +50,77 @@ func MapLogEvent(rec pcommon.Map, h Header, src Source, observed pcommon.Timesta
 	event, _ := getMap(body, "data")
 
 	lr.SetObservedTimestamp(observed)
-	if ts, ok := parseTime(getStr(event, "date")); ok {
-		lr.SetTimestamp(ts)
-	}
-
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(20)
+	attrs.EnsureCapacity(22)
 	attrs.PutStr(AttrSource, string(src))
 	putStr(attrs, AttrLogID, h.ID)
 	setType(lr, h.Type)
-
-	putStr(attrs, AttrUserID, getStr(event, "user_id"))
-	putStr(attrs, AttrUserName, getStr(event, "user_name"))
-	putStr(attrs, AttrUserEmail, getStr(event, "email"))
-	putStr(attrs, AttrClientAddress, getStr(event, "ip"))
-	putStr(attrs, AttrUserAgent, getStr(event, "user_agent"))
-	putStr(attrs, AttrClientID, getStr(event, "client_id"))
-	putStr(attrs, AttrClientName, getStr(event, "client_name"))
-	putStr(attrs, AttrConnection, getStr(event, "connection"))
-	putStr(attrs, AttrConnectionID, getStr(event, "connection_id"))
-	putStr(attrs, AttrStrategy, getStr(event, "strategy"))
-	putStr(attrs, AttrStrategyType, getStr(event, "strategy_type"))
-	putStr(attrs, AttrProtocol, getStr(event, "protocol"))
-	putStr(attrs, AttrTenant, getStr(event, "tenant_name"))
-	putStr(attrs, AttrHostname, getStr(event, "hostname"))
-	putStr(attrs, AttrOrganizationID, getStr(event, "organization_id"))
-	putStr(attrs, AttrOrganizationName, getStr(event, "organization_name"))
-	if details, ok := getMap(event, "details"); ok {
-		if stats, ok := getMap(details, "stats"); ok {
-			if n, ok := getInt(stats, "loginsCount"); ok {
-				attrs.PutInt(AttrLoginsCount, n)
+	// One pass over the event's fields, each known one copied to its
+	// attribute, instead of a linear pcommon.Map lookup per attribute.
+	for key, v := range event.All() {
+		if attr, ok := logEventAttr(key); ok {
+			if v.Type() == pcommon.ValueTypeStr {
+				putStr(attrs, attr, v.Str())
+			}
+			continue
+		}
+		switch key {
+		case "date":
+			if v.Type() == pcommon.ValueTypeStr {
+				if ts, ok := parseTime(v.Str()); ok {
+					lr.SetTimestamp(ts)
+				}
+			}
+		case "details":
+			if v.Type() != pcommon.ValueTypeMap {
+				continue
+			}
+			if stats, ok := getMap(v.Map(), "stats"); ok {
+				if n, ok := getInt(stats, "loginsCount"); ok {
+					attrs.PutInt(AttrLoginsCount, n)
+				}
 			}
 		}
 	}
+}
+
+// logEventAttr names the attribute a log event's string field is copied to.
+func logEventAttr(key string) (string, bool) {
+	switch key {
+	case "user_id":
+		return AttrUserID, true
+	case "user_name":
+		return AttrUserName, true
+	case "email":
+		return AttrUserEmail, true
+	case "ip":
+		return AttrClientAddress, true
+	case "user_agent":
+		return AttrUserAgent, true
+	case "client_id":
+		return AttrClientID, true
+	case "client_name":
+		return AttrClientName, true
+	case "connection":
+		return AttrConnection, true
+	case "connection_id":
+		return AttrConnectionID, true
+	case "strategy":
+		return AttrStrategy, true
+	case "strategy_type":
+		return AttrStrategyType, true
+	case "protocol":
+		return AttrProtocol, true
+	case "tenant_name":
+		return AttrTenant, true
+	case "hostname":
+		return AttrHostname, true
+	case "organization_id":
+		return AttrOrganizationID, true
+	case "organization_name":
+		return AttrOrganizationName, true
+	}
+	return "", false
 }
 
 // setType records the type code, its human name and category, and derives

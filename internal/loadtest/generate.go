@@ -203,7 +203,7 @@ func (g *Generator) Next(r *rand.Rand, n int, format Format, gz bool) Batch {
 	}
 	if gz {
 		var zbuf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&zbuf, gzip.DefaultCompression)
+		zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestSpeed)
 		_, _ = zw.Write(buf)
 		_ = zw.Close()
 		buf = zbuf.Bytes()

@@ -377,7 +377,7 @@ func (p *Parser) parseKey() (string, error) {
 	for i := start; i < len(p.data); i++ {
 		c := p.data[i]
 		if c == '"' {
-			if k, ok := internedKeys[string(p.data[start:i])]; ok {
+			if k, ok := internKey(p.data[start:i]); ok {
 				p.pos = i + 1
 				return k, nil
 			}

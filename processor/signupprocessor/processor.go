@@ -2,7 +2,9 @@ package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/proces
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -29,6 +31,8 @@ type signupProcessor struct {
 
 	// Set up by Start.
 	storageClient storage.Client
+	flushStop     chan struct{}
+	flushDone     chan struct{}
 	users         *userStore
 	api           *mgmtapi.Client
 	lookups       *lookuper
@@ -60,6 +64,10 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 		return err
 	}
 	p.users = users
+	if p.storageClient != nil {
+		p.flushStop, p.flushDone = make(chan struct{}), make(chan struct{})
+		go p.flushLoop()
+	}
 
 	if !p.cfg.ManagementAPI.Enabled() {
 		p.logger.Info("no Auth0 Management API credentials (management_api domain, client_id, client_secret): " +
@@ -114,9 +122,33 @@ func (p *signupProcessor) Shutdown(ctx context.Context) error {
 	p.telemetry.Shutdown()
 	var err error
 	if p.storageClient != nil {
-		err = p.storageClient.Close(ctx)
+		if p.flushStop != nil {
+			close(p.flushStop)
+			<-p.flushDone
+		}
+		err = errors.Join(p.users.flush(ctx), p.storageClient.Close(ctx))
 	}
 	return err
+}
+
+// flushInterval bounds how long a learned state or a confirmation stays
+// in memory only.
+const flushInterval = time.Second
+
+func (p *signupProcessor) flushLoop() {
+	defer close(p.flushDone)
+	ticker := time.NewTicker(flushInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-p.flushStop:
+			return
+		case <-ticker.C:
+			if err := p.users.flush(context.Background()); err != nil {
+				p.logger.Warn("could not write user states to storage; they will be learned again after a restart", zap.Error(err))
+			}
+		}
+	}
 }
 
 // ConsumeLogs decides, shapes, delivers, then confirms.
@@ -153,7 +185,8 @@ type batch struct {
 	decisions  []decision
 	lookups    map[string]lookupResult
 	claims     []claim
-	writes     []*storage.Operation
+	// writes are the claims' storage writes, made before the records leave.
+	writes []*storage.Operation
 	outcomes   map[outcomeKey]int64
 }
 
@@ -232,10 +265,13 @@ func (p *signupProcessor) decideAll(ctx context.Context, b *batch) error {
 		inflight, _ := p.users.inflight.Load(c.user)
 		inflightID, _ := inflight.(string)
 		d := decide(c, st, inflightID, b.lookups[c.user])
-		if d.changed {
+		switch {
+		case d.claim:
 			if op := p.users.put(c.user, d.next); op != nil {
 				b.writes = append(b.writes, op)
 			}
+		case d.changed:
+			p.users.markDirty(c.user, d.next)
 		}
 		if d.claim {
 			b.claims = append(b.claims, claim{user: c.user, record: c.id, prev: st, prevKnown: known})
@@ -320,21 +356,16 @@ func (p *signupProcessor) rollback(ctx context.Context, b *batch, placed []pendi
 
 // confirm records that the pipeline accepted this batch's SignUps and
 // hands their updates to the workers: the Rule's order, mark after delivery.
+// The confirmation reaches storage with the next flush.
 func (p *signupProcessor) confirm(ctx context.Context, b *batch, placed []pendingUpdate) {
-	var ops []*storage.Operation
 	for _, c := range b.claims {
 		unlock := p.users.lockUser(c.user)
 		if cur, _, _ := p.users.get(ctx, c.user); cur.SignupRecord == c.record {
 			cur.Confirmed = true
-			if op := p.users.put(c.user, cur); op != nil {
-				ops = append(ops, op)
-			}
+			p.users.markDirty(c.user, cur)
 		}
 		p.users.inflight.CompareAndDelete(c.user, c.record)
 		unlock()
-	}
-	if err := p.users.persist(ctx, ops); err != nil {
-		p.logger.Warn("could not record confirmed SignUps in storage; after a restart a redelivered record would be emitted again", zap.Error(err))
 	}
 	if p.updates != nil {
 		p.updates.commit(placed)

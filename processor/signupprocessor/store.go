@@ -22,11 +22,23 @@ type userState struct {
 	// found after a restart may never have left the collector, so its
 	// record, if delivered again, is emitted again.
 	Confirmed bool `json:"c,omitempty"`
+
+	// absent marks a cache entry for a user storage does not hold, so that
+	// new users cost one storage read, not one per record. Never stored.
+	absent bool
 }
 
 // userStore keeps user states in a bounded LRU, backed by a storage
 // extension when one is configured (then the LRU is a cache of it).
 // Callers serialize access to one user with lockUser.
+//
+// Writes come in two kinds. SignUp claims are written ahead, before their
+// records leave the processor: exactly-once across a crash rests on them.
+// Everything else (users learned to be signed up, confirmations of
+// delivered SignUps) can be learned again or only narrows a crash window,
+// so it is marked dirty and written by a background flush, one transaction
+// a second. Concurrent writers share a transaction (group commit), so that
+// a burst of batches costs one fsync, not one each.
 type userStore struct {
 	cache  *lru.Cache[string, userState]
 	client storage.Client // nil without a storage extension
@@ -37,6 +49,11 @@ type userStore struct {
 	// inflight holds, per user, the record id of a SignUp this process is
 	// delivering right now (claimed, not yet confirmed or rolled back).
 	inflight sync.Map
+
+	dirtyMu sync.Mutex
+	dirty   map[string]struct{}
+
+	commits groupCommit
 }
 
 func newUserStore(size int, client storage.Client) (*userStore, error) {
@@ -44,7 +61,7 @@ func newUserStore(size int, client storage.Client) (*userStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &userStore{cache: cache, client: client, seed: maphash.MakeSeed()}, nil
+	return &userStore{cache: cache, client: client, seed: maphash.MakeSeed(), dirty: map[string]struct{}{}, commits: groupCommit{client: client}}, nil
 }
 
 // lockUser serializes decisions about one user across concurrent batches.
@@ -60,14 +77,20 @@ func userKey(user string) string { return "user/" + user }
 // storage read error is returned with the user treated as unknown.
 func (s *userStore) get(ctx context.Context, user string) (userState, bool, error) {
 	if st, ok := s.cache.Get(user); ok {
-		return st, true, nil
+		return st, !st.absent, nil
 	}
 	if s.client == nil {
 		return userState{}, false, nil
 	}
 	raw, err := s.client.Get(ctx, userKey(user))
-	if err != nil || raw == nil {
+	if err != nil {
 		return userState{}, false, err
+	}
+	if raw == nil {
+		// Every write goes through the cache, so this entry stays true
+		// until one replaces it.
+		s.cache.Add(user, userState{absent: true})
+		return userState{}, false, nil
 	}
 	var st userState
 	if err := json.Unmarshal(raw, &st); err != nil {
@@ -97,10 +120,84 @@ func (s *userStore) forget(user string) *storage.Operation {
 	return storage.DeleteOperation(userKey(user))
 }
 
-// persist applies operations in one storage transaction.
+// persist applies operations durably before returning, in a transaction
+// shared with concurrent callers.
 func (s *userStore) persist(ctx context.Context, ops []*storage.Operation) error {
 	if s.client == nil || len(ops) == 0 {
 		return nil
 	}
-	return s.client.Batch(ctx, ops...)
+	return s.commits.commit(ctx, ops)
+}
+
+// markDirty changes the user's state in memory and leaves writing it to
+// the next flush.
+func (s *userStore) markDirty(user string, st userState) {
+	s.cache.Add(user, st)
+	if s.client == nil {
+		return
+	}
+	s.dirtyMu.Lock()
+	s.dirty[user] = struct{}{}
+	s.dirtyMu.Unlock()
+}
+
+// flush writes the dirty users' current states. A user evicted from the
+// cache meanwhile is skipped: what it held can be learned again.
+func (s *userStore) flush(ctx context.Context) error {
+	if s.client == nil {
+		return nil
+	}
+	s.dirtyMu.Lock()
+	users := s.dirty
+	s.dirty = map[string]struct{}{}
+	s.dirtyMu.Unlock()
+	var ops []*storage.Operation
+	for user := range users {
+		unlock := s.lockUser(user)
+		if st, ok := s.cache.Peek(user); ok && !st.absent {
+			raw, _ := json.Marshal(st)
+			ops = append(ops, storage.SetOperation(userKey(user), raw))
+		}
+		unlock()
+	}
+	return s.persist(ctx, ops)
+}
+
+// groupCommit merges concurrent storage batches: the first caller commits
+// everything queued while it was committing, again and again, and every
+// caller learns the result of the transaction that held its operations.
+type groupCommit struct {
+	client storage.Client
+
+	mu      sync.Mutex
+	leading bool
+	pending []*storage.Operation
+	waiters []chan error
+}
+
+func (g *groupCommit) commit(ctx context.Context, ops []*storage.Operation) error {
+	done := make(chan error, 1)
+	g.mu.Lock()
+	g.pending = append(g.pending, ops...)
+	g.waiters = append(g.waiters, done)
+	if g.leading {
+		g.mu.Unlock()
+		return <-done
+	}
+	g.leading = true
+	for {
+		batch, waiters := g.pending, g.waiters
+		g.pending, g.waiters = nil, nil
+		g.mu.Unlock()
+		err := g.client.Batch(context.WithoutCancel(ctx), batch...)
+		for _, w := range waiters {
+			w <- err
+		}
+		g.mu.Lock()
+		if len(g.waiters) == 0 {
+			g.leading = false
+			g.mu.Unlock()
+			return <-done
+		}
+	}
 }
