@@ -102,7 +102,7 @@ func MapAction(payload pcommon.Map, h Header, observed pcommon.Timestamp, lr plo
 	}
 
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(20)
+	attrs.EnsureCapacity(attrCapacity)
 	attrs.PutStr(AttrSource, string(SourceAction))
 	attrs.PutStr(AttrEventID, h.ID)
 	setType(lr, h.Type)

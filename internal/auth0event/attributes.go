@@ -40,6 +40,11 @@ const (
 	EventLogin     = "Login"
 )
 
+// attrCapacity is room for every attribute the receiver may set (21) and
+// those the signup processor adds (5): growing a record's attribute slice
+// midway copies all of it.
+const attrCapacity = 26
+
 // Source says which way an event reached the collector.
 type Source string
 

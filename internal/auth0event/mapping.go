@@ -51,7 +51,7 @@ func MapLogEvent(rec pcommon.Map, h Header, src Source, observed pcommon.Timesta
 
 	lr.SetObservedTimestamp(observed)
 	attrs := lr.Attributes()
-	attrs.EnsureCapacity(22)
+	attrs.EnsureCapacity(attrCapacity)
 	attrs.PutStr(AttrSource, string(src))
 	putStr(attrs, AttrLogID, h.ID)
 	setType(lr, h.Type)

@@ -154,6 +154,9 @@ func (p *signupProcessor) flushLoop() {
 // ConsumeLogs decides, shapes, delivers, then confirms.
 func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	b := p.collect(ld)
+	if err := p.users.prefetch(ctx, b.users()); err != nil {
+		return fmt.Errorf("signup processor could not read user states from storage: %w", err)
+	}
 	p.lookupUnknown(ctx, b)
 	if err := p.decideAll(ctx, b); err != nil {
 		return err
@@ -196,6 +199,19 @@ type claim struct {
 	user, record string
 	prev         userState
 	prevKnown    bool
+}
+
+// users lists the batch's candidates' users, each once.
+func (b *batch) users() []string {
+	seen := make(map[string]struct{}, len(b.items))
+	users := make([]string, 0, len(b.items))
+	for _, c := range b.items {
+		if _, ok := seen[c.user]; !ok {
+			seen[c.user] = struct{}{}
+			users = append(users, c.user)
+		}
+	}
+	return users
 }
 
 func (p *signupProcessor) collect(ld plog.Logs) *batch {

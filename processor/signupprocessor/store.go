@@ -100,6 +100,40 @@ func (s *userStore) get(ctx context.Context, user string) (userState, bool, erro
 	return st, true, nil
 }
 
+// prefetch reads the users the cache does not hold in one storage
+// transaction, so that a batch's new users cost one read between them
+// (filestorage runs every read in a write transaction, fsync included).
+func (s *userStore) prefetch(ctx context.Context, users []string) error {
+	if s.client == nil {
+		return nil
+	}
+	var ops []*storage.Operation
+	var missing []string
+	for _, user := range users {
+		if _, ok := s.cache.Peek(user); !ok {
+			ops = append(ops, storage.GetOperation(userKey(user)))
+			missing = append(missing, user)
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := s.commits.commit(ctx, ops); err != nil {
+		return err
+	}
+	for i, user := range missing {
+		st := userState{absent: true}
+		if ops[i].Value != nil {
+			if err := json.Unmarshal(ops[i].Value, &st); err != nil {
+				return err
+			}
+		}
+		// A concurrent batch may have decided about the user meanwhile.
+		s.cache.ContainsOrAdd(user, st)
+	}
+	return nil
+}
+
 // put changes the user's state in memory; the returned operation persists
 // it (nil without storage).
 func (s *userStore) put(user string, st userState) *storage.Operation {
