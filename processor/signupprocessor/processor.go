@@ -189,8 +189,8 @@ type batch struct {
 	lookups    map[string]lookupResult
 	claims     []claim
 	// writes are the claims' storage writes, made before the records leave.
-	writes []*storage.Operation
-	outcomes   map[outcomeKey]int64
+	writes   []*storage.Operation
+	outcomes map[outcomeKey]int64
 }
 
 // claim is a SignUp this batch makes, with the state to restore if the
