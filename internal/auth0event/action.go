@@ -28,9 +28,12 @@ func (e *ActionError) Error() string {
 // ParseAction parses and validates one Action payload. Only what identifies
 // the event is required (schema_version, event_id, user.user_id); every
 // other field is optional and kept as sent.
-func ParseAction(body []byte, limits pjson.Limits) (pcommon.Map, Header, error) {
+func ParseAction(body []byte, limits Limits) (pcommon.Map, Header, error) {
 	payload := pcommon.NewMap()
-	p := pjson.NewParser(body, limits)
+	if limits.MaxRecordBytes > 0 && len(body) > limits.MaxRecordBytes {
+		return payload, Header{}, &ActionError{Problems: []string{fmt.Sprintf("payload is %d bytes, more than max_record_size (%d)", len(body), limits.MaxRecordBytes)}}
+	}
+	p := pjson.NewParser(body, limits.JSON)
 	if !p.SkipSpace() {
 		return payload, Header{}, &ActionError{Problems: []string{"request body is empty: expected one JSON object"}}
 	}

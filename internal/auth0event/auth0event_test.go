@@ -1,6 +1,7 @@
 package auth0event
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func walkToLogs(t *testing.T, body []byte, src Source) (plog.Logs, []RecordError
 	t.Helper()
 	logs := plog.NewLogs()
 	records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-	_, rejected, err := WalkLogStream(body, pjson.Limits{}, func(rec pcommon.Map) {
+	_, rejected, err := WalkLogStream(body, DefaultLimits, func(rec pcommon.Map) {
 		MapLogEvent(rec, LogEventHeader(rec), src, observed, records.AppendEmpty())
 	})
 	require.NoError(t, err)
@@ -230,7 +231,7 @@ func TestWalkLogStreamRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ids []string
-			_, rejected, err := WalkLogStream([]byte(tt.body), pjson.Limits{}, func(rec pcommon.Map) {
+			_, rejected, err := WalkLogStream([]byte(tt.body), DefaultLimits, func(rec pcommon.Map) {
 				ids = append(ids, LogEventHeader(rec).ID)
 			})
 			require.NoError(t, err)
@@ -240,15 +241,34 @@ func TestWalkLogStreamRejects(t *testing.T) {
 	}
 }
 
+// A record longer than MaxRecordBytes is refused with a clear error; the
+// records around it are kept.
+func TestMaxRecordBytes(t *testing.T) {
+	big := `{"log_id":"big","data":{"type":"s","pad":"` + strings.Repeat("x", 300) + `"}}`
+	body := `{"log_id":"a","data":{"type":"s"}}` + "\n" + big + "\n" + `{"log_id":"c","data":{"type":"s"}}`
+	var ids []string
+	_, rejected, err := WalkLogStream([]byte(body), Limits{MaxRecordBytes: 200}, func(rec pcommon.Map) {
+		ids = append(ids, LogEventHeader(rec).ID)
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "c"}, ids)
+	require.Len(t, rejected, 1)
+	assert.Equal(t, fmt.Sprintf("record is %d bytes, more than max_record_size (200)", len(big)), rejected[0].Msg)
+	assert.Equal(t, 2, rejected[0].Line)
+
+	_, _, err = ParseAction(readTestdata(t, auth0test.Action), Limits{MaxRecordBytes: 100})
+	assert.ErrorContains(t, err, "more than max_record_size (100)")
+}
+
 func TestWalkLogStreamEmpty(t *testing.T) {
 	for _, body := range []string{"", "  \n\t ", "\xEF\xBB\xBF"} {
-		_, _, err := WalkLogStream([]byte(body), pjson.Limits{}, func(pcommon.Map) { t.Fatal("no record expected") })
+		_, _, err := WalkLogStream([]byte(body), DefaultLimits, func(pcommon.Map) { t.Fatal("no record expected") })
 		assert.ErrorIs(t, err, ErrEmptyPayload)
 	}
 }
 
 func TestAction(t *testing.T) {
-	payload, h, err := ParseAction(readTestdata(t, "action.json"), pjson.Limits{})
+	payload, h, err := ParseAction(readTestdata(t, "action.json"), DefaultLimits)
 	require.NoError(t, err)
 	assert.Equal(t, Header{ID: "6b1f0c52-0f4e-4c55-9a8a-2f1d8f7e4b31", Type: "s"}, h)
 
@@ -278,7 +298,7 @@ func TestActionTypeFollowsProtocol(t *testing.T) {
 		"oauth2-resource-owner": "sepft",
 	} {
 		body := `{"schema_version":1,"event_id":"e","user":{"user_id":"u"},"transaction":{"protocol":"` + protocol + `"}}`
-		_, h, err := ParseAction([]byte(body), pjson.Limits{})
+		_, h, err := ParseAction([]byte(body), DefaultLimits)
 		require.NoError(t, err)
 		assert.Equal(t, want, h.Type, protocol)
 	}
@@ -298,7 +318,7 @@ func TestActionErrors(t *testing.T) {
 		`{"schema_version":1.0,"event_id":"e","user":{"user_id":"u"}}`: "",
 	}
 	for body, want := range tests {
-		_, _, err := ParseAction([]byte(body), pjson.Limits{})
+		_, _, err := ParseAction([]byte(body), DefaultLimits)
 		if want == "" {
 			assert.NoError(t, err, body)
 			continue

@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
 // benchBatch is a log stream batch of 100 records, as Auth0 might post.
@@ -26,7 +25,7 @@ func BenchmarkWalkLogStream(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		n := 0
-		_, _, err := WalkLogStream(benchBatch, pjson.Limits{}, func(pcommon.Map) { n++ })
+		_, _, err := WalkLogStream(benchBatch, DefaultLimits, func(pcommon.Map) { n++ })
 		if err != nil || n != 100 {
 			b.Fatal(err, n)
 		}
@@ -41,7 +40,7 @@ func BenchmarkWalkAndMap(b *testing.B) {
 	for b.Loop() {
 		logs := plog.NewLogs()
 		records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		_, _, err := WalkLogStream(benchBatch, pjson.Limits{}, func(rec pcommon.Map) {
+		_, _, err := WalkLogStream(benchBatch, DefaultLimits, func(rec pcommon.Map) {
 			MapLogEvent(rec, LogEventHeader(rec), SourceLogStream, observed, records.AppendEmpty())
 		})
 		if err != nil || records.Len() != 100 {

@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
 // FuzzLogStream feeds arbitrary bodies through the whole log stream path
@@ -26,7 +25,7 @@ func FuzzLogStream(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		logs := plog.NewLogs()
 		out := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		records, rejected, err := WalkLogStream(body, pjson.Limits{}, func(rec pcommon.Map) {
+		records, rejected, err := WalkLogStream(body, DefaultLimits, func(rec pcommon.Map) {
 			MapLogEvent(rec, LogEventHeader(rec), SourceLogStream, observed, out.AppendEmpty())
 		})
 		if err != nil {
@@ -61,7 +60,7 @@ func FuzzAction(f *testing.F) {
 	f.Add([]byte(`{"schema_version":1,"event_id":"e","user":{"user_id":"u","app_metadata":[]},"stats":{"logins_count":"x"}}`))
 	f.Add([]byte(`{"schema_version":1e400}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		payload, h, err := ParseAction(body, pjson.Limits{})
+		payload, h, err := ParseAction(body, DefaultLimits)
 		if err != nil {
 			return
 		}

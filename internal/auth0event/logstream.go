@@ -24,6 +24,20 @@ func (e RecordError) Error() string {
 	return fmt.Sprintf("record %d (line %d, byte offset %d): %s", e.Record, e.Line, e.Offset, e.Msg)
 }
 
+// Limits bound what a payload may hold.
+type Limits struct {
+	// JSON bounds nesting and keys per object.
+	JSON pjson.Limits
+	// MaxRecordBytes refuses a record whose JSON text is longer: the
+	// splunk_hec exporter drops an event above its max_event_size (5 MiB)
+	// after the sender was told it was accepted, so the receiver refuses
+	// it first, saying so. 0 means no bound.
+	MaxRecordBytes int
+}
+
+// DefaultLimits are the receiver's defaults.
+var DefaultLimits = Limits{JSON: pjson.DefaultLimits, MaxRecordBytes: 1 << 20}
+
 // ErrEmptyPayload is returned for a body that holds no JSON at all.
 var ErrEmptyPayload = errors.New("request body is empty: expected Auth0 log records as JSON lines, a JSON array or a JSON object")
 
@@ -38,9 +52,9 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // that is not valid JSON costs only itself: the walk resumes on the line
 // after the one where that record started, which is where the next JSON
 // lines record begins. fn owns rec and may move it elsewhere.
-func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (records int, rejected []RecordError, err error) {
+func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (records int, rejected []RecordError, err error) {
 	body = bytes.TrimPrefix(body, utf8BOM)
-	p := pjson.NewParser(body, limits)
+	p := pjson.NewParser(body, limits.JSON)
 	lines := lineCounter{data: body}
 	// reject reports a record once: a record that failed for its type and is
 	// then followed by a bad delimiter is one problem, not two.
@@ -73,7 +87,7 @@ func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (
 			for {
 				records++
 				elemStart := p.Pos()
-				if bad := parseRecord(p, fn); bad != nil {
+				if bad := parseRecord(p, limits.MaxRecordBytes, fn); bad != nil {
 					reject(bad.offset, bad.msg)
 					if bad.syntax {
 						resync(p, elemStart)
@@ -97,7 +111,7 @@ func WalkLogStream(body []byte, limits pjson.Limits, fn func(rec pcommon.Map)) (
 			}
 		default:
 			records++
-			if bad := parseRecord(p, fn); bad != nil {
+			if bad := parseRecord(p, limits.MaxRecordBytes, fn); bad != nil {
 				reject(bad.offset, bad.msg)
 				if bad.syntax {
 					resync(p, start)
@@ -118,7 +132,7 @@ type badRecord struct {
 // parseRecord parses the value at the parser's position as one record and
 // hands it to fn. A record of the wrong type is stepped over; after a syntax
 // error the parser is left where the error was found.
-func parseRecord(p *pjson.Parser, fn func(rec pcommon.Map)) *badRecord {
+func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map)) *badRecord {
 	start := p.Pos()
 	if p.Peek() != '{' {
 		kind := describeValue(p.Peek())
@@ -130,6 +144,9 @@ func parseRecord(p *pjson.Parser, fn func(rec pcommon.Map)) *badRecord {
 	rec := pcommon.NewMap()
 	if err := p.ParseObject(rec); err != nil {
 		return syntaxError(err)
+	}
+	if size := p.Pos() - start; maxBytes > 0 && size > maxBytes {
+		return &badRecord{offset: start, msg: fmt.Sprintf("record is %d bytes, more than max_record_size (%d)", size, maxBytes)}
 	}
 	if d, ok := rec.Get("data"); ok && d.Type() != pcommon.ValueTypeMap {
 		return &badRecord{offset: start, msg: fmt.Sprintf(`field "data" is a %s, not an object`, jsonTypeName(d.Type()))}

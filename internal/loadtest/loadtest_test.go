@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
 func TestGeneratedBatchesAreAuth0LogStreams(t *testing.T) {
@@ -23,7 +22,7 @@ func TestGeneratedBatchesAreAuth0LogStreams(t *testing.T) {
 	require.Len(t, b.IDs, 100)
 	types := map[string]int{}
 	var ids []string
-	_, rejected, err := auth0event.WalkLogStream(b.Body, pjson.Limits{}, func(rec pcommon.Map) {
+	_, rejected, err := auth0event.WalkLogStream(b.Body, auth0event.DefaultLimits, func(rec pcommon.Map) {
 		h := auth0event.LogEventHeader(rec)
 		ids = append(ids, h.ID)
 		types[h.Type]++

@@ -3,6 +3,8 @@ package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/load
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -16,6 +18,13 @@ import (
 type Sink struct {
 	mu       sync.Mutex
 	received map[string]int
+	// signups: users whose SignUp arrived, and how many times. Only kept
+	// when DecodeEvents is set.
+	signups map[string]int
+
+	// DecodeEvents makes the sink decode every event's fields (slower),
+	// to follow SignUps per user.
+	DecodeEvents bool
 
 	requests atomic.Int64
 	events   atomic.Int64
@@ -29,7 +38,7 @@ type Fault struct {
 }
 
 // NewSink returns an empty sink.
-func NewSink() *Sink { return &Sink{received: map[string]int{}} }
+func NewSink() *Sink { return &Sink{received: map[string]int{}, signups: map[string]int{}} }
 
 // SetFault makes the sink answer f to every request; nil ends the outage.
 func (s *Sink) SetFault(f *Fault) { s.fault.Store(f) }
@@ -81,6 +90,12 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ids := scanIDs(raw)
+	if s.DecodeEvents {
+		if err := s.decodeSignUps(raw); err != nil {
+			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
+			return
+		}
+	}
 	s.mu.Lock()
 	for _, id := range ids {
 		s.received[id]++
@@ -88,6 +103,39 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.events.Add(int64(len(ids)))
 	_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
+}
+
+func (s *Sink) decodeSignUps(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		var ev struct {
+			Fields struct {
+				Event string `json:"auth0.event"`
+				User  string `json:"user.id"`
+			} `json:"fields"`
+		}
+		if err := dec.Decode(&ev); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if ev.Fields.Event == "SignUp" {
+			s.mu.Lock()
+			s.signups[ev.Fields.User]++
+			s.mu.Unlock()
+		}
+	}
+}
+
+// SignUps returns, per user, how many SignUp events arrived (DecodeEvents).
+func (s *Sink) SignUps() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.signups))
+	for k, v := range s.signups {
+		out[k] = v
+	}
+	return out
 }
 
 // Events is the number of events received, duplicates included.

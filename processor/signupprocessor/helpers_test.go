@@ -24,7 +24,6 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadatatest"
 )
 
@@ -145,11 +144,11 @@ func toLogs(t testing.TB, payloads ...[]byte) plog.Logs {
 	records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
 	now := pcommon.NewTimestampFromTime(fixedNow)
 	for _, body := range payloads {
-		if payload, h, err := auth0event.ParseAction(body, pjson.Limits{}); err == nil {
+		if payload, h, err := auth0event.ParseAction(body, auth0event.DefaultLimits); err == nil {
 			auth0event.MapAction(payload, h, now, records.AppendEmpty())
 			continue
 		}
-		_, rejected, err := auth0event.WalkLogStream(body, pjson.Limits{}, func(rec pcommon.Map) {
+		_, rejected, err := auth0event.WalkLogStream(body, auth0event.DefaultLimits, func(rec pcommon.Map) {
 			auth0event.MapLogEvent(rec, auth0event.LogEventHeader(rec), auth0event.SourceLogStream, now, records.AppendEmpty())
 		})
 		require.NoError(t, err)

@@ -31,6 +31,11 @@ type Config struct {
 	// Types filters records by Auth0 event type code.
 	Types TypeFilterConfig `mapstructure:"types"`
 
+	// MaxRecordSize refuses, with a clear error, a record (or Action
+	// payload) whose JSON is longer: the splunk_hec exporter would drop it
+	// after delivery was promised (its max_event_size is 5 MiB).
+	MaxRecordSize int `mapstructure:"max_record_size"`
+
 	// Dedupe drops records whose id was delivered recently.
 	Dedupe DedupeConfig `mapstructure:"dedupe"`
 
@@ -100,6 +105,9 @@ func (cfg *Config) Validate() error {
 		}
 	}
 
+	if cfg.MaxRecordSize < 1 || cfg.MaxRecordSize > 4<<20 {
+		errs = append(errs, fmt.Errorf(`"max_record_size" must be between 1 and 4194304 bytes (under the splunk_hec exporter's 5 MiB max_event_size once attributes are added), got %d`, cfg.MaxRecordSize))
+	}
 	if cfg.Dedupe.Window < 0 {
 		errs = append(errs, fmt.Errorf(`"dedupe.window" must not be negative, got %s`, cfg.Dedupe.Window))
 	}

@@ -35,6 +35,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, configopaque.String("s3cret-token"), def.Secret)
 	assert.Equal(t, DedupeConfig{Window: time.Hour, MaxEntries: 200_000}, def.Dedupe)
 	assert.Equal(t, 5*time.Second, def.RetryAfter)
+	assert.Equal(t, 1<<20, def.MaxRecordSize)
 
 	custom := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(custom))
@@ -42,6 +43,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "/hooks/auth0", custom.LogsPath)
 	assert.Equal(t, "/hooks/auth0-action", custom.ActionsPath)
 	assert.Equal(t, int64(1048576), custom.ServerConfig.MaxRequestBodySize)
+	assert.Equal(t, 65536, custom.MaxRecordSize)
 	assert.Equal(t, TypeFilterConfig{Include: []string{"s", "ss", "f", "fp"}, Exclude: []string{"sapi"}}, custom.Types)
 	assert.Equal(t, DedupeConfig{Window: 10 * time.Minute, MaxEntries: 5000}, custom.Dedupe)
 	assert.Equal(t, 30*time.Second, custom.RetryAfter)
@@ -66,6 +68,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`type "s" is in both "types.include" and "types.exclude"`,
 		`"dedupe.window" must not be negative`,
 		`"retry_after" must be at least 1s`,
+		`"max_record_size" must be between 1 and 4194304 bytes`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}

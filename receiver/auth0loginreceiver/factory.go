@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
@@ -42,9 +43,10 @@ func createDefaultConfig() component.Config {
 	server.ReadTimeout = defaultReadTimeout
 	server.ReadHeaderTimeout = 10 * time.Second
 	return &Config{
-		ServerConfig: server,
-		LogsPath:     defaultLogsPath,
-		ActionsPath:  defaultActionsPath,
+		ServerConfig:  server,
+		LogsPath:      defaultLogsPath,
+		ActionsPath:   defaultActionsPath,
+		MaxRecordSize: auth0event.DefaultLimits.MaxRecordBytes,
 		Dedupe: DedupeConfig{
 			Window:     defaultDedupeWindow,
 			MaxEntries: defaultDedupeMaxEntries,

@@ -16,7 +16,6 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
@@ -122,7 +121,7 @@ func acceptedContentType(header string) bool {
 // handleLogStream delivers an Auth0 log stream batch.
 func (r *auth0Receiver) handleLogStream(ctx context.Context, w http.ResponseWriter, body []byte) {
 	batch := r.newBatch(endpointLogs)
-	_, rejected, err := auth0event.WalkLogStream(body, pjson.Limits{}, func(rec pcommon.Map) {
+	_, rejected, err := auth0event.WalkLogStream(body, r.limits, func(rec pcommon.Map) {
 		h := auth0event.LogEventHeader(rec)
 		if batch.admit(h) {
 			auth0event.MapLogEvent(rec, h, auth0event.SourceLogStream, batch.observed, batch.records.AppendEmpty())
@@ -139,7 +138,7 @@ func (r *auth0Receiver) handleLogStream(ctx context.Context, w http.ResponseWrit
 // handleAction delivers one post-login Action payload.
 func (r *auth0Receiver) handleAction(ctx context.Context, w http.ResponseWriter, body []byte) {
 	batch := r.newBatch(endpointActions)
-	payload, h, err := auth0event.ParseAction(body, pjson.Limits{})
+	payload, h, err := auth0event.ParseAction(body, r.limits)
 	if err != nil {
 		batch.rejected = []auth0event.RecordError{{Record: 1, Line: 1, Msg: err.Error()}}
 		r.deliver(ctx, w, batch)

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
@@ -27,6 +28,7 @@ type auth0Receiver struct {
 	telemetry *metadata.TelemetryBuilder
 
 	secret *secretMatcher // nil when the receiver runs without one
+	limits auth0event.Limits
 	filter typeFilter
 	seen   *dedupe.Window // nil when dedupe is off
 
@@ -60,6 +62,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 		next:      next,
 		obsrecv:   obsrecv,
 		telemetry: telemetry,
+		limits:    auth0event.Limits{JSON: auth0event.DefaultLimits.JSON, MaxRecordBytes: cfg.MaxRecordSize},
 		filter:    newTypeFilter(cfg.Types),
 	}
 	if cfg.Secret != "" {
