@@ -9,7 +9,7 @@ FAKEAUTH0 := _build/fakeauth0
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 
-.PHONY: build run test unit e2e action-test deploy-test manifests generate check-generated lint fuzz clean
+.PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench manifests generate check-generated lint clean
 
 ## build: the otelcol-auth0 binary, with ocb, into _build/
 build: $(BINARY)
@@ -23,7 +23,7 @@ run: build
 	scripts/run.sh
 
 ## test: everything CI runs: lint, generated files, unit and integration tests (race detector), end to end
-test: lint check-generated unit e2e action-test deploy-test
+test: lint check-generated unit e2e action-test deploy-test reliability-ci fuzz-ci
 
 ## unit: the Go tests of every package, with the race detector
 unit:
@@ -64,12 +64,33 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/...
+	$(GO) vet -tags reliability ./test/reliability/...
 	cd test/deploy && $(GO) vet ./...
 	scripts/check-versions.sh go.mod
+
+## reliability: crash, outage, throttling, hostile input, flood, security, at full length; figures to bench/results/reliability.jsonl
+reliability: build
+	mkdir -p bench/results && rm -f bench/results/reliability.jsonl
+	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath bench/results/reliability.jsonl) \
+	  $(GO) test -tags reliability -count=1 -timeout 60m -v ./test/reliability/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|figures:'
+
+## reliability-ci: the same suite, bounded for CI (make test)
+reliability-ci: build
+	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) RELIABILITY_SCALE=ci $(GO) test -tags reliability -count=1 -timeout 20m ./test/reliability/...
 
 ## fuzz: a longer fuzzing session of every fuzz target (FUZZTIME per target, default 1m)
 fuzz:
 	scripts/fuzz.sh $${FUZZTIME:-1m}
+
+## fuzz-ci: every fuzz target for 10s (make test)
+fuzz-ci:
+	scripts/fuzz.sh 10s
+
+## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase, default 20s
+bench: build
+	mkdir -p bench/results
+	$(GO) build -o _build/bench ./cmd/bench
+	./_build/bench -duration $${BENCH_DURATION:-20s} -profile bench/results -json bench/results/bench.json
 
 clean:
 	rm -rf _build local

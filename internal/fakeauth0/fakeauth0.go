@@ -149,6 +149,13 @@ func (s *Server) FailNext(statuses ...int) {
 	s.failStatuses = append(s.failStatuses, statuses...)
 }
 
+// ClearFailures drops the failures FailNext queued and not yet answered.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failStatuses = nil
+}
+
 // SetLatency delays every answer.
 func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Lock()

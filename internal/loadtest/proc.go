@@ -58,6 +58,33 @@ func Memory(pid int) (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
+// MemoryDetail reads the resident set split into anonymous memory (the Go
+// heap and runtime) and file-backed pages (mapped files such as the
+// persistent queue's bbolt database, which the kernel can drop at will).
+func MemoryDetail(pid int) (anon, file int64, err error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		key, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "RssAnon":
+			anon = kb << 10
+		case "RssFile", "RssShmem":
+			file += kb << 10
+		}
+	}
+	return anon, file, nil
+}
+
 // ResetPeak resets VmHWM to the current RSS (writing 5 to clear_refs), so
 // that a run's peak is its own, not the process's start-up's.
 func ResetPeak(pid int) error {

@@ -25,6 +25,10 @@ type Sink struct {
 	// DecodeEvents makes the sink decode every event's fields (slower),
 	// to follow SignUps per user.
 	DecodeEvents bool
+	// KeepEvents keeps every decoded event (with DecodeEvents), for tests
+	// that look at their content.
+	KeepEvents bool
+	kept       []map[string]any
 
 	requests atomic.Int64
 	events   atomic.Int64
@@ -108,23 +112,30 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sink) decodeSignUps(raw []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	for {
-		var ev struct {
-			Fields struct {
-				Event string `json:"auth0.event"`
-				User  string `json:"user.id"`
-			} `json:"fields"`
-		}
+		var ev map[string]any
 		if err := dec.Decode(&ev); errors.Is(err, io.EOF) {
 			return nil
 		} else if err != nil {
 			return err
 		}
-		if ev.Fields.Event == "SignUp" {
-			s.mu.Lock()
-			s.signups[ev.Fields.User]++
-			s.mu.Unlock()
+		fields, _ := ev["fields"].(map[string]any)
+		s.mu.Lock()
+		if fields["auth0.event"] == "SignUp" {
+			user, _ := fields["user.id"].(string)
+			s.signups[user]++
 		}
+		if s.KeepEvents {
+			s.kept = append(s.kept, ev)
+		}
+		s.mu.Unlock()
 	}
+}
+
+// Kept returns the events kept (KeepEvents), decoded from HEC JSON.
+func (s *Sink) Kept() []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]map[string]any(nil), s.kept...)
 }
 
 // SignUps returns, per user, how many SignUp events arrived (DecodeEvents).

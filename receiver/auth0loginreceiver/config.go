@@ -43,6 +43,15 @@ type Config struct {
 	// the pipeline behind it refuses data for now.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
 
+	// MaxConcurrentRequests bounds the requests decoded at once: a request
+	// is parsed and delivered only once it holds a slot (taken after its
+	// body is read, so that slow senders hold no slot), so that a flood
+	// cannot build more records in memory than memory_limiter, which sees
+	// them only once built, can stop. A request that finds no slot within
+	// AdmissionTimeout is answered 503 with Retry-After.
+	MaxConcurrentRequests int           `mapstructure:"max_concurrent_requests"`
+	AdmissionTimeout      time.Duration `mapstructure:"admission_timeout"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -113,6 +122,12 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Dedupe.Window > 0 && cfg.Dedupe.MaxEntries <= 0 {
 		errs = append(errs, fmt.Errorf(`"dedupe.max_entries" must be positive when dedupe is on, got %d`, cfg.Dedupe.MaxEntries))
+	}
+	if cfg.MaxConcurrentRequests < 1 {
+		errs = append(errs, fmt.Errorf(`"max_concurrent_requests" must be at least 1, got %d`, cfg.MaxConcurrentRequests))
+	}
+	if cfg.AdmissionTimeout < 0 {
+		errs = append(errs, fmt.Errorf(`"admission_timeout" must not be negative, got %s`, cfg.AdmissionTimeout))
 	}
 	if cfg.RetryAfter < time.Second {
 		errs = append(errs, fmt.Errorf(`"retry_after" must be at least 1s (Retry-After counts whole seconds), got %s`, cfg.RetryAfter))

@@ -23,6 +23,10 @@ const (
 	defaultDedupeWindow     = time.Hour
 	defaultDedupeMaxEntries = 200_000
 	defaultRetryAfter       = 5 * time.Second
+	// Decoding is CPU work: a few requests per core keep the cores busy
+	// while others wait on the persistent queue's disk writes.
+	defaultMaxConcurrentRequests = 8
+	defaultAdmissionTimeout      = time.Second
 	// Slow senders are cut off: a log stream batch is small, and an Action
 	// must finish within Auth0's 20 s flow limit anyway.
 	defaultReadTimeout = 30 * time.Second
@@ -51,7 +55,9 @@ func createDefaultConfig() component.Config {
 			Window:     defaultDedupeWindow,
 			MaxEntries: defaultDedupeMaxEntries,
 		},
-		RetryAfter: defaultRetryAfter,
+		RetryAfter:            defaultRetryAfter,
+		MaxConcurrentRequests: defaultMaxConcurrentRequests,
+		AdmissionTimeout:      defaultAdmissionTimeout,
 	}
 }
 

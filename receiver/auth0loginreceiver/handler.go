@@ -51,6 +51,7 @@ const (
 	reasonTooLarge     = "too_large"
 	reasonEmpty        = "empty"
 	reasonReadError    = "read_error"
+	reasonBusy         = "busy"
 )
 
 type requestHandler func(ctx context.Context, w http.ResponseWriter, body []byte)
@@ -91,8 +92,37 @@ func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Ha
 			r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, "could not read the request body: "+err.Error())
 			return
 		}
+		// The slot is taken only once the body is in: a slow sender holds
+		// its bytes, never a slot, and the records (several times the
+		// bytes) are built by at most max_concurrent_requests requests.
+		release, ok := r.admit(req.Context())
+		if !ok {
+			w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+			r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy,
+				fmt.Sprintf("the collector is busy with %d requests, retry later", r.cfg.MaxConcurrentRequests))
+			return
+		}
+		defer release()
 		handle(ctx, w, buf.Bytes())
 	})
+}
+
+// admit waits up to admission_timeout for a decoding slot.
+func (r *auth0Receiver) admit(ctx context.Context) (release func(), ok bool) {
+	select {
+	case r.slots <- struct{}{}:
+		return func() { <-r.slots }, true
+	default:
+	}
+	timer := time.NewTimer(r.cfg.AdmissionTimeout)
+	defer timer.Stop()
+	select {
+	case r.slots <- struct{}{}:
+		return func() { <-r.slots }, true
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
 func (r *auth0Receiver) authorized(req *http.Request) bool {

@@ -28,6 +28,7 @@ type auth0Receiver struct {
 	telemetry *metadata.TelemetryBuilder
 
 	secret *secretMatcher // nil when the receiver runs without one
+	slots  chan struct{}  // admission: one token per request being decoded
 	limits auth0event.Limits
 	filter typeFilter
 	seen   *dedupe.Window // nil when dedupe is off
@@ -64,6 +65,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 		telemetry: telemetry,
 		limits:    auth0event.Limits{JSON: auth0event.DefaultLimits.JSON, MaxRecordBytes: cfg.MaxRecordSize},
 		filter:    newTypeFilter(cfg.Types),
+		slots:     make(chan struct{}, cfg.MaxConcurrentRequests),
 	}
 	if cfg.Secret != "" {
 		r.secret = newSecretMatcher(string(cfg.Secret))

@@ -497,3 +497,47 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorContains(t, other.Start(context.Background(), componenttest.NewNopHost()), "address already in use")
 }
+
+// A request that finds every decoding slot taken waits admission_timeout,
+// then is refused with 503 and Retry-After: a flood cannot pile up records
+// in memory.
+func TestAdmission(t *testing.T) {
+	next := &blockingConsumer{release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	h := startReceiver(t, next, func(c *Config) {
+		c.MaxConcurrentRequests = 1
+		c.AdmissionTimeout = 100 * time.Millisecond
+	})
+	first := make(chan reply, 1)
+	go func() { first <- h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamObject)) }()
+	<-next.entered
+
+	start := time.Now()
+	r := h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "5", r.header.Get("Retry-After"))
+	assert.Contains(t, r.body["error"], "busy with 1 requests")
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+
+	close(next.release)
+	assert.Equal(t, http.StatusOK, (<-first).status)
+	assert.Equal(t, http.StatusOK, h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines)).status, "the slot is free again")
+	metadatatest.AssertEqualReceiverAuth0loginRequestsRejected(t, h.tel, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "logs"), attribute.String("reason", "busy")), Value: 1},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+type blockingConsumer struct {
+	release chan struct{}
+	entered chan struct{}
+}
+
+func (c *blockingConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *blockingConsumer) ConsumeLogs(context.Context, plog.Logs) error {
+	select {
+	case c.entered <- struct{}{}:
+	default:
+	}
+	<-c.release
+	return nil
+}

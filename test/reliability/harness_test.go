@@ -139,7 +139,8 @@ type collectorOptions struct {
 	// fake, when set, gives the signup processor Management API credentials.
 	fake   *httptest.Server
 	secret string // Management API client secret; clientSecret by default
-	// overlays are extra --config "yaml:..." arguments.
+	// files are extra --config files, overlays extra --config "yaml:..." arguments.
+	files    []string
 	overlays []string
 	env      map[string]string
 }
@@ -192,6 +193,9 @@ func (c *collector) launch() {
 		"--config", "yaml:extensions::pprof::endpoint: " + c.pprof,
 		"--config", "yaml:extensions::zpages::endpoint: " + c.zpages,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", c.metrics),
+	}
+	for _, f := range c.opts.files {
+		args = append(args, "--config", f)
 	}
 	for _, o := range c.opts.overlays {
 		args = append(args, "--config", "yaml:"+o)

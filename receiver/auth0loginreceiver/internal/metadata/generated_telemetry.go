@@ -122,7 +122,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRequestsRejected, err = builder.meter.Int64Counter(
 		"otelcol_receiver_auth0login_requests_rejected",
-		metric.WithDescription("Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error). [Alpha]"),
+		metric.WithDescription("Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error, busy). [Alpha]"),
 		metric.WithUnit("{requests}"),
 	)
 	errs = errors.Join(errs, err)

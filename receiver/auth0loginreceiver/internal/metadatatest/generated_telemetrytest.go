@@ -102,7 +102,7 @@ func AssertEqualReceiverAuth0loginRecordsMalformed(t *testing.T, tt *componentte
 func AssertEqualReceiverAuth0loginRequestsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_auth0login_requests_rejected",
-		Description: "Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error). [Alpha]",
+		Description: "Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error, busy). [Alpha]",
 		Unit:        "{requests}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

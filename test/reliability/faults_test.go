@@ -1,0 +1,311 @@
+//go:build reliability
+
+package reliability
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+)
+
+const rate = 2000 // events per second of the steady loads
+
+func steady(gen *loadtest.Generator, d time.Duration) loadtest.Load {
+	return loadtest.Load{Generator: gen, BatchSize: 100, Format: loadtest.FormatAuth0, Gzip: true, EventsPerSecond: rate, Duration: d}
+}
+
+// loadInBackground runs a load and returns a function that waits for it.
+func loadInBackground(s *loadtest.Sender, load loadtest.Load) func() loadtest.Stats {
+	var stats loadtest.Stats
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stats = s.Run(context.Background(), load)
+	}()
+	return func() loadtest.Stats { wg.Wait(); return stats }
+}
+
+// TestCrashLosesNothingAcknowledged kills the collector with SIGKILL under
+// a steady load, restarts it on the same storage, several times: every
+// event acknowledged with a 2xx reaches HEC.
+func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	sink := startSink(t)
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL()})
+	gen := loadtest.NewGenerator("crash")
+	s := c.sender()
+	kills := pick(2, 5)
+	var sent, acked, errors int64
+	for i := range kills {
+		wait := loadInBackground(s, steady(gen, pick(4*time.Second, 10*time.Second)))
+		time.Sleep(pick(2*time.Second, 5*time.Second))
+		c.kill()
+		c.restart()
+		stats := wait()
+		sent += stats.SentEvents
+		acked += stats.AcceptedEvents
+		errors += stats.Errors
+		t.Logf("kill %d: sent %d events, %d acknowledged, %d requests failed", i+1, stats.SentEvents, stats.AcceptedEvents, stats.Errors)
+	}
+	lost := waitDelivered(sink.Sink, s.Acked, pick(2*time.Minute, 5*time.Minute))
+	_, dupes, unique := sink.Check(s.Acked)
+	report(t, map[string]any{"kills": kills, "sent": sent, "acknowledged": acked, "delivered_unique": unique, "duplicates": dupes, "lost": lost, "failed_requests": errors})
+	assert.Zero(t, lost, "acknowledged events never delivered")
+	assert.Equal(t, int64(s.Acked.Len()), acked)
+}
+
+// TestGracefulShutdownUnderLoad: SIGTERM under load exits cleanly, and what
+// was acknowledged is delivered, now or after the restart.
+func TestGracefulShutdownUnderLoad(t *testing.T) {
+	sink := startSink(t)
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL()})
+	gen := loadtest.NewGenerator("term")
+	s := c.sender()
+	wait := loadInBackground(s, steady(gen, pick(4*time.Second, 10*time.Second)))
+	time.Sleep(pick(2*time.Second, 5*time.Second))
+	start := time.Now()
+	code := c.terminate(60 * time.Second)
+	stopped := time.Since(start)
+	c.restart()
+	stats := wait()
+	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
+	_, dupes, _ := sink.Check(s.Acked)
+	report(t, map[string]any{"exit_code": code, "shutdown_seconds": stopped.Seconds(), "sent": stats.SentEvents, "acknowledged": stats.AcceptedEvents, "duplicates": dupes, "lost": lost})
+	assert.Zero(t, code)
+	assert.Zero(t, lost)
+}
+
+// TestSplunkOutage: HEC down, then answering 503 with Retry-After, then
+// 429, then back. Nothing is lost, the backlog drains, the receiver does
+// not push back while the persistent queue has room, memory stays bounded.
+func TestSplunkOutage(t *testing.T) {
+	sink := startSink(t)
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL()})
+	gen := loadtest.NewGenerator("outage")
+	s := c.sender()
+	down, busy, throttled := pick(15*time.Second, 60*time.Second), pick(5*time.Second, 20*time.Second), pick(5*time.Second, 20*time.Second)
+	wait := loadInBackground(s, steady(gen, down+busy+throttled+5*time.Second))
+
+	sink.down()
+	time.Sleep(down)
+	sink.up(t)
+	sink.SetFault(&loadtest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: 2})
+	time.Sleep(busy)
+	sink.SetFault(&loadtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 1})
+	time.Sleep(throttled)
+	sink.SetFault(nil)
+	stats := wait()
+
+	recovered := time.Now()
+	lost := waitDelivered(sink.Sink, s.Acked, pick(3*time.Minute, 6*time.Minute))
+	drain := time.Since(recovered)
+	_, peak := c.memory()
+	_, dupes, _ := sink.Check(s.Acked)
+	report(t, map[string]any{"down": down.String(), "busy_503": busy.String(), "throttled_429": throttled.String(),
+		"sent": stats.SentEvents, "acknowledged": stats.AcceptedEvents, "refused_by_receiver": stats.Refused, "lost": lost, "duplicates": dupes,
+		"backlog_drained_seconds": drain.Seconds(), "peak_rss": mib(peak)})
+	assert.Zero(t, lost)
+	assert.Empty(t, stats.Refused, "the queue had room: the receiver did not push back")
+	assert.Less(t, peak, int64(400<<20), "memory_limiter's limit")
+}
+
+// TestFullQueuePushesBack: with a small persistent queue and HEC down, the
+// receiver answers 503 with Retry-After once the queue is full, and takes
+// data again when HEC is back; nothing it acknowledged is lost.
+func TestFullQueuePushesBack(t *testing.T) {
+	sink := startSink(t)
+	const queueSize = 20
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), overlays: []string{
+		"exporters::splunk_hec::sending_queue::queue_size: 20",
+		"exporters::splunk_hec::sending_queue::batch::min_size: 100",
+	}})
+	gen := loadtest.NewGenerator("full")
+	s := c.sender()
+	sink.down()
+
+	var firstRefusal, acceptedBefore int
+	var retryAfter string
+	for i := range 60 {
+		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
+		if r.Status == http.StatusServiceUnavailable {
+			firstRefusal = i
+			retryAfter = r.Body
+			break
+		}
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		acceptedBefore++
+	}
+	require.Positive(t, firstRefusal, "the receiver must push back once the queue is full")
+	assert.GreaterOrEqual(t, acceptedBefore, queueSize, "no push back while the queue had room")
+	assert.Contains(t, retryAfter, "retry later")
+
+	sink.up(t)
+	require.Eventually(t, func() bool {
+		return s.Send(context.Background(), gen.Next(randFor(1000), 100, loadtest.FormatAuth0, false)).Status == http.StatusOK
+	}, 2*time.Minute, 500*time.Millisecond, "accepts again once HEC is back")
+	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
+	report(t, map[string]any{"queue_size_requests": queueSize, "accepted_before_push_back": acceptedBefore, "lost": lost})
+	assert.Zero(t, lost)
+}
+
+// TestFloodBeyondCapacity: far more than the collector can take, with a
+// tight memory_limiter: it refuses with 503, stays under its memory limit,
+// and takes data normally afterwards.
+func TestFloodBeyondCapacity(t *testing.T) {
+	sink := startSink(t)
+	const limitMiB = 160
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(),
+		env: map[string]string{"OTELCOL_MEMORY_LIMIT_MIB": "160", "GOMEMLIMIT": "180MiB"},
+		overlays: []string{"processors::memory_limiter::spike_limit_mib: 40"}})
+	gen := loadtest.NewGenerator("flood")
+	s := c.sender()
+	// Sample the anonymous memory (heap and runtime) during the flood: the
+	// RSS peak also counts the persistent queue's mapped file pages, which
+	// the kernel reclaims at will.
+	var peakAnon int64
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+				if anon, _, err := loadtest.MemoryDetail(c.proc.Pid()); err == nil && anon > peakAnon {
+					peakAnon = anon
+				}
+			}
+		}
+	}()
+	flood := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 1000, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 48, Duration: pick(10*time.Second, 30*time.Second)})
+	close(done)
+	_, peak := c.memory()
+
+	// Recovery: how long until a request is taken again, then a steady load.
+	floodEnd := time.Now()
+	require.Eventually(t, func() bool {
+		return s.Send(context.Background(), gen.Next(randFor(7), 100, loadtest.FormatAuth0, true)).Status == http.StatusOK
+	}, time.Minute, 100*time.Millisecond)
+	recovery := time.Since(floodEnd)
+	after := s.Run(context.Background(), steady(gen, 3*time.Second))
+	lost := waitDelivered(sink.Sink, s.Acked, 3*time.Minute)
+	report(t, map[string]any{"flood_sent": flood.SentEvents, "flood_acknowledged": flood.AcceptedEvents, "flood_refused": flood.Refused,
+		"peak_rss": mib(peak), "peak_anonymous": mib(peakAnon), "memory_limit": limitMiB, "recovery_seconds": round2(recovery.Seconds()), "after_acknowledged": after.AcceptedEvents, "after_refused": after.Refused, "lost": lost})
+	assert.Positive(t, flood.Refused[http.StatusServiceUnavailable], "the flood is refused with 503, not absorbed")
+	assert.Empty(t, after.Refused, "recovered")
+	assert.Less(t, peakAnon, int64(limitMiB*125/100)<<20, "the heap and runtime stay near memory_limiter's limit; the rest of RSS is the queue's mapped file")
+	assert.Zero(t, lost)
+}
+
+// TestManagementAPITrouble: 429 storms with x-ratelimit-reset, 5xx,
+// hanging connections and wrong credentials leave the log path's
+// throughput within 10% of normal; once the API recovers every new user is
+// marked, pending updates surviving a restart; no goroutine leak.
+func TestManagementAPITrouble(t *testing.T) {
+	fake, fakeSrv := fakeTenant(t)
+	sink := startSink(t)
+	sink.DecodeEvents = true
+	storage := t.TempDir()
+	gen := loadtest.NewGenerator("mgmt")
+	// A realistic share of signups; returning users already marked in Auth0.
+	gen.NewUserShare = 0.01
+	for n := range gen.ReturningUsers {
+		fake.AddUser(gen.ReturningUserID(n), map[string]any{"signedUp": true})
+	}
+	// A tenant with a larger write budget than the default (Enterprise-like),
+	// so that the backlog of updates left by the faults drains within the test.
+	c := start(t, collectorOptions{storage: storage, hec: sink.URL(), fake: fakeSrv, overlays: []string{
+		"processors::signup::management_api::rate_limit::writes_per_second: 40",
+		"processors::signup::management_api::rate_limit::write_burst: 40",
+	}})
+	s := c.sender()
+	measure := func() float64 {
+		stats := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 100, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 8, Duration: pick(6*time.Second, 15*time.Second)})
+		return stats.AcceptedPerSecond()
+	}
+	measure() // warm-up
+	baseline := measure()
+	goroutinesBefore := c.goroutines()
+
+	figures := map[string]any{"baseline_events_per_s": int(baseline)}
+	faults := []struct {
+		name  string
+		set   func()
+		clear func()
+	}{
+		{"429_storm", func() { fake.SetRateLimit(0.5, 1) }, func() { fake.SetRateLimit(0, 0) }},
+		{"5xx", func() { fake.FailNext(repeat(http.StatusInternalServerError, 100000)...) }, fake.ClearFailures},
+		{"hanging", func() { fake.SetHang(true) }, func() { fake.SetHang(false) }},
+	}
+	minRatio := pick(0.8, 0.9)
+	for _, f := range faults {
+		f.set()
+		rate := measure()
+		f.clear()
+		figures[f.name+"_events_per_s"] = int(rate)
+		figures[f.name+"_ratio"] = round2(rate / baseline)
+		assert.GreaterOrEqual(t, rate/baseline, minRatio, "%s: the log path slowed down", f.name)
+	}
+
+	// Wrong credentials, and a restart while updates are pending.
+	c.terminate(time.Minute)
+	c.opts.secret = "wrong-secret"
+	c.restart()
+	rate := measure()
+	figures["wrong_credentials_events_per_s"] = int(rate)
+	figures["wrong_credentials_ratio"] = round2(rate / baseline)
+	assert.GreaterOrEqual(t, rate/baseline, minRatio, "wrong credentials: the log path slowed down")
+	c.terminate(time.Minute)
+	c.opts.secret = ""
+	c.restart()
+
+	// Every SignUp that reached Splunk gets its update, those kept in
+	// storage across the restart included.
+	signups := sink.SignUps()
+	require.NotEmpty(t, signups)
+	require.Eventually(t, func() bool { return missingUpdates(fake, signups) == 0 }, pick(3*time.Minute, 6*time.Minute), time.Second,
+		"users with a SignUp but no update: %d", missingUpdates(fake, signups))
+	duplicateSignups := 0
+	for _, n := range signups {
+		duplicateSignups += n - 1
+	}
+	time.Sleep(2 * time.Second)
+	goroutinesAfter := c.goroutines()
+	figures["signups"] = len(signups)
+	figures["duplicate_signups"] = duplicateSignups
+	figures["goroutines_before"] = goroutinesBefore
+	figures["goroutines_after"] = goroutinesAfter
+	report(t, figures)
+	assert.Zero(t, duplicateSignups)
+	assert.Less(t, goroutinesAfter, goroutinesBefore+50, "goroutine leak")
+}
+
+func missingUpdates(fake *fakeauth0.Server, signups map[string]int) int {
+	missing := 0
+	for user := range signups {
+		if fake.AppMetadata(user)["signedUp"] != true {
+			missing++
+		}
+	}
+	return missing
+}
+
+func repeat(status, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = status
+	}
+	return out
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func randFor(i int) *rand.Rand { return rand.New(rand.NewPCG(uint64(i), 42)) }
