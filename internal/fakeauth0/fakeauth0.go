@@ -394,31 +394,50 @@ func userJSON(id string, md map[string]any) map[string]any {
 	return map[string]any{"user_id": id, "app_metadata": copied}
 }
 
-// listLogs serves checkpoint paging: the events after log id "from", in
-// log_id order, at most "take" (Auth0 caps it at 100). Without "from" it
-// starts at the oldest event retained.
+// listLogs serves the log API's two ways of reading. With "from", the
+// checkpoint way: the events after that log id, in log_id order, at most
+// "take" (Auth0 caps it at 100). Without it, the search way: "per_page"
+// events of page "page", by date, newest first unless sort=date:1.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) int {
 	q := r.URL.Query()
-	take := 50
-	if v, err := strconv.Atoi(q.Get("take")); err == nil {
-		take = v
-	}
-	if take < 1 || take > 100 {
-		return writeError(w, http.StatusBadRequest, "Bad Request", "Query validation error: 'take' must be between 1 and 100")
-	}
-	from := q.Get("from")
 	s.mu.Lock()
+	logs := append([]map[string]any(nil), s.logs...)
+	s.mu.Unlock()
 	page := []map[string]any{}
-	for _, l := range s.logs {
-		if from != "" && logID(l) <= from {
-			continue
+	if from := q.Get("from"); q.Has("from") {
+		take := 50
+		if v, err := strconv.Atoi(q.Get("take")); err == nil {
+			take = v
 		}
-		page = append(page, l)
-		if len(page) == take {
-			break
+		if take < 1 || take > 100 {
+			return writeError(w, http.StatusBadRequest, "Bad Request", "Query validation error: 'take' must be between 1 and 100")
+		}
+		for _, l := range logs {
+			if from != "" && logID(l) <= from {
+				continue
+			}
+			page = append(page, l)
+			if len(page) == take {
+				break
+			}
+		}
+		return writeJSON(w, http.StatusOK, page)
+	}
+	perPage, pageNo := 50, 0
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil {
+		perPage = v
+	}
+	if v, err := strconv.Atoi(q.Get("page")); err == nil {
+		pageNo = v
+	}
+	if q.Get("sort") != "date:1" {
+		for i, j := 0, len(logs)-1; i < j; i, j = i+1, j-1 {
+			logs[i], logs[j] = logs[j], logs[i]
 		}
 	}
-	s.mu.Unlock()
+	for i := pageNo * perPage; i < len(logs) && len(page) < perPage; i++ {
+		page = append(page, logs[i])
+	}
 	return writeJSON(w, http.StatusOK, page)
 }
 

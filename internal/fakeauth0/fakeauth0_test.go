@@ -119,11 +119,13 @@ func TestLogPaging(t *testing.T) {
 		}
 		return ids
 	}
-	assert.Equal(t, []string{"001", "002"}, page("take=2"))
+	assert.Equal(t, []string{"001", "002"}, page("from=&take=2"))
 	assert.Equal(t, []string{"003"}, page("from=002&take=2"))
 	assert.Empty(t, page("from=003&take=2"))
+	assert.Equal(t, []string{"001"}, page("sort=date:1&per_page=1&page=0"))
+	assert.Equal(t, []string{"003", "002"}, page("sort=date:-1&per_page=2"))
 	fake.DropLogsBefore("002")
-	assert.Equal(t, []string{"002", "003"}, page("take=100"))
+	assert.Equal(t, []string{"002", "003"}, page("from=&take=100"))
 }
 
 func TestAdminEndpoints(t *testing.T) {

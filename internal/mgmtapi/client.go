@@ -2,6 +2,7 @@ package mgmtapi // import "github.com/otelcol-auth0/otelcol-auth0/internal/mgmta
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -84,17 +85,30 @@ func (c *Client) SetAppMetadata(ctx context.Context, userID string, values map[s
 	return c.api.User.Update(ctx, userID, &management.User{AppMetadata: &values})
 }
 
-// ListLogs reads up to take log events after the checkpoint log id from,
-// waiting for the read budget.
-func (c *Client) ListLogs(ctx context.Context, from string, take int) ([]*management.Log, error) {
+// ListLogs reads up to take log events newer than the checkpoint log id
+// from, in log_id order, waiting for the read budget. Each event is its raw
+// JSON, so that fields go-auth0's Log type does not know are kept.
+func (c *Client) ListLogs(ctx context.Context, from string, take int) ([]json.RawMessage, error) {
+	return c.logs(ctx, management.From(from), management.Take(take))
+}
+
+// LogsByDate reads the first n log events sorted by date, oldest first
+// (ascending) or newest first: where a checkpoint starts when it has none.
+func (c *Client) LogsByDate(ctx context.Context, ascending bool, n int) ([]json.RawMessage, error) {
+	sort := "date:-1"
+	if ascending {
+		sort = "date:1"
+	}
+	return c.logs(ctx, management.Parameter("sort", sort), management.PerPage(n), management.Page(0))
+}
+
+func (c *Client) logs(ctx context.Context, opts ...management.RequestOption) ([]json.RawMessage, error) {
 	if err := c.budget.wait(ctx, c.budget.reads); err != nil {
 		return nil, err
 	}
-	opts := []management.RequestOption{management.Take(take)}
-	if from != "" {
-		opts = append(opts, management.From(from))
-	}
-	return c.api.Log.List(ctx, opts...)
+	var raw []json.RawMessage
+	err := c.api.Request(ctx, http.MethodGet, c.api.URI("logs"), &raw, opts...)
+	return raw, err
 }
 
 // Class is what a caller should do about an error.

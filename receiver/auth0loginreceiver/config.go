@@ -3,11 +3,15 @@ package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/rec
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 )
 
 // Config configures the auth0login receiver.
@@ -52,6 +56,10 @@ type Config struct {
 	MaxConcurrentRequests int           `mapstructure:"max_concurrent_requests"`
 	AdmissionTimeout      time.Duration `mapstructure:"admission_timeout"`
 
+	// Poll reads the tenant's log API from a checkpoint (pull mode), beside
+	// or instead of the HTTP endpoints (an empty endpoint turns them off).
+	Poll PollConfig `mapstructure:"poll"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -61,6 +69,25 @@ type Config struct {
 type TypeFilterConfig struct {
 	Include []string `mapstructure:"include"`
 	Exclude []string `mapstructure:"exclude"`
+}
+
+// PollConfig is pull mode: GET /api/v2/logs from a checkpoint.
+type PollConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// ManagementAPI needs a client with the read:logs scope. It shares its
+	// rate budget with every other component of the collector calling the
+	// same domain (the signup processor).
+	ManagementAPI mgmtapi.Config `mapstructure:"management_api"`
+	// Interval is the wait between two drains of the log API.
+	Interval time.Duration `mapstructure:"interval"`
+	// PageSize is the take of each request, at most 100.
+	PageSize int `mapstructure:"page_size"`
+	// Start is where reading begins when no checkpoint is stored: "now"
+	// (the newest event), "oldest" (the oldest Auth0 still keeps) or a log id.
+	Start string `mapstructure:"start"`
+	// Storage names a storage extension that keeps the checkpoint, so a
+	// restart resumes where it stopped. Without it, a restart begins at Start.
+	Storage *component.ID `mapstructure:"storage"`
 }
 
 // DedupeConfig bounds the memory of recently delivered record ids.
@@ -79,8 +106,9 @@ var (
 // Validate reports every problem of the configuration at once.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if cfg.ServerConfig.NetAddr.Endpoint == "" {
-		errs = append(errs, errors.New(`"endpoint" must be set, e.g. "localhost:8080" or "0.0.0.0:8080"`))
+	httpOn := cfg.ServerConfig.NetAddr.Endpoint != ""
+	if !httpOn && !cfg.Poll.Enabled {
+		errs = append(errs, errors.New(`"endpoint" must be set, e.g. "localhost:8080" or "0.0.0.0:8080" (it may be empty only in pull mode, with poll enabled)`))
 	}
 	errs = append(errs, validatePath("logs_path", cfg.LogsPath), validatePath("actions_path", cfg.ActionsPath))
 	if cfg.LogsPath != "" && cfg.LogsPath == cfg.ActionsPath {
@@ -91,7 +119,7 @@ func (cfg *Config) Validate() error {
 	switch {
 	case hasSecret && cfg.AllowUnauthenticated:
 		errs = append(errs, errSecretAndUnauth)
-	case !hasSecret && !cfg.AllowUnauthenticated && !cfg.ServerConfig.Auth.HasValue():
+	case httpOn && !hasSecret && !cfg.AllowUnauthenticated && !cfg.ServerConfig.Auth.HasValue():
 		errs = append(errs, errNoAuthentication)
 	}
 	if cfg.Secret != "" && strings.TrimSpace(string(cfg.Secret)) != string(cfg.Secret) {
@@ -131,6 +159,31 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.RetryAfter < time.Second {
 		errs = append(errs, fmt.Errorf(`"retry_after" must be at least 1s (Retry-After counts whole seconds), got %s`, cfg.RetryAfter))
+	}
+	if cfg.Poll.Enabled {
+		errs = append(errs, cfg.Poll.validate())
+	}
+	return errors.Join(errs...)
+}
+
+var logIDPattern = regexp.MustCompile(`^[0-9]{10,}$`)
+
+func (p *PollConfig) validate() error {
+	var errs []error
+	if !p.ManagementAPI.Enabled() {
+		errs = append(errs, errors.New(`"poll.management_api" needs domain, client_id and client_secret of a client with the read:logs scope`))
+	}
+	if err := p.ManagementAPI.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf(`"poll.management_api": %w`, err))
+	}
+	if p.Interval < time.Second {
+		errs = append(errs, fmt.Errorf(`"poll.interval" must be at least 1s, got %s`, p.Interval))
+	}
+	if p.PageSize < 1 || p.PageSize > 100 {
+		errs = append(errs, fmt.Errorf(`"poll.page_size" must be between 1 and 100 (Auth0's limit), got %d`, p.PageSize))
+	}
+	if p.Start != "now" && p.Start != "oldest" && !logIDPattern.MatchString(p.Start) {
+		errs = append(errs, fmt.Errorf(`"poll.start" must be "now", "oldest" or an Auth0 log id, got %q`, p.Start))
 	}
 	return errors.Join(errs...)
 }

@@ -63,7 +63,6 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`"logs_path" must be an absolute URL path`,
 		`"actions_path" must be an absolute URL path`,
 		`"logs_path" and "actions_path" must differ`,
-		`no authentication`,
 		`"types.include" has an empty type code`,
 		`type "s" is in both "types.include" and "types.exclude"`,
 		`"dedupe.window" must not be negative`,

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
@@ -27,6 +28,10 @@ const (
 	// while others wait on the persistent queue's disk writes.
 	defaultMaxConcurrentRequests = 8
 	defaultAdmissionTimeout      = time.Second
+	// Auth0's retired "Logs to Splunk" extension polled every 5 minutes; a
+	// shorter interval keeps Splunk closer to real time at one request per
+	// interval when nothing happens.
+	defaultPollInterval = 30 * time.Second
 	// Slow senders are cut off: a log stream batch is small, and an Action
 	// must finish within Auth0's 20 s flow limit anyway.
 	defaultReadTimeout = 30 * time.Second
@@ -58,6 +63,12 @@ func createDefaultConfig() component.Config {
 		RetryAfter:            defaultRetryAfter,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
 		AdmissionTimeout:      defaultAdmissionTimeout,
+		Poll: PollConfig{
+			ManagementAPI: mgmtapi.NewDefaultConfig(),
+			Interval:      defaultPollInterval,
+			PageSize:      100,
+			Start:         "now",
+		},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
@@ -25,22 +26,32 @@ type endpointKind int
 const (
 	endpointLogs endpointKind = iota
 	endpointActions
+	// endpointPoll is pull mode: pages of the Management API's log API.
+	endpointPoll
 )
 
 func (e endpointKind) String() string {
-	if e == endpointActions {
+	switch e {
+	case endpointActions:
 		return "actions"
+	case endpointPoll:
+		return "poll"
+	default:
+		return "logs"
 	}
-	return "logs"
 }
 
 // obsreportFormat names the payload format in the receiver's standard
 // accepted/refused metrics and spans.
 func (e endpointKind) obsreportFormat() string {
-	if e == endpointActions {
+	switch e {
+	case endpointActions:
 		return "auth0_action"
+	case endpointPoll:
+		return "auth0_log_api"
+	default:
+		return "auth0_log_stream"
 	}
-	return "auth0_log_stream"
 }
 
 // Reasons a request is refused before any record is read.
@@ -180,9 +191,11 @@ func (r *auth0Receiver) handleAction(ctx context.Context, w http.ResponseWriter,
 	r.deliver(ctx, w, batch)
 }
 
-// batch collects the records of one request and what happened to the others.
+// batch collects the records of one request (or polled page) and what
+// happened to the others.
 type batch struct {
 	endpoint endpointKind
+	obs      *receiverhelper.ObsReport
 	logs     plog.Logs
 	records  plog.LogRecordSlice
 	observed pcommon.Timestamp
@@ -203,6 +216,7 @@ func (r *auth0Receiver) newBatch(ep endpointKind) *batch {
 	scope.Scope().SetVersion(r.settings.BuildInfo.Version)
 	return &batch{
 		endpoint: ep,
+		obs:      r.obsrecv,
 		logs:     logs,
 		records:  scope.LogRecords(),
 		observed: pcommon.NewTimestampFromTime(time.Now()),
@@ -227,38 +241,42 @@ func (b *batch) admit(h auth0event.Header) bool {
 	return true
 }
 
-// deliver hands the batch to the next consumer and answers the sender. Only
-// an accepted batch is remembered for dedupe: a refused one will be retried
-// by Auth0 and must not then be dropped as a duplicate.
-func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *batch) {
+// consume hands the batch to the next consumer, with obsreport and the
+// receiver's metrics. Only an accepted batch is remembered for dedupe: a
+// refused one will be sent again (by Auth0, or the poller) and must not then
+// be dropped as a duplicate.
+func (r *auth0Receiver) consume(ctx context.Context, b *batch) error {
 	format := b.endpoint.obsreportFormat()
 	accepted := b.records.Len()
 	r.countDropped(ctx, b)
-
 	if accepted == 0 {
-		r.obsrecv.EndLogsOp(ctx, format, 0, nil)
-		status := http.StatusOK
-		if len(b.rejected) > 0 {
-			status = http.StatusBadRequest
-		}
-		writeSummary(w, status, b)
-		return
+		b.obs.EndLogsOp(ctx, format, 0, nil)
+		return nil
 	}
-
 	err := r.next.ConsumeLogs(ctx, b.logs)
-	r.obsrecv.EndLogsOp(ctx, format, accepted, err)
+	b.obs.EndLogsOp(ctx, format, accepted, err)
 	if err != nil {
-		if consumererror.IsPermanent(err) {
-			writeError(w, http.StatusBadRequest, "the collector's pipeline refused the records permanently: "+err.Error())
-			return
-		}
-		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
-		writeError(w, http.StatusServiceUnavailable, "the collector cannot take the records right now, retry later: "+err.Error())
-		return
+		return err
 	}
 	b.seen.commit()
 	r.countAccepted(ctx, b)
-	writeSummary(w, http.StatusOK, b)
+	return nil
+}
+
+// deliver consumes the batch and answers the sender.
+func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *batch) {
+	err := r.consume(ctx, b)
+	switch {
+	case err == nil && b.records.Len() == 0 && len(b.rejected) > 0:
+		writeSummary(w, http.StatusBadRequest, b)
+	case err == nil:
+		writeSummary(w, http.StatusOK, b)
+	case consumererror.IsPermanent(err):
+		writeError(w, http.StatusBadRequest, "the collector's pipeline refused the records permanently: "+err.Error())
+	default:
+		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		writeError(w, http.StatusServiceUnavailable, "the collector cannot take the records right now, retry later: "+err.Error())
+	}
 }
 
 // dedupeView checks ids against the receiver's window and those already

@@ -3,6 +3,7 @@ package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/rec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -10,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/metric"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
@@ -36,6 +39,9 @@ type auth0Receiver struct {
 	mu       sync.Mutex
 	server   *http.Server
 	serverWG sync.WaitGroup
+	poller   *poller
+	api      *mgmtapi.Client
+	store    storage.Client
 	// addr is the address actually listened on (the configured port may be 0).
 	addr string
 }
@@ -76,14 +82,37 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 	return r, nil
 }
 
-// Start listens and serves in the background. It may be called again after
-// Shutdown: every start builds a fresh server.
+// Start listens and serves in the background, and starts pull mode when
+// it is enabled. It may be called again after Shutdown: every start builds
+// a fresh server.
 func (r *auth0Receiver) Start(ctx context.Context, host component.Host) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.server != nil {
+	if r.server != nil || r.poller != nil {
 		return nil
 	}
+	if r.seen != nil {
+		if err := r.telemetry.RegisterReceiverAuth0loginDedupeEntriesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(r.seen.Len()))
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if r.cfg.ServerConfig.NetAddr.Endpoint != "" {
+		if err := r.startServer(ctx, host); err != nil {
+			return err
+		}
+	}
+	if r.cfg.Poll.Enabled {
+		if err := r.startPoller(ctx, host); err != nil {
+			return errors.Join(err, r.stop(ctx))
+		}
+	}
+	return nil
+}
+
+func (r *auth0Receiver) startServer(ctx context.Context, host component.Host) error {
 	switch {
 	case r.cfg.AllowUnauthenticated:
 		r.settings.Logger.Warn("auth0login receiver accepts requests WITHOUT authentication (allow_unauthenticated: true): anyone who reaches the endpoint can write records",
@@ -106,16 +135,6 @@ func (r *auth0Receiver) Start(ctx context.Context, host component.Host) error {
 		_ = listener.Close()
 		return err
 	}
-	if r.seen != nil {
-		if err := r.telemetry.RegisterReceiverAuth0loginDedupeEntriesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(r.seen.Len()))
-			return nil
-		}); err != nil {
-			_ = listener.Close()
-			return err
-		}
-	}
-
 	r.server = server
 	r.addr = listener.Addr().String()
 	r.serverWG.Add(1)
@@ -132,22 +151,77 @@ func (r *auth0Receiver) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// Shutdown stops accepting connections and waits for requests in flight,
-// whose records are then either delivered or refused to their sender, up to
-// ctx's deadline. It is safe before Start.
+func (r *auth0Receiver) startPoller(ctx context.Context, host component.Host) error {
+	api, err := mgmtapi.New(ctx, r.cfg.Poll.ManagementAPI, host, r.settings.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	r.api = api
+	if id := r.cfg.Poll.Storage; id != nil {
+		ext, ok := host.GetExtensions()[*id]
+		if !ok {
+			return fmt.Errorf("storage extension %q is not configured (add it under extensions and service::extensions)", *id)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("extension %q is not a storage extension", *id)
+		}
+		if r.store, err = se.GetClient(ctx, component.KindReceiver, r.settings.ID, "poll"); err != nil {
+			return err
+		}
+	} else {
+		r.settings.Logger.Warn("pull mode without a storage extension: the checkpoint lives in memory, a restart begins again at poll.start")
+	}
+	p, err := newPoller(r, api, r.store)
+	if err != nil {
+		return err
+	}
+	if err := r.telemetry.RegisterReceiverAuth0loginPollLagCallback(func(_ context.Context, o metric.Float64Observer) error {
+		if lag, ok := p.lag(); ok {
+			o.Observe(lag.Seconds())
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	r.poller = p
+	p.start()
+	r.settings.Logger.Info("auth0login receiver reading Auth0's log API", zap.String("domain", r.cfg.Poll.ManagementAPI.Domain),
+		zap.Duration("interval", r.cfg.Poll.Interval))
+	return nil
+}
+
+// Shutdown stops accepting connections and polling, and waits for requests
+// and pages in flight, whose records are then either delivered or refused
+// to their sender, up to ctx's deadline. It is safe before Start.
 func (r *auth0Receiver) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.server == nil {
-		return nil
+	return r.stop(ctx)
+}
+
+func (r *auth0Receiver) stop(ctx context.Context) error {
+	var errs []error
+	if r.server != nil {
+		if err := r.server.Shutdown(ctx); err != nil {
+			// The deadline passed with requests still in flight: cut them.
+			errs = append(errs, err, r.server.Close())
+		}
+		r.serverWG.Wait()
+		r.server = nil
 	}
-	err := r.server.Shutdown(ctx)
-	if err != nil {
-		// The deadline passed with requests still in flight: cut them.
-		err = errors.Join(err, r.server.Close())
+	if r.poller != nil {
+		r.poller.shutdown()
+		r.poller = nil
 	}
-	r.serverWG.Wait()
+	if r.store != nil {
+		errs = append(errs, r.store.Close(ctx))
+		r.store = nil
+	}
+	if r.api != nil {
+		r.api.Close()
+		r.api = nil
+	}
 	r.telemetry.Shutdown()
-	r.server = nil
-	return err
+	return errors.Join(errs...)
 }

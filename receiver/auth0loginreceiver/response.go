@@ -95,6 +95,7 @@ var (
 	endpointAttrSets = [...]metric.MeasurementOption{
 		endpointLogs:    metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", "logs"))),
 		endpointActions: metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", "actions"))),
+		endpointPoll:    metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", "poll"))),
 	}
 	typeAttrSets sync.Map // typeAttrKey -> metric.MeasurementOption
 )

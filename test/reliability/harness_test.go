@@ -263,6 +263,34 @@ func (c *collector) goroutines() int {
 	return n
 }
 
+// sampleAnon samples the collector's anonymous memory (Go heap and
+// runtime; RSS also counts the persistent queue's mapped file, which grows
+// with the backlog and which the kernel reclaims at will) until stop is
+// called, which returns the peak.
+func (c *collector) sampleAnon() (stop func() int64) {
+	var peak int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			if anon, _, err := loadtest.MemoryDetail(c.proc.Pid()); err == nil && anon > peak {
+				peak = anon
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return peak
+	}
+}
+
 func (c *collector) memory() (rss, peak int64) {
 	rss, peak, err := loadtest.Memory(c.proc.Pid())
 	require.NoError(c.t, err)

@@ -160,4 +160,3 @@ func TestSlowloris(t *testing.T) {
 	assert.Less(t, longest, 10*time.Second)
 	assert.Less(t, normal, 2*time.Second)
 }
-

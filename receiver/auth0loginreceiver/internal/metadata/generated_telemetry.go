@@ -25,15 +25,18 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                              metric.Meter
-	mu                                 sync.Mutex
-	registrations                      []metric.Registration
-	ReceiverAuth0loginDedupeEntries    metric.Int64ObservableGauge
-	ReceiverAuth0loginRecords          metric.Int64Counter
-	ReceiverAuth0loginRecordsDuplicate metric.Int64Counter
-	ReceiverAuth0loginRecordsFiltered  metric.Int64Counter
-	ReceiverAuth0loginRecordsMalformed metric.Int64Counter
-	ReceiverAuth0loginRequestsRejected metric.Int64Counter
+	meter                               metric.Meter
+	mu                                  sync.Mutex
+	registrations                       []metric.Registration
+	ReceiverAuth0loginDedupeEntries     metric.Int64ObservableGauge
+	ReceiverAuth0loginPollLag           metric.Float64ObservableGauge
+	ReceiverAuth0loginPollRequests      metric.Int64Counter
+	ReceiverAuth0loginPollRetentionGaps metric.Int64Counter
+	ReceiverAuth0loginRecords           metric.Int64Counter
+	ReceiverAuth0loginRecordsDuplicate  metric.Int64Counter
+	ReceiverAuth0loginRecordsFiltered   metric.Int64Counter
+	ReceiverAuth0loginRecordsMalformed  metric.Int64Counter
+	ReceiverAuth0loginRequestsRejected  metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -62,6 +65,21 @@ func (builder *TelemetryBuilder) RegisterReceiverAuth0loginDedupeEntriesCallback
 	return nil
 }
 
+// RegisterReceiverAuth0loginPollLagCallback sets callback for observable ReceiverAuth0loginPollLag metric.
+func (builder *TelemetryBuilder) RegisterReceiverAuth0loginPollLagCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.ReceiverAuth0loginPollLag, obs: o})
+		return nil
+	}, builder.ReceiverAuth0loginPollLag)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 type observerInt64 struct {
 	embedded.Int64Observer
 	inst metric.Int64Observable
@@ -70,6 +88,16 @@ type observerInt64 struct {
 
 func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
 	oi.obs.ObserveInt64(oi.inst, value, opts...)
+}
+
+type observerFloat64 struct {
+	embedded.Float64Observer
+	inst metric.Float64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerFloat64) Observe(value float64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveFloat64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -94,6 +122,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_auth0login_dedupe_entries",
 		metric.WithDescription("Record ids held by the dedupe window. [Alpha]"),
 		metric.WithUnit("{entries}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAuth0loginPollLag, err = builder.meter.Float64ObservableGauge(
+		"otelcol_receiver_auth0login_poll_lag",
+		metric.WithDescription("Pull mode - age of the newest event delivered from Auth0's log API. [Alpha]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAuth0loginPollRequests, err = builder.meter.Int64Counter(
+		"otelcol_receiver_auth0login_poll_requests",
+		metric.WithDescription("Pull mode - requests to Auth0's log API, by result. [Alpha]"),
+		metric.WithUnit("{requests}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAuth0loginPollRetentionGaps, err = builder.meter.Int64Counter(
+		"otelcol_receiver_auth0login_poll_retention_gaps",
+		metric.WithDescription("Pull mode - times the stored checkpoint was older than the oldest log Auth0 keeps, so that events may have been lost to retention. [Alpha]"),
+		metric.WithUnit("{gaps}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRecords, err = builder.meter.Int64Counter(

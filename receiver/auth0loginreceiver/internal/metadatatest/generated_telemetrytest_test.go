@@ -24,12 +24,27 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	require.NoError(t, tb.RegisterReceiverAuth0loginPollLagCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	tb.ReceiverAuth0loginPollRequests.Add(context.Background(), 1)
+	tb.ReceiverAuth0loginPollRetentionGaps.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecords.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecordsDuplicate.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecordsFiltered.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecordsMalformed.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRequestsRejected.Add(context.Background(), 1)
 	AssertEqualReceiverAuth0loginDedupeEntries(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAuth0loginPollLag(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAuth0loginPollRequests(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAuth0loginPollRetentionGaps(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAuth0loginRecords(t, testTel,

@@ -1,0 +1,326 @@
+package auth0loginreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadatatest"
+)
+
+var pollTenants atomic.Int64
+
+// pollEnv is a tenant (the fake Management API) and the storage that keeps
+// the poller's checkpoint across receivers.
+type pollEnv struct {
+	t       *testing.T
+	fake    *fakeauth0.Server
+	url     string
+	domain  string
+	storage component.Component
+}
+
+func newPollEnv(t *testing.T) *pollEnv {
+	t.Helper()
+	domain := "poll" + strconv.FormatInt(pollTenants.Add(1), 10) + ".eu.auth0.com"
+	fake := fakeauth0.New("poll-client", "poll-secret", "https://"+domain+"/api/v2/")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+
+	f := filestorage.NewFactory()
+	scfg := f.CreateDefaultConfig().(*filestorage.Config)
+	scfg.Directory = t.TempDir()
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), scfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
+	return &pollEnv{t: t, fake: fake, url: srv.URL, domain: domain, storage: ext}
+}
+
+// addLogs adds n log events with increasing ids, starting at first.
+func (e *pollEnv) addLogs(first, n int) []string {
+	var ids []string
+	for i := first; i < first+n; i++ {
+		id := fmt.Sprintf("900202611200813%041d", i)
+		e.fake.AddLogs(auth0test.Event{LogID: id, LoginsCount: 2}.Data())
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// pollOnly configures pull mode alone (no HTTP endpoints).
+func (e *pollEnv) pollOnly(c *Config) {
+	c.ServerConfig.NetAddr.Endpoint = ""
+	c.Secret = ""
+	c.Poll.Enabled = true
+	c.Poll.ManagementAPI.Domain = e.domain
+	c.Poll.ManagementAPI.ClientID = "poll-client"
+	c.Poll.ManagementAPI.ClientSecret = "poll-secret"
+	c.Poll.ManagementAPI.ClientConfig.Endpoint = e.url
+	c.Poll.Interval = time.Second
+	c.Poll.Start = "oldest"
+	id := component.MustNewID("file_storage")
+	c.Poll.Storage = &id
+}
+
+func (e *pollEnv) host() hostWithExtensions {
+	return hostWithExtensions{component.MustNewID("file_storage"): e.storage}
+}
+
+func (e *pollEnv) start(sink *consumertest.LogsSink, opts ...option) *harness {
+	return startReceiverWithHost(e.t, sink, e.host(), append([]option{e.pollOnly}, opts...)...)
+}
+
+func waitRecords(t *testing.T, sink *consumertest.LogsSink, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= n }, 15*time.Second, 20*time.Millisecond,
+		"%d records, want %d", sink.LogRecordCount(), n)
+}
+
+func TestPollPagesUntilShort(t *testing.T) {
+	e := newPollEnv(t)
+	ids := e.addLogs(1, 250)
+	sink := new(consumertest.LogsSink)
+	h := e.start(sink)
+	waitRecords(t, sink, 250)
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, ids, logIDs(sink), "every event once, in log_id order")
+
+	requests := e.fake.Requests(http.MethodGet, "/api/v2/logs")
+	require.GreaterOrEqual(t, len(requests), 3)
+	// Records carry the log API source and the stream's body shape.
+	lr := allRecords(sink)[0]
+	src, _ := lr.Attributes().Get("auth0.source")
+	assert.Equal(t, "log_api", src.Str())
+	logID, _ := lr.Body().Map().Get("log_id")
+	assert.Equal(t, ids[0], logID.Str())
+
+	// New events arrive at the next interval; empty pages cost nothing else.
+	more := e.addLogs(251, 5)
+	waitRecords(t, sink, 255)
+	assert.Equal(t, append(ids, more...), logIDs(sink))
+
+	metadatatest.AssertEqualReceiverAuth0loginRecords(t, h.tel, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "poll"), attribute.String("auth0.type", "s")), Value: 255},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	var lag float64
+	require.Eventually(t, func() bool {
+		m, err := h.tel.GetMetric("otelcol_receiver_auth0login_poll_lag")
+		if err != nil {
+			return false
+		}
+		lag = m.Data.(metricdata.Gauge[float64]).DataPoints[0].Value
+		return true
+	}, 5*time.Second, 50*time.Millisecond)
+	assert.Positive(t, lag, "the events are from the past: a positive lag")
+}
+
+func TestPollStartNow(t *testing.T) {
+	e := newPollEnv(t)
+	e.addLogs(1, 40)
+	sink := new(consumertest.LogsSink)
+	e.start(sink, func(c *Config) { c.Poll.Start = "now" })
+	time.Sleep(1500 * time.Millisecond)
+	assert.Zero(t, sink.LogRecordCount(), "nothing older than the start")
+	fresh := e.addLogs(41, 3)
+	waitRecords(t, sink, 3)
+	assert.Equal(t, fresh, logIDs(sink))
+}
+
+func TestPollRestartsFromTheCheckpoint(t *testing.T) {
+	e := newPollEnv(t)
+	first := e.addLogs(1, 150)
+	sink := new(consumertest.LogsSink)
+	h := e.start(sink)
+	waitRecords(t, sink, 150)
+	require.NoError(t, h.rcv.Shutdown(context.Background()))
+
+	second := e.addLogs(151, 30)
+	sink2 := new(consumertest.LogsSink)
+	e.start(sink2)
+	waitRecords(t, sink2, 30)
+	time.Sleep(1500 * time.Millisecond)
+	assert.Equal(t, first, logIDs(sink))
+	assert.Equal(t, second, logIDs(sink2), "exactly where it stopped")
+}
+
+// A crash between the pipeline accepting a page and the checkpoint being
+// stored (here: the write fails, then the receiver is replaced): the next
+// receiver reads the page again. Nothing is lost; the page's events are
+// delivered twice, since a new process starts with an empty dedupe window.
+// In the same process, a failed write costs nothing: the checkpoint moved
+// in memory.
+func TestPollCrashBetweenDeliveryAndCheckpoint(t *testing.T) {
+	e := newPollEnv(t)
+	ids := e.addLogs(1, 20)
+	failing := &failingStorage{Extension: e.storage.(storage.Extension), failures: 1}
+	sink := new(consumertest.LogsSink)
+	h := startReceiverWithHost(t, sink, hostWithExtensions{component.MustNewID("file_storage"): failing}, e.pollOnly)
+	waitRecords(t, sink, 20)
+	more := e.addLogs(21, 2)
+	waitRecords(t, sink, 22)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, append(ids, more...), logIDs(sink), "in the same process: no re-read")
+	assert.NotEmpty(t, h.logs.FilterMessageSnippet("could not store the checkpoint").All())
+	require.NoError(t, h.rcv.Shutdown(context.Background()))
+
+	// The first page's checkpoint never reached storage, the second's did:
+	// a new process resumes after the second page.
+	sink2 := new(consumertest.LogsSink)
+	e.start(sink2)
+	time.Sleep(1500 * time.Millisecond)
+	assert.Zero(t, sink2.LogRecordCount(), "the stored checkpoint is the latest one")
+
+	// Now the crash itself: the stored checkpoint lags a delivered page.
+	e2 := newPollEnv(t)
+	first := e2.addLogs(1, 10)
+	crashing := &failingStorage{Extension: e2.storage.(storage.Extension), failures: 100}
+	sinkA := new(consumertest.LogsSink)
+	hA := startReceiverWithHost(t, sinkA, hostWithExtensions{component.MustNewID("file_storage"): crashing}, e2.pollOnly)
+	waitRecords(t, sinkA, 10)
+	require.NoError(t, hA.rcv.Shutdown(context.Background()))
+	sinkB := new(consumertest.LogsSink)
+	e2.start(sinkB)
+	waitRecords(t, sinkB, 10)
+	assert.Equal(t, first, logIDs(sinkA))
+	assert.Equal(t, first, logIDs(sinkB), "redelivered after the crash: at least once")
+}
+
+type failingStorage struct {
+	storage.Extension
+	failures int32
+}
+
+func (f *failingStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	c, err := f.Extension.GetClient(ctx, kind, id, name)
+	return &failingClient{Client: c, left: &f.failures}, err
+}
+
+type failingClient struct {
+	storage.Client
+	left *int32
+}
+
+func (c *failingClient) Set(ctx context.Context, key string, value []byte) error {
+	if atomic.AddInt32(c.left, -1) >= 0 {
+		return errors.New("disk full")
+	}
+	return c.Client.Set(ctx, key, value)
+}
+
+var _ extension.Extension = (*failingStorage)(nil)
+
+// 429s with x-ratelimit-reset: the poller waits for the reset, keeps its
+// place, and gets everything.
+func TestPollRateLimited(t *testing.T) {
+	e := newPollEnv(t)
+	ids := e.addLogs(1, 60)
+	// Auth0's limit, and 429s on top of it (a budget shared with other clients).
+	e.fake.SetRateLimit(5, 3)
+	e.fake.FailNext(http.StatusTooManyRequests, http.StatusTooManyRequests, http.StatusTooManyRequests)
+	sink := new(consumertest.LogsSink)
+	h := e.start(sink, func(c *Config) { c.Poll.PageSize = 10 })
+	waitRecords(t, sink, 60)
+	assert.Equal(t, ids, logIDs(sink))
+	var limited int
+	for _, r := range e.fake.Requests(http.MethodGet, "/api/v2/logs") {
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	assert.Positive(t, limited, "the fake did throttle")
+	got, err := h.tel.GetMetric("otelcol_receiver_auth0login_poll_requests")
+	require.NoError(t, err)
+	results := map[string]int64{}
+	for _, dp := range got.Data.(metricdata.Sum[int64]).DataPoints {
+		v, _ := dp.Attributes.Value("result")
+		results[v.AsString()] = dp.Value
+	}
+	assert.Equal(t, int64(limited), results["rate_limited"])
+	assert.GreaterOrEqual(t, results["ok"], int64(6))
+}
+
+// Retention dropped the stored checkpoint: the receiver says so and reads
+// from the oldest event Auth0 still keeps.
+func TestPollRetentionDroppedTheCheckpoint(t *testing.T) {
+	e := newPollEnv(t)
+	e.addLogs(1, 10)
+	sink := new(consumertest.LogsSink)
+	h := e.start(sink)
+	waitRecords(t, sink, 10)
+	require.NoError(t, h.rcv.Shutdown(context.Background()))
+
+	e.addLogs(11, 30)
+	e.fake.DropLogsBefore(fmt.Sprintf("900202611200813%041d", 25)) // 11..24 are gone
+	sink2 := new(consumertest.LogsSink)
+	h2 := e.start(sink2)
+	waitRecords(t, sink2, 16)
+	assert.Equal(t, fmt.Sprintf("900202611200813%041d", 25), logIDs(sink2)[0])
+	warnings := h2.logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("oldest log Auth0 still keeps").All()
+	require.Len(t, warnings, 1)
+	metadatatest.AssertEqualReceiverAuth0loginPollRetentionGaps(t, h2.tel, []metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+// The webhook and pull mode at once: an event that arrives both ways
+// reaches the pipeline once.
+func TestPollAndWebhookTogether(t *testing.T) {
+	e := newPollEnv(t)
+	sink := new(consumertest.LogsSink)
+	h := e.start(sink, func(c *Config) {
+		c.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+		c.Secret = testSecret
+		c.Poll.Interval = time.Second
+	})
+	// The stream delivers first, then the same events show up in the log API.
+	batch := auth0test.Lines(auth0test.Event{LogID: fmt.Sprintf("900202611200813%041d", 1)}, auth0test.Event{LogID: fmt.Sprintf("900202611200813%041d", 2)})
+	assert.Equal(t, http.StatusOK, h.post("/auth0/logs", batch).status)
+	e.addLogs(1, 3)
+	waitRecords(t, sink, 3)
+	time.Sleep(time.Second)
+	assert.Len(t, logIDs(sink), 3)
+}
+
+func TestPollConfigValidation(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ServerConfig.NetAddr.Endpoint = ""
+	assert.ErrorContains(t, cfg.Validate(), "it may be empty only in pull mode")
+
+	cfg.Poll.Enabled = true
+	cfg.Poll.Interval = 0
+	cfg.Poll.PageSize = 500
+	cfg.Poll.Start = "yesterday"
+	err := cfg.Validate()
+	for _, want := range []string{"read:logs scope", `"poll.interval" must be at least 1s`, `"poll.page_size" must be between 1 and 100`, `"poll.start" must be "now", "oldest" or an Auth0 log id`} {
+		assert.ErrorContains(t, err, want)
+	}
+	assert.NotContains(t, err.Error(), "no authentication", "no HTTP endpoint, no secret needed")
+
+	e := &pollEnv{domain: "x.auth0.com", url: "http://127.0.0.1:1"}
+	ok := createDefaultConfig().(*Config)
+	e.pollOnly(ok)
+	ok.Poll.Start = "90020261120081324062000000000000000000000000000001"
+	assert.NoError(t, ok.Validate())
+}
