@@ -46,9 +46,10 @@ action-test: build
 deploy-test: build
 	cd test/deploy && OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -count=1 ./...
 
-## manifests: copy otelcol-config.yaml into the Kubernetes ConfigMap's sources
+## manifests: copy otelcol-config.yaml and config/pull.yaml into the Kubernetes ConfigMaps' sources
 manifests:
-	cp otelcol-config.yaml deploy/kubernetes/otelcol-config.yaml
+	cp otelcol-config.yaml deploy/kubernetes/base/otelcol-config.yaml
+	cp config/pull.yaml deploy/kubernetes/pull/pull.yaml
 
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:

@@ -443,7 +443,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) int {
 
 // admin serves /_fake/ for tests in other processes:
 // GET /_fake/users/{id}, PUT /_fake/users/{id} (app_metadata as body),
-// GET /_fake/requests.
+// POST /_fake/logs (a JSON array of bare log events), GET /_fake/requests.
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	if id, ok := strings.CutPrefix(r.URL.EscapedPath(), "/_fake/users/"); ok {
 		id, _ = url.PathUnescape(id)
@@ -466,6 +466,16 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		default:
 			writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed", "GET or PUT")
 		}
+		return
+	}
+	if r.URL.Path == "/_fake/logs" && r.Method == http.MethodPost {
+		var events []map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&events); err != nil {
+			writeError(w, http.StatusBadRequest, "Bad Request", err.Error())
+			return
+		}
+		s.AddLogs(events...)
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	if r.URL.Path == "/_fake/requests" {

@@ -28,7 +28,8 @@ import (
 
 const (
 	root          = "../.."
-	kubernetesDir = root + "/deploy/kubernetes"
+	kubernetesDir = root + "/deploy/kubernetes/base"
+	pullDir       = root + "/deploy/kubernetes/pull"
 )
 
 // decodeStrict decodes one manifest into its API type, refusing unknown
@@ -54,6 +55,8 @@ func decodeStrict(t *testing.T, doc []byte) any {
 		obj = &appsv1.DaemonSet{}
 	case "apps/v1/Deployment":
 		obj = &appsv1.Deployment{}
+	case "v1/PersistentVolumeClaim":
+		obj = &corev1.PersistentVolumeClaim{}
 	case "networking.k8s.io/v1/Ingress":
 		obj = &networkingv1.Ingress{}
 	default:
@@ -63,7 +66,7 @@ func decodeStrict(t *testing.T, doc []byte) any {
 	return obj
 }
 
-// rendered is what `kubectl apply -k deploy/kubernetes` would apply.
+// rendered is what `kubectl apply -k deploy/kubernetes/base` would apply.
 type rendered struct {
 	namespace *corev1.Namespace
 	settings  *corev1.ConfigMap
@@ -111,10 +114,13 @@ func build(t *testing.T) rendered {
 func TestEveryManifestDecodesStrictly(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(kubernetesDir, "*.yaml"))
 	require.NoError(t, err)
+	pull, err := filepath.Glob(filepath.Join(pullDir, "*.yaml"))
+	require.NoError(t, err)
+	files = append(files, pull...)
 	decoded := 0
 	for _, f := range files {
 		base := filepath.Base(f)
-		if base == "kustomization.yaml" || strings.HasPrefix(base, "otelcol-") {
+		if base == "kustomization.yaml" || strings.HasPrefix(base, "otelcol-") || base == "pull.yaml" {
 			continue // kustomize's own file; collector configurations
 		}
 		raw, err := os.ReadFile(f)
@@ -127,7 +133,7 @@ func TestEveryManifestDecodesStrictly(t *testing.T) {
 			decoded++
 		}
 	}
-	assert.GreaterOrEqual(t, decoded, 6)
+	assert.GreaterOrEqual(t, decoded, 8)
 }
 
 func TestSecretTemplateHoldsNoValues(t *testing.T) {
@@ -299,7 +305,7 @@ func TestConfigMapCarriesTheRepositoryConfig(t *testing.T) {
 	want, err := os.ReadFile(filepath.Join(root, "otelcol-config.yaml"))
 	require.NoError(t, err)
 	r := build(t)
-	assert.Equal(t, string(want), r.config.Data["config.yaml"], "run `make manifests` to copy otelcol-config.yaml into deploy/kubernetes")
+	assert.Equal(t, string(want), r.config.Data["config.yaml"], "run `make manifests` to copy otelcol-config.yaml into deploy/kubernetes/base")
 }
 
 // The configuration inside the ConfigMap passes `otelcol-auth0 validate`

@@ -74,6 +74,17 @@ func (f *FakeAuth0) AddUser(id string, appMetadata map[string]any) {
 	require.Equal(f.t, http.StatusNoContent, resp.StatusCode)
 }
 
+// AddLogs adds bare log events to the tenant's log API.
+func (f *FakeAuth0) AddLogs(events ...map[string]any) {
+	f.t.Helper()
+	body, err := json.Marshal(events)
+	require.NoError(f.t, err)
+	resp, err := http.Post(f.URL+"/_fake/logs", "application/json", bytes.NewReader(body))
+	require.NoError(f.t, err)
+	resp.Body.Close()
+	require.Equal(f.t, http.StatusNoContent, resp.StatusCode)
+}
+
 // AppMetadata reads a user's app_metadata.
 func (f *FakeAuth0) AppMetadata(id string) map[string]any {
 	f.t.Helper()
