@@ -25,6 +25,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -39,12 +40,22 @@ type pipeline struct {
 	format loadtest.Format
 	path   string
 	auth0  bool
+	// overlay is an extra --config merged over config.
+	overlay string
+	// reference rows explain the others; the targets are not read from them.
+	reference bool
 }
 
+// inMemoryQueue keeps the exporter's sending queue in memory: what the
+// persistent queue costs is the difference to the row without it.
+const inMemoryQueue = "yaml:exporters::splunk_hec::sending_queue::storage: null"
+
 var pipelines = []pipeline{
-	{"ours", "otelcol-config.yaml", loadtest.FormatAuth0, "/auth0/logs", true},
-	{"webhookevent+transform", "bench/webhookevent-transform.yaml", loadtest.FormatAuth0, "/auth0/logs", false},
-	{"hec-passthrough", "bench/hec-passthrough.yaml", loadtest.FormatHEC, "/services/collector", false},
+	{name: "ours", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true},
+	{name: "webhookevent+transform", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs"},
+	{name: "hec-passthrough", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector"},
+	{name: "ours, in-memory queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: inMemoryQueue, reference: true},
+	{name: "hec-passthrough, in-memory queue", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector", overlay: inMemoryQueue, reference: true},
 }
 
 type options struct {
@@ -55,6 +66,7 @@ type options struct {
 	concurrency int
 	gzip        bool
 	only        string
+	reference   bool
 	profileDir  string
 	jsonOut     string
 }
@@ -91,13 +103,14 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight in the throughput phase")
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
 	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
+	flag.BoolVar(&o.reference, "reference", true, "also run the reference rows (the same pipelines with an in-memory queue)")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each pipeline's throughput phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.Parse()
 
 	var results []Result
 	for _, p := range pipelines {
-		if o.only != "" && !strings.Contains(p.name, o.only) {
+		if o.only != "" && !strings.Contains(p.name, o.only) || p.reference && !o.reference {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "== %s\n", p.name)
@@ -152,6 +165,9 @@ func run(o options, p pipeline) (Result, error) {
 	}
 	args := []string{"--config", p.config,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
+	if p.overlay != "" {
+		args = append(args, "--config", p.overlay)
+	}
 
 	var fake *fakeauth0.Server
 	if p.auth0 {
@@ -322,22 +338,49 @@ func fetch(url, path string) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// machine names the CPU the figures come from: they compare only within one run.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s %s/%s", model, runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 func printTable(w io.Writer, o options, results []Result) {
+	fmt.Fprintf(w, "Machine: %s.\n", machine())
 	fmt.Fprintf(w, "Batches of %d events (about 0.95 KB each), gzip %v; throughput with %d requests in flight for %s; latency and memory at %.0f events/s for %s.\n\n",
 		o.batch, o.gzip, o.concurrency, o.duration, o.rate, o.duration)
 	fmt.Fprintln(w, "| pipeline | events/s acked | events per CPU-second | CPU s per 1M events | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | Mgmt API calls per 10k events | refused batches | lost | duplicates |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		api := "n/a"
-		if r.Pipeline == "ours" {
+		if strings.HasPrefix(r.Pipeline, "ours") {
 			api = fmt.Sprintf("%.1f (%d lookups, %d updates, %d new users)", r.APICallsPer10k, r.Lookups, r.Updates, r.NewUsers)
 		}
 		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %d | %d | %d |\n",
 			r.Pipeline, r.AcceptedPerSecond, r.EventsPerCPUSecond, r.CPUSecPerMillion, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Refused, r.Lost, r.Duplicates)
 	}
-	if len(results) == 3 {
-		ours, webhook, pass := results[0], results[1], results[2]
-		fmt.Fprintf(w, "\nRatios of events per CPU-second: ours / webhookevent+transform = %.2fx, ours / hec-passthrough = %.2fx.\n",
-			ours.EventsPerCPUSecond/webhook.EventsPerCPUSecond, ours.EventsPerCPUSecond/pass.EventsPerCPUSecond)
+	byName := map[string]Result{}
+	for _, r := range results {
+		byName[r.Pipeline] = r
 	}
+	ratio := func(a, b string) {
+		ra, okA := byName[a]
+		rb, okB := byName[b]
+		if okA && okB {
+			fmt.Fprintf(w, "- %s / %s = %.2fx\n", a, b, ra.EventsPerCPUSecond/rb.EventsPerCPUSecond)
+		}
+	}
+	fmt.Fprintln(w, "\nRatios of events per CPU-second:")
+	ratio("ours", "webhookevent+transform")
+	ratio("ours", "hec-passthrough")
+	ratio("ours, in-memory queue", "ours")
+	ratio("ours, in-memory queue", "hec-passthrough, in-memory queue")
+	ratio("hec-passthrough, in-memory queue", "hec-passthrough")
 }

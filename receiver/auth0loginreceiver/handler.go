@@ -204,21 +204,31 @@ type batch struct {
 	seen   dedupeView
 	types  map[string]int
 
+	// accepted is how many records went to the pipeline, counted before
+	// a group commit moved them out of records.
+	accepted   int
 	duplicates int
 	filtered   int
 	rejected   []auth0event.RecordError
 }
 
-func (r *auth0Receiver) newBatch(ep endpointKind) *batch {
+// newLogs is the container of a request's (or a commit group's) records:
+// one resource, one scope naming the receiver.
+func (r *auth0Receiver) newLogs() (plog.Logs, plog.LogRecordSlice) {
 	logs := plog.NewLogs()
 	scope := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
 	scope.Scope().SetName(metadata.ScopeName)
 	scope.Scope().SetVersion(r.settings.BuildInfo.Version)
+	return logs, scope.LogRecords()
+}
+
+func (r *auth0Receiver) newBatch(ep endpointKind) *batch {
+	logs, records := r.newLogs()
 	return &batch{
 		endpoint: ep,
 		obs:      r.obsrecv,
 		logs:     logs,
-		records:  scope.LogRecords(),
+		records:  records,
 		observed: pcommon.NewTimestampFromTime(time.Now()),
 		filter:   r.filter,
 		seen:     dedupeView{window: r.seen},
@@ -248,12 +258,18 @@ func (b *batch) admit(h auth0event.Header) bool {
 func (r *auth0Receiver) consume(ctx context.Context, b *batch) error {
 	format := b.endpoint.obsreportFormat()
 	accepted := b.records.Len()
+	b.accepted = accepted
 	r.countDropped(ctx, b)
 	if accepted == 0 {
 		b.obs.EndLogsOp(ctx, format, 0, nil)
 		return nil
 	}
-	err := r.next.ConsumeLogs(ctx, b.logs)
+	var err error
+	if r.commits != nil {
+		err = r.commits.commit(ctx, b.records)
+	} else {
+		err = r.next.ConsumeLogs(ctx, b.logs)
+	}
 	b.obs.EndLogsOp(ctx, format, accepted, err)
 	if err != nil {
 		return err
@@ -267,7 +283,7 @@ func (r *auth0Receiver) consume(ctx context.Context, b *batch) error {
 func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *batch) {
 	err := r.consume(ctx, b)
 	switch {
-	case err == nil && b.records.Len() == 0 && len(b.rejected) > 0:
+	case err == nil && b.accepted == 0 && len(b.rejected) > 0:
 		writeSummary(w, http.StatusBadRequest, b)
 	case err == nil:
 		writeSummary(w, http.StatusOK, b)

@@ -27,6 +27,7 @@ type auth0Receiver struct {
 	cfg       *Config
 	settings  receiver.Settings
 	next      consumer.Logs
+	commits   *groupCommit // nil when each request must reach the pipeline alone
 	obsrecv   *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
 
@@ -72,6 +73,11 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 		limits:    auth0event.Limits{JSON: auth0event.DefaultLimits.JSON, MaxRecordBytes: cfg.MaxRecordSize},
 		filter:    newTypeFilter(cfg.Types),
 		slots:     make(chan struct{}, cfg.MaxConcurrentRequests),
+	}
+	// With include_metadata the pipeline reads each request's client
+	// metadata from its context, which a group of requests cannot carry.
+	if !cfg.ServerConfig.IncludeMetadata {
+		r.commits = newGroupCommit(next, r.newLogs)
 	}
 	if cfg.Secret != "" {
 		r.secret = newSecretMatcher(string(cfg.Secret))

@@ -33,7 +33,7 @@ type errorBody struct {
 
 func writeSummary(w http.ResponseWriter, status int, b *batch) {
 	s := summary{
-		Accepted:   b.records.Len(),
+		Accepted:   b.accepted,
 		Duplicates: b.duplicates,
 		Filtered:   b.filtered,
 		Rejected:   len(b.rejected),

@@ -25,6 +25,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
 )
 
 // repoRoot is where otelcol-config.yaml lives.
@@ -46,10 +48,7 @@ func binary(t testing.TB) string {
 
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return loadtest.FreePort()
 }
 
 // Collector is one running otelcol-auth0 process.
