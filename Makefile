@@ -87,11 +87,11 @@ fuzz:
 fuzz-ci:
 	scripts/fuzz.sh 10s
 
-## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase, default 20s
+## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 20 minutes)
 bench: build
 	mkdir -p bench/results
 	$(GO) build -o _build/bench ./cmd/bench
-	./_build/bench -duration $${BENCH_DURATION:-20s} -profile bench/results -json bench/results/bench.json
+	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json
 
 clean:
 	rm -rf _build local

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -67,31 +69,36 @@ type options struct {
 	gzip        bool
 	only        string
 	reference   bool
+	rounds      int
 	profileDir  string
 	jsonOut     string
 }
 
 // Result is one pipeline's figures.
 type Result struct {
-	Pipeline           string  `json:"pipeline"`
-	ThroughputEvents   int64   `json:"throughput_events"`
-	AcceptedPerSecond  float64 `json:"accepted_per_second"`
-	CPUSeconds         float64 `json:"cpu_seconds"`
-	EventsPerCPUSecond float64 `json:"events_per_cpu_second"`
-	CPUSecPerMillion   float64 `json:"cpu_seconds_per_million"`
-	FixedRate          float64 `json:"fixed_rate"`
-	FixedRateAccepted  float64 `json:"fixed_rate_accepted_per_second"`
-	P50ms              float64 `json:"p50_ms"`
-	P99ms              float64 `json:"p99_ms"`
-	P999ms             float64 `json:"p999_ms"`
-	PeakRSSMiB         float64 `json:"peak_rss_mib"`
-	APICallsPer10k     float64 `json:"api_calls_per_10k"`
-	Lookups            int     `json:"lookups"`
-	Updates            int     `json:"updates"`
-	NewUsers           int64   `json:"new_users"`
-	Lost               int     `json:"lost"`
-	Duplicates         int     `json:"duplicates"`
-	Refused            int64   `json:"refused_batches"`
+	Pipeline string `json:"pipeline"`
+	Round    int    `json:"round"`
+	// MinEventsPerCPUSecond and MaxEventsPerCPUSecond span the rounds.
+	MinEventsPerCPUSecond float64 `json:"min_events_per_cpu_second,omitempty"`
+	MaxEventsPerCPUSecond float64 `json:"max_events_per_cpu_second,omitempty"`
+	ThroughputEvents      int64   `json:"throughput_events"`
+	AcceptedPerSecond     float64 `json:"accepted_per_second"`
+	CPUSeconds            float64 `json:"cpu_seconds"`
+	EventsPerCPUSecond    float64 `json:"events_per_cpu_second"`
+	CPUSecPerMillion      float64 `json:"cpu_seconds_per_million"`
+	FixedRate             float64 `json:"fixed_rate"`
+	FixedRateAccepted     float64 `json:"fixed_rate_accepted_per_second"`
+	P50ms                 float64 `json:"p50_ms"`
+	P99ms                 float64 `json:"p99_ms"`
+	P999ms                float64 `json:"p999_ms"`
+	PeakRSSMiB            float64 `json:"peak_rss_mib"`
+	APICallsPer10k        float64 `json:"api_calls_per_10k"`
+	Lookups               int     `json:"lookups"`
+	Updates               int     `json:"updates"`
+	NewUsers              int64   `json:"new_users"`
+	Lost                  int     `json:"lost"`
+	Duplicates            int     `json:"duplicates"`
+	Refused               int64   `json:"refused_batches"`
 }
 
 func main() {
@@ -104,26 +111,40 @@ func main() {
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
 	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
 	flag.BoolVar(&o.reference, "reference", true, "also run the reference rows (the same pipelines with an in-memory queue)")
+	flag.IntVar(&o.rounds, "rounds", 1, "run every pipeline this many times, interleaved, and report each one's median run")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each pipeline's throughput phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.Parse()
 
-	var results []Result
+	var selected []pipeline
 	for _, p := range pipelines {
 		if o.only != "" && !strings.Contains(p.name, o.only) || p.reference && !o.reference {
 			continue
 		}
-		fmt.Fprintf(os.Stderr, "== %s\n", p.name)
-		r, err := run(o, p)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", p.name, err)
-			os.Exit(1)
+		selected = append(selected, p)
+	}
+	// Rounds interleave the pipelines, so that a slow minute of a shared
+	// machine falls on all of them rather than on one.
+	runs := make([][]Result, len(selected))
+	for round := 1; round <= max(o.rounds, 1); round++ {
+		for i, p := range selected {
+			fmt.Fprintf(os.Stderr, "== %s (round %d of %d)\n", p.name, round, max(o.rounds, 1))
+			r, err := run(o, p)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", p.name, err)
+				os.Exit(1)
+			}
+			r.Round = round
+			runs[i] = append(runs[i], r)
 		}
-		results = append(results, r)
+	}
+	var results []Result
+	for _, rs := range runs {
+		results = append(results, median(rs))
 	}
 	printTable(os.Stdout, o, results)
 	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(results, "", "  ")
+		b, _ := json.MarshalIndent(runs, "", "  ")
 		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -338,6 +359,17 @@ func fetch(url, path string) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
+// median is the run with the median events per CPU-second (the lower
+// middle one of an even count), its other figures kept with it so that a
+// row is one real run, and the range over all runs.
+func median(rs []Result) Result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b Result) int { return cmp.Compare(a.EventsPerCPUSecond, b.EventsPerCPUSecond) })
+	m := sorted[(len(sorted)-1)/2]
+	m.MinEventsPerCPUSecond, m.MaxEventsPerCPUSecond = sorted[0].EventsPerCPUSecond, sorted[len(sorted)-1].EventsPerCPUSecond
+	return m
+}
+
 // machine names the CPU the figures come from: they compare only within one run.
 func machine() string {
 	model := "unknown CPU"
@@ -356,6 +388,9 @@ func printTable(w io.Writer, o options, results []Result) {
 	fmt.Fprintf(w, "Machine: %s.\n", machine())
 	fmt.Fprintf(w, "Batches of %d events (about 0.95 KB each), gzip %v; throughput with %d requests in flight for %s; latency and memory at %.0f events/s for %s.\n\n",
 		o.batch, o.gzip, o.concurrency, o.duration, o.rate, o.duration)
+	if o.rounds > 1 {
+		fmt.Fprintf(w, "Each row is the median of %d interleaved rounds by events per CPU-second; the range over the rounds is in brackets.\n\n", o.rounds)
+	}
 	fmt.Fprintln(w, "| pipeline | events/s acked | events per CPU-second | CPU s per 1M events | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | Mgmt API calls per 10k events | refused batches | lost | duplicates |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
@@ -363,8 +398,12 @@ func printTable(w io.Writer, o options, results []Result) {
 		if strings.HasPrefix(r.Pipeline, "ours") {
 			api = fmt.Sprintf("%.1f (%d lookups, %d updates, %d new users)", r.APICallsPer10k, r.Lookups, r.Updates, r.NewUsers)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %d | %d | %d |\n",
-			r.Pipeline, r.AcceptedPerSecond, r.EventsPerCPUSecond, r.CPUSecPerMillion, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Refused, r.Lost, r.Duplicates)
+		perCPU := fmt.Sprintf("%.0f", r.EventsPerCPUSecond)
+		if o.rounds > 1 {
+			perCPU += fmt.Sprintf(" [%.0f-%.0f]", r.MinEventsPerCPUSecond, r.MaxEventsPerCPUSecond)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %d | %d | %d |\n",
+			r.Pipeline, r.AcceptedPerSecond, perCPU, r.CPUSecPerMillion, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Refused, r.Lost, r.Duplicates)
 	}
 	byName := map[string]Result{}
 	for _, r := range results {
