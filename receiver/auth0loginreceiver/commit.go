@@ -23,8 +23,9 @@ type groupCommit struct {
 	// newLogs makes the group's container: one resource and one scope,
 	// like a single request's.
 	newLogs func() (plog.Logs, plog.LogRecordSlice)
-	// inFlight bounds the commits running at once: one can spend its time
-	// in the processor while another waits on the disk.
+	// inFlight bounds the commits running at once, so that requests
+	// gather while they run; more than one, so that the cores work on one
+	// commit's processing while another waits on the disk.
 	inFlight chan struct{}
 	maxSize  int
 
@@ -40,7 +41,10 @@ type commitGroup struct {
 }
 
 const (
-	commitsInFlight = 2
+	// commitsInFlight: make bench (2 cores), same run, against no group
+	// commit: 2 in flight saved 22% CPU per event but acknowledged 27% fewer
+	// events/s with 8 requests in flight; 4 saved 17% and 6%.
+	commitsInFlight = 4
 	// maxGroupRecords keeps a group (one persistent queue item, one
 	// processor batch) of ordinary size under any load.
 	maxGroupRecords = 4096

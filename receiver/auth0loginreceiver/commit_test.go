@@ -44,6 +44,14 @@ func (g *gate) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return err
 }
 
+// newTestGroupCommit allows two commits in flight, so that the tests fill
+// the slots with two held calls.
+func newTestGroupCommit(next consumer.Logs) *groupCommit {
+	g := newGroupCommit(next, testLogs)
+	g.inFlight = make(chan struct{}, 2)
+	return g
+}
+
 func testLogs() (plog.Logs, plog.LogRecordSlice) {
 	logs := plog.NewLogs()
 	return logs, logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
@@ -77,7 +85,7 @@ func waitPending(t *testing.T, g *groupCommit, n int) {
 
 func TestGroupCommitAloneGoesAtOnce(t *testing.T) {
 	next := newGate()
-	g := newGroupCommit(next, testLogs)
+	g := newTestGroupCommit(next)
 	out := make(chan outcome, 1)
 	commitAsync(g, context.Background(), "a", out)
 	assert.Equal(t, 1, <-next.entered, "a lone request is consumed without waiting for company")
@@ -89,7 +97,7 @@ func TestGroupCommitAloneGoesAtOnce(t *testing.T) {
 // in one call, and every one of them gets its answer.
 func TestGroupCommitMergesWhileBusy(t *testing.T) {
 	next := newGate()
-	g := newGroupCommit(next, testLogs)
+	g := newTestGroupCommit(next)
 	out := make(chan outcome, 10)
 	commitAsync(g, context.Background(), "first", out)
 	require.Equal(t, 1, <-next.entered)
@@ -122,7 +130,7 @@ func TestGroupCommitRefusalReachesEveryMember(t *testing.T) {
 	refused := errors.New("queue is full")
 	next := newGate()
 	next.refuseSize, next.refusal = 2, refused
-	g := newGroupCommit(next, testLogs)
+	g := newTestGroupCommit(next)
 	out := make(chan outcome, 10)
 	commitAsync(g, context.Background(), "a", out)
 	<-next.entered
@@ -148,7 +156,7 @@ func TestGroupCommitRefusalReachesEveryMember(t *testing.T) {
 
 func TestGroupCommitBoundsGroupSize(t *testing.T) {
 	next := newGate()
-	g := newGroupCommit(next, testLogs)
+	g := newTestGroupCommit(next)
 	g.maxSize = 3
 	out := make(chan outcome, 10)
 	commitAsync(g, context.Background(), "a", out)
@@ -173,7 +181,7 @@ func TestGroupCommitBoundsGroupSize(t *testing.T) {
 // The leader's client hanging up must not fail the group it carries.
 func TestGroupCommitOutlivesLeaderContext(t *testing.T) {
 	next := newGate()
-	g := newGroupCommit(next, testLogs)
+	g := newTestGroupCommit(next)
 	out := make(chan outcome, 10)
 	commitAsync(g, context.Background(), "a", out)
 	<-next.entered
