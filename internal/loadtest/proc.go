@@ -35,54 +35,35 @@ func CPUTime(pid int) (time.Duration, error) {
 
 // Memory reads the process's resident set size and its peak (VmRSS, VmHWM).
 func Memory(pid int) (rss, peak int64, err error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		key, value, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch key {
-		case "VmRSS":
-			rss = kb << 10
-		case "VmHWM":
-			peak = kb << 10
-		}
-	}
-	return rss, peak, nil
+	status, err := statusBytes(pid)
+	return status["VmRSS"], status["VmHWM"], err
 }
 
 // MemoryDetail reads the resident set split into anonymous memory (the Go
 // heap and runtime) and file-backed pages (mapped files such as the
 // persistent queue's bbolt database, which the kernel can drop at will).
 func MemoryDetail(pid int) (anon, file int64, err error) {
+	status, err := statusBytes(pid)
+	return status["RssAnon"], status["RssFile"] + status["RssShmem"], err
+}
+
+// statusBytes reads the "kB" lines of /proc/<pid>/status, in bytes.
+func statusBytes(pid int) (map[string]int64, error) {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	out := map[string]int64{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		key, value, ok := strings.Cut(line, ":")
-		if !ok {
+		if !ok || !strings.HasSuffix(value, " kB") {
 			continue
 		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch key {
-		case "RssAnon":
-			anon = kb << 10
-		case "RssFile", "RssShmem":
-			file += kb << 10
+		if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(value, " kB")), 10, 64); err == nil {
+			out[key] = kb << 10
 		}
 	}
-	return anon, file, nil
+	return out, nil
 }
 
 // ResetPeak resets VmHWM to the current RSS (writing 5 to clear_refs), so

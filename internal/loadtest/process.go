@@ -19,7 +19,7 @@ import (
 // Process is a collector (or any program) started for a load run.
 type Process struct {
 	cmd    *exec.Cmd
-	output syncBuffer
+	output SyncBuffer
 	exited chan struct{}
 	err    error
 }
@@ -148,18 +148,19 @@ func ephemeralLow() int {
 	return low
 }
 
-type syncBuffer struct {
+// SyncBuffer collects a child process's output while tests read it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

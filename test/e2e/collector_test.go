@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +54,7 @@ func freePort(t testing.TB) int {
 type Collector struct {
 	t       testing.TB
 	cmd     *exec.Cmd
-	output  *syncBuffer
+	output  *loadtest.SyncBuffer
 	exited  chan struct{}
 	waitErr error
 
@@ -98,7 +97,7 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		Health:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		Metrics:  fmt.Sprint(freePort(t)),
 		Storage:  opts.Storage,
-		output:   &syncBuffer{},
+		output:   &loadtest.SyncBuffer{},
 		exited:   make(chan struct{}),
 	}
 	if c.Storage == "" {
@@ -175,7 +174,7 @@ func (c *Collector) run(path string, args ...string) {
 // a stand-in for Splunk in its own process, writing what arrives to a file.
 func StartHEC(t testing.TB) *Collector {
 	t.Helper()
-	c := &Collector{t: t, output: &syncBuffer{}, exited: make(chan struct{})}
+	c := &Collector{t: t, output: &loadtest.SyncBuffer{}, exited: make(chan struct{})}
 	c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	c.HECFile = filepath.Join(t.TempDir(), "hec-events.jsonl")
 	c.Env = map[string]string{"LOCAL_HEC_ENDPOINT": c.LocalHEC, "LOCAL_HEC_FILE": c.HECFile}
@@ -345,23 +344,6 @@ func (c *Collector) WaitHECRecords(n int, timeout time.Duration) []plog.LogRecor
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Secrets of the test environment: they must never be printed.
