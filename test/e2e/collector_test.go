@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -52,11 +51,8 @@ func freePort(t testing.TB) int {
 
 // Collector is one running otelcol-auth0 process.
 type Collector struct {
-	t       testing.TB
-	cmd     *exec.Cmd
-	output  *loadtest.SyncBuffer
-	exited  chan struct{}
-	waitErr error
+	*loadtest.Process
+	t testing.TB
 
 	// Addresses of what this instance listens on.
 	Receiver string
@@ -97,8 +93,6 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		Health:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		Metrics:  fmt.Sprint(freePort(t)),
 		Storage:  opts.Storage,
-		output:   &loadtest.SyncBuffer{},
-		exited:   make(chan struct{}),
 	}
 	if c.Storage == "" {
 		c.Storage = filepath.Join(dir, "storage")
@@ -147,22 +141,12 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 // run starts the process and arranges for it to be killed after the test.
 func (c *Collector) run(path string, args ...string) {
 	t := c.t
-	c.cmd = exec.Command(path, args...)
-	c.cmd.Env = os.Environ()
-	for k, v := range c.Env {
-		c.cmd.Env = append(c.cmd.Env, k+"="+v)
-	}
-	c.cmd.Stdout = c.output
-	c.cmd.Stderr = c.output
-	require.NoError(t, c.cmd.Start())
-	go func() {
-		c.waitErr = c.cmd.Wait()
-		close(c.exited)
-	}()
+	p, err := loadtest.Start(path, args, c.Env)
+	require.NoError(t, err)
+	c.Process = p
 	t.Cleanup(func() {
 		if c.Running() {
-			_ = c.cmd.Process.Kill()
-			<-c.exited
+			_, _ = c.Process.Stop(syscall.SIGKILL, 10*time.Second)
 		}
 		if t.Failed() {
 			t.Logf("output of %s:\n%s", filepath.Base(path), c.Output())
@@ -174,7 +158,7 @@ func (c *Collector) run(path string, args ...string) {
 // a stand-in for Splunk in its own process, writing what arrives to a file.
 func StartHEC(t testing.TB) *Collector {
 	t.Helper()
-	c := &Collector{t: t, output: &loadtest.SyncBuffer{}, exited: make(chan struct{})}
+	c := &Collector{t: t}
 	c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	c.HECFile = filepath.Join(t.TempDir(), "hec-events.jsonl")
 	c.Env = map[string]string{"LOCAL_HEC_ENDPOINT": c.LocalHEC, "LOCAL_HEC_FILE": c.HECFile}
@@ -191,7 +175,7 @@ func waitListening(t testing.TB, c *Collector, addr string) {
 	t.Helper()
 	for range 300 {
 		if !c.Running() {
-			t.Fatalf("process exited during start: %v\n%s", c.waitErr, c.Output())
+			t.Fatalf("process exited during start:\n%s", c.Output())
 		}
 		conn, err := net.Dial("tcp", addr)
 		if err == nil {
@@ -203,57 +187,19 @@ func waitListening(t testing.TB, c *Collector, addr string) {
 	t.Fatalf("nothing listens on %s:\n%s", addr, c.Output())
 }
 
-// Running reports whether the process has not exited.
-func (c *Collector) Running() bool {
-	select {
-	case <-c.exited:
-		return false
-	default:
-		return true
-	}
-}
-
 // WaitHealthy waits for the health_check extension to report ready.
 func (c *Collector) WaitHealthy(timeout time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if !c.Running() {
-			c.t.Fatalf("collector exited during start: %v\n%s", c.waitErr, c.Output())
-		}
-		resp, err := http.Get("http://" + c.Health + "/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	c.t.Fatalf("collector not healthy after %s:\n%s", timeout, c.Output())
+	require.NoError(c.t, c.WaitHTTP("http://"+c.Health+"/", timeout), "collector not healthy")
 }
 
 // Stop sends sig and waits for the process to exit; it returns the exit code.
 func (c *Collector) Stop(sig syscall.Signal, timeout time.Duration) int {
 	c.t.Helper()
-	require.NoError(c.t, c.cmd.Process.Signal(sig))
-	select {
-	case <-c.exited:
-	case <-time.After(timeout):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		c.t.Fatalf("collector did not exit within %s of %s", timeout, sig)
-	}
-	var exitErr *exec.ExitError
-	if errors.As(c.waitErr, &exitErr) {
-		return exitErr.ExitCode()
-	}
-	require.NoError(c.t, c.waitErr)
-	return 0
+	code, err := c.Process.Stop(sig, timeout)
+	require.NoError(c.t, err)
+	return code
 }
-
-// Output is everything the process printed.
-func (c *Collector) Output() string { return c.output.String() }
 
 // Post sends body to a receiver path with the secret and returns the status
 // and response body.
