@@ -85,7 +85,7 @@ fuzz:
 
 ## fuzz-ci: every fuzz target for 10s (make test)
 fuzz-ci:
-	scripts/fuzz.sh 10s
+	scripts/fuzz.sh 10s 1s
 
 ## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 20 minutes)
 bench: build
