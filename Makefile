@@ -6,8 +6,8 @@ GO      ?= go
 BINARY  := _build/otelcol-auth0
 FAKEAUTH0 := _build/fakeauth0
 # Packages with a metadata.yaml, for mdatagen.
-COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml)))
-SOURCES := $(shell find receiver processor internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
+COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml extension/*/metadata.yaml)))
+SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
 
 .PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench manifests generate check-generated lint clean
 

@@ -16,6 +16,7 @@ targets=(
   "./internal/pjson FuzzParse"
   "./internal/auth0event FuzzLogStream"
   "./internal/auth0event FuzzAction"
+  "./extension/journalstorage FuzzOpen"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -1,0 +1,359 @@
+package journalstorage // import "github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+)
+
+// journal is a key-value store made for a persistent queue: every Batch is
+// appended to the newest segment file as one record and made durable with
+// one fsync shared by the batches that arrived meanwhile; an in-memory
+// index points at each key's current value. Nothing is rewritten in place,
+// so writing an item costs its own size once, where a B+tree rewrites the
+// pages of every neighbour that shares a leaf with it.
+//
+// Space comes back a segment at a time, oldest first: a segment whose
+// values were all deleted or replaced is removed, and when the oldest one
+// is mostly dead its few live values are copied forward. Only the oldest
+// may go, because a deletion recorded in a newer segment must outlive the
+// value it deleted.
+type journal struct {
+	dir         string
+	fsync       bool
+	segmentSize int64
+	logger      *zap.Logger
+	unlock      func() error
+
+	mu        sync.Mutex
+	index     map[string]location
+	segments  []*segment // oldest first; the last one is appended to
+	writer    recordWriter
+	pending   []recordOp
+	written   uint64 // records appended
+	rotations uint64
+	// err is sticky: once a write may be lost, the journal refuses more
+	// rather than acknowledge what it cannot promise to keep.
+	err error
+
+	syncMu sync.Mutex
+	synced uint64 // records known durable; guarded by syncMu
+}
+
+type location struct {
+	segment *segment
+	offset  int64
+	length  int
+}
+
+var errClosed = errors.New("journal storage client is closed")
+
+// Get implements storage.Client.
+func (j *journal) Get(ctx context.Context, key string) ([]byte, error) {
+	op := storage.GetOperation(key)
+	err := j.Batch(ctx, op)
+	return op.Value, err
+}
+
+// Set implements storage.Client.
+func (j *journal) Set(ctx context.Context, key string, value []byte) error {
+	return j.Batch(ctx, storage.SetOperation(key, value))
+}
+
+// Delete implements storage.Client.
+func (j *journal) Delete(ctx context.Context, key string) error {
+	return j.Batch(ctx, storage.DeleteOperation(key))
+}
+
+// Batch implements storage.Client: the operations run in order, a Get
+// sees the mutations before it, and the mutations reach the disk together
+// or not at all. It returns once they are durable.
+func (j *journal) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	if j.err != nil {
+		j.mu.Unlock()
+		return j.err
+	}
+	j.writer.reset()
+	j.pending = j.pending[:0]
+	for i, op := range ops {
+		switch op.Type {
+		case storage.Get:
+			value, err := j.lookupLocked(op.Key, ops[:i])
+			if err != nil {
+				j.mu.Unlock()
+				return err
+			}
+			op.Value = value
+		case storage.Set:
+			j.writer.set(op.Key, op.Value)
+			j.pending = append(j.pending, recordOp{kind: opSet, key: op.Key,
+				valueAt: j.writer.valueOffsets[len(j.writer.valueOffsets)-1], valueLength: len(op.Value)})
+		case storage.Delete:
+			j.writer.delete(op.Key)
+			j.pending = append(j.pending, recordOp{kind: opDelete, key: op.Key})
+		default:
+			j.mu.Unlock()
+			return fmt.Errorf("journal storage: unknown operation type %d for key %q", op.Type, op.Key)
+		}
+	}
+	if len(j.pending) == 0 {
+		j.mu.Unlock()
+		return nil
+	}
+	seq, err := j.appendLocked()
+	j.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return j.waitDurable(seq)
+}
+
+// lookupLocked returns key's value as the batch so far left it.
+func (j *journal) lookupLocked(key string, before []*storage.Operation) ([]byte, error) {
+	if len(j.pending) > 0 {
+		for i := len(before) - 1; i >= 0; i-- {
+			op := before[i]
+			if op.Key != key {
+				continue
+			}
+			switch op.Type {
+			case storage.Set:
+				return append([]byte{}, op.Value...), nil
+			case storage.Delete:
+				return nil, nil
+			}
+		}
+	}
+	loc, ok := j.index[key]
+	if !ok {
+		return nil, nil
+	}
+	return loc.segment.read(loc.offset, loc.length)
+}
+
+// appendLocked writes the pending record and applies it to the index.
+func (j *journal) appendLocked() (uint64, error) {
+	record, shift, err := j.writer.finish()
+	if err != nil {
+		return 0, err
+	}
+	seg := j.active()
+	rotated := false
+	if seg.size > 0 && seg.size+int64(len(record)) > j.segmentSize {
+		if err := j.rotateLocked(); err != nil {
+			return 0, j.failLocked(err)
+		}
+		seg, rotated = j.active(), true
+	}
+	start, err := j.writeLocked(seg, record)
+	if err != nil {
+		return 0, err
+	}
+	j.apply(seg, start-int64(shift), j.pending)
+	j.reclaimLocked()
+	if rotated {
+		j.compactOldestLocked()
+	}
+	return j.written, nil
+}
+
+// writeLocked appends record to seg and returns where it starts.
+func (j *journal) writeLocked(seg *segment, record []byte) (int64, error) {
+	start := seg.size
+	if _, err := seg.file.WriteAt(record, start); err != nil {
+		// A record cut short would hide every later one from replay.
+		if terr := seg.file.Truncate(start); terr != nil {
+			return 0, j.failLocked(fmt.Errorf("journal storage: write to %s failed (%w) and cutting it off failed too: %w", seg.path, err, terr))
+		}
+		if errors.Is(err, syscall.ENOSPC) {
+			return 0, fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
+		}
+		return 0, fmt.Errorf("journal storage: write to %s: %w", seg.path, err)
+	}
+	seg.size += int64(len(record))
+	j.written++
+	return start, nil
+}
+
+// apply points the index at a record's values; base is the file offset
+// the operations' value offsets count from.
+func (j *journal) apply(seg *segment, base int64, ops []recordOp) {
+	for _, op := range ops {
+		if old, ok := j.index[op.key]; ok {
+			old.segment.live -= entrySize(op.key, old.length)
+		}
+		if op.kind == opDelete {
+			delete(j.index, op.key)
+			continue
+		}
+		j.index[op.key] = location{segment: seg, offset: base + int64(op.valueAt), length: op.valueLength}
+		seg.live += entrySize(op.key, op.valueLength)
+	}
+}
+
+func entrySize(key string, valueLength int) int64 { return int64(len(key) + valueLength) }
+
+func (j *journal) active() *segment { return j.segments[len(j.segments)-1] }
+
+// rotateLocked starts a new segment once the current one is full; the
+// full one is flushed first, so a flush of the new one covers everything.
+func (j *journal) rotateLocked() error {
+	old := j.active()
+	if j.fsync {
+		if err := old.file.Sync(); err != nil {
+			return fmt.Errorf("journal storage: fsync %s: %w", old.path, err)
+		}
+	}
+	seg, err := createSegment(j.dir, old.id+1, j.fsync)
+	if err != nil {
+		return err
+	}
+	j.segments = append(j.segments, seg)
+	j.rotations++
+	return nil
+}
+
+// reclaimLocked removes the oldest segments while nothing in them is live.
+func (j *journal) reclaimLocked() {
+	for len(j.segments) > 1 && j.segments[0].live == 0 {
+		j.segments[0].remove(j.logger)
+		j.segments = j.segments[1:]
+	}
+}
+
+// compactOldestLocked copies the live values of the oldest segment to the
+// newest when they are at most half of it, then removes it: a value that
+// stays (an item redelivered forever, a key written once) would otherwise
+// keep every segment after it on disk.
+func (j *journal) compactOldestLocked() {
+	if len(j.segments) < 2 {
+		return
+	}
+	oldest := j.segments[0]
+	if oldest.live*2 > oldest.size {
+		return
+	}
+	j.writer.reset()
+	j.pending = j.pending[:0]
+	for key, loc := range j.index {
+		if loc.segment != oldest {
+			continue
+		}
+		value, err := oldest.read(loc.offset, loc.length)
+		if err != nil {
+			j.logger.Warn("Journal compaction skipped: cannot read a live value", zap.String("segment", oldest.path), zap.Error(err))
+			return
+		}
+		j.writer.set(key, value)
+		j.pending = append(j.pending, recordOp{kind: opSet, key: key,
+			valueAt: j.writer.valueOffsets[len(j.writer.valueOffsets)-1], valueLength: len(value)})
+	}
+	record, shift, err := j.writer.finish()
+	if err != nil {
+		return
+	}
+	seg := j.active()
+	start, err := j.writeLocked(seg, record)
+	if err != nil {
+		j.logger.Warn("Journal compaction skipped", zap.String("segment", oldest.path), zap.Error(err))
+		return
+	}
+	// The copies must be on disk before the originals go.
+	if j.fsync {
+		if err := seg.file.Sync(); err != nil {
+			j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
+			return
+		}
+	}
+	moved := len(j.pending)
+	j.apply(seg, start-int64(shift), j.pending)
+	j.logger.Debug("Journal segment compacted", zap.String("segment", oldest.path), zap.Int("values_moved", moved))
+	j.reclaimLocked()
+}
+
+// waitDurable returns once record seq is on disk. One fsync covers every
+// record appended before it started, so concurrent batches share it.
+func (j *journal) waitDurable(seq uint64) error {
+	if !j.fsync {
+		return nil
+	}
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= seq {
+		return nil
+	}
+	j.mu.Lock()
+	if j.err != nil {
+		j.mu.Unlock()
+		return j.err
+	}
+	target, seg, rotations := j.written, j.active(), j.rotations
+	j.mu.Unlock()
+	if err := seg.file.Sync(); err != nil {
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		// A rotation since then flushed this segment, and may have closed it.
+		if j.rotations == rotations {
+			return j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
+		}
+	}
+	j.synced = target
+	return nil
+}
+
+func (j *journal) failLocked(err error) error {
+	if j.err == nil {
+		j.err = fmt.Errorf("%w; the journal in %s takes no more writes until the collector restarts", err, j.dir)
+		j.logger.Error("Journal storage failed", zap.Error(err))
+	}
+	return j.err
+}
+
+// Close implements storage.Client.
+func (j *journal) Close(context.Context) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if errors.Is(j.err, errClosed) {
+		return nil
+	}
+	var errs []error
+	for _, seg := range j.segments {
+		if err := seg.file.Close(); !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, j.unlock())
+	j.err = errClosed
+	return errors.Join(errs...)
+}
+
+// stats describes the journal for logs and metrics.
+type stats struct {
+	segments int
+	keys     int
+	bytes    int64
+	live     int64
+}
+
+func (j *journal) stats() stats {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := stats{segments: len(j.segments), keys: len(j.index)}
+	for _, seg := range j.segments {
+		s.bytes += seg.size
+		s.live += seg.live
+	}
+	return s
+}
+
+var _ storage.Client = (*journal)(nil)

@@ -1,0 +1,221 @@
+package journalstorage // import "github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+const segmentSuffix = ".journal"
+
+// segment is one file of the journal.
+type segment struct {
+	id   uint64
+	path string
+	file *os.File
+	size int64 // bytes of whole records
+	live int64 // bytes of the keys and values the index points at
+}
+
+func segmentPath(dir string, id uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%016x%s", id, segmentSuffix))
+}
+
+func createSegment(dir string, id uint64, fsync bool) (*segment, error) {
+	path := segmentPath(dir, id)
+	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal storage: create segment: %w", err)
+	}
+	if fsync {
+		// The new file's name must survive a crash as well as its records.
+		if err := syncDir(dir); err != nil {
+			file.Close()
+			return nil, err
+		}
+	}
+	return &segment{id: id, path: path, file: file}, nil
+}
+
+func (s *segment) read(offset int64, length int) ([]byte, error) {
+	value := make([]byte, length)
+	if _, err := s.file.ReadAt(value, offset); err != nil {
+		return nil, fmt.Errorf("journal storage: read %d bytes at %d of %s: %w", length, offset, s.path, err)
+	}
+	return value, nil
+}
+
+func (s *segment) remove(logger *zap.Logger) {
+	if err := s.file.Close(); err != nil {
+		logger.Warn("Closing a journal segment failed", zap.String("segment", s.path), zap.Error(err))
+	}
+	// A segment left behind by a failed removal is harmless: everything in
+	// it was replaced or deleted by newer records, which replay after it.
+	if err := os.Remove(s.path); err != nil {
+		logger.Warn("Removing a journal segment failed", zap.String("segment", s.path), zap.Error(err))
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("journal storage: open directory to fsync it: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("journal storage: fsync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// segmentIDs lists the segments in dir, oldest first.
+func segmentIDs(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("journal storage: %w", err)
+	}
+	var ids []uint64
+	for _, entry := range entries {
+		name, ok := strings.CutSuffix(entry.Name(), segmentSuffix)
+		if !ok || entry.IsDir() {
+			continue
+		}
+		id, err := strconv.ParseUint(name, 16, 64)
+		if err != nil || len(name) != 16 {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+type options struct {
+	fsync       bool
+	segmentSize int64
+}
+
+// openJournal replays the segments in dir into a new index. A record cut
+// short at the end of the newest segment is what a crash leaves mid-write,
+// before the batch was acknowledged: it is cut off. Damage anywhere else is
+// not, and opening fails rather than drop what follows it.
+func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error) {
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, logger: logger,
+		unlock: unlock, index: map[string]location{}}
+	if err := j.replayAll(); err != nil {
+		for _, seg := range j.segments {
+			seg.file.Close()
+		}
+		unlock()
+		return nil, err
+	}
+	j.reclaimLocked()
+	return j, nil
+}
+
+func (j *journal) replayAll() error {
+	ids, err := segmentIDs(j.dir)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		seg, err := createSegment(j.dir, 1, j.fsync)
+		if err != nil {
+			return err
+		}
+		j.segments = []*segment{seg}
+		return nil
+	}
+	reader := bufio.NewReaderSize(nil, 1<<20)
+	var payload []byte
+	var ops []recordOp
+	for i, id := range ids {
+		path := segmentPath(j.dir, id)
+		file, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("journal storage: %w", err)
+		}
+		seg := &segment{id: id, path: path, file: file}
+		j.segments = append(j.segments, seg)
+		info, err := file.Stat()
+		if err != nil {
+			return fmt.Errorf("journal storage: %w", err)
+		}
+		reader.Reset(io.NewSectionReader(file, 0, 1<<62))
+		var header [recordHeaderSize]byte
+		for {
+			_, err := io.ReadFull(reader, header[:])
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var length int
+			var sum uint32
+			if err == nil {
+				length, sum, err = payloadLength(header[:])
+			}
+			// A length cut short can claim up to the limit: check it against
+			// the file before allocating for it.
+			if err == nil && seg.size+int64(recordHeaderSize+length) > info.Size() {
+				err = io.ErrUnexpectedEOF
+			}
+			if err == nil {
+				payload = slices.Grow(payload[:0], length)[:length]
+				if _, err = io.ReadFull(reader, payload); errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+			}
+			if err == nil {
+				ops, err = decodePayload(payload, sum, ops[:0])
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errTornRecord) {
+				if i < len(ids)-1 {
+					return fmt.Errorf("journal storage: segment %s is damaged at byte %d, and it is not the newest segment, "+
+						"so this is not a write a crash cut short; move the directory %s aside to start empty", path, seg.size, j.dir)
+				}
+				if err := j.cutTail(seg); err != nil {
+					return err
+				}
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("journal storage: read %s: %w", path, err)
+			}
+			j.apply(seg, seg.size+recordHeaderSize, ops)
+			seg.size += int64(recordHeaderSize + length)
+			j.written++
+		}
+	}
+	j.synced = j.written
+	return nil
+}
+
+// cutTail drops what follows the last whole record of the newest segment.
+func (j *journal) cutTail(seg *segment) error {
+	info, err := seg.file.Stat()
+	if err != nil {
+		return fmt.Errorf("journal storage: %w", err)
+	}
+	j.logger.Warn("Journal ends with a record a crash cut short; it was never acknowledged and is dropped",
+		zap.String("segment", seg.path), zap.Int64("offset", seg.size), zap.Int64("bytes_dropped", info.Size()-seg.size))
+	if err := seg.file.Truncate(seg.size); err != nil {
+		return fmt.Errorf("journal storage: cut the torn end of %s: %w", seg.path, err)
+	}
+	if j.fsync {
+		if err := seg.file.Sync(); err != nil {
+			return fmt.Errorf("journal storage: fsync %s: %w", seg.path, err)
+		}
+	}
+	return nil
+}
