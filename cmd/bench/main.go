@@ -2,9 +2,13 @@
 // on this machine, one after the other, and prints one table:
 //
 //   - ours: auth0login -> signup -> splunk_hec, otelcol-config.yaml as shipped
-//     (gzip, persistent queue with fsync), the Management API a local fake;
-//   - webhookevent + transform: the generic alternative (bench/webhookevent-transform.yaml);
-//   - hec passthrough: splunk_hec receiver -> splunk_hec exporter (bench/hec-passthrough.yaml).
+//     (gzip, persistent queue on journal_storage with fsync), the Management
+//     API a local fake;
+//   - webhookevent + transform: the generic alternative, contrib components
+//     only (bench/webhookevent-transform.yaml, queue on file_storage);
+//   - hec passthrough: splunk_hec receiver -> splunk_hec exporter, the same
+//     queue as ours (bench/hec-passthrough.yaml);
+//   - reference rows that swap one part at a time (queue storage, in memory).
 //
 // For each: events per CPU-second of the collector process (user+system
 // time from /proc, from the first request until the HEC sink received every
@@ -42,26 +46,39 @@ type pipeline struct {
 	format loadtest.Format
 	path   string
 	auth0  bool
-	// overlay is an extra --config merged over config.
-	overlay string
+	// overlay are extra --config sources merged over config.
+	overlay []string
 	// reference rows explain the others; the targets are not read from them.
 	reference bool
 }
 
 // inMemoryQueue keeps the exporter's sending queue in memory: what the
 // persistent queue costs is the difference to the row without it.
-const inMemoryQueue = "yaml:exporters::splunk_hec::sending_queue::storage: null"
+var inMemoryQueue = []string{"yaml:exporters::splunk_hec::sending_queue::storage: null"}
 
-// noGroupCommit makes the receiver hand each request to the pipeline alone
-// (it must, when the pipeline reads each request's client metadata).
-const noGroupCommit = "yaml:receivers::auth0login::include_metadata: true"
+// journalQueue puts the webhook pipeline's queue where ours is, so that
+// the difference left is the receiving end.
+var journalQueue = []string{
+	"yaml:extensions::journal_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true}",
+	"yaml:exporters::splunk_hec::sending_queue::storage: journal_storage",
+	"yaml:service::extensions: [health_check, journal_storage, pprof]",
+}
+
+// fileStorageQueue puts our queue on contrib's file_storage with fsync, as
+// the webhook pipeline has it: what journal_storage is worth.
+var fileStorageQueue = []string{
+	"yaml:extensions::file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true}",
+	"yaml:exporters::splunk_hec::sending_queue::storage: file_storage",
+	"yaml:service::extensions: [health_check, journal_storage, file_storage, file_storage/signup, pprof, zpages]",
+}
 
 var pipelines = []pipeline{
 	{name: "ours", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true},
 	{name: "webhookevent+transform", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs"},
 	{name: "hec-passthrough", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector"},
+	{name: "webhookevent+transform, journal queue", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", overlay: journalQueue, reference: true},
+	{name: "ours, file_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: fileStorageQueue, reference: true},
 	{name: "ours, in-memory queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: inMemoryQueue, reference: true},
-	{name: "ours, no group commit", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: noGroupCommit, reference: true},
 	{name: "hec-passthrough, in-memory queue", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector", overlay: inMemoryQueue, reference: true},
 }
 
@@ -115,7 +132,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight in the throughput phase")
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
 	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
-	flag.BoolVar(&o.reference, "reference", true, "also run the reference rows (the same pipelines with an in-memory queue)")
+	flag.BoolVar(&o.reference, "reference", true, "also run the reference rows (the pipelines with one part swapped: the queue's storage, or the queue in memory)")
 	flag.IntVar(&o.rounds, "rounds", 1, "run every pipeline this many times, interleaved, and report each one's median run")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each pipeline's throughput phase here")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
@@ -191,8 +208,8 @@ func run(o options, p pipeline) (Result, error) {
 	}
 	args := []string{"--config", p.config,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
-	if p.overlay != "" {
-		args = append(args, "--config", p.overlay)
+	for _, overlay := range p.overlay {
+		args = append(args, "--config", overlay)
 	}
 
 	var fake *fakeauth0.Server
@@ -424,8 +441,9 @@ func printTable(w io.Writer, o options, results []Result) {
 	fmt.Fprintln(w, "\nRatios of events per CPU-second:")
 	ratio("ours", "webhookevent+transform")
 	ratio("ours", "hec-passthrough")
+	ratio("ours", "webhookevent+transform, journal queue")
+	ratio("ours", "ours, file_storage queue")
+	ratio("webhookevent+transform, journal queue", "webhookevent+transform")
 	ratio("ours, in-memory queue", "ours")
-	ratio("ours", "ours, no group commit")
 	ratio("ours, in-memory queue", "hec-passthrough, in-memory queue")
-	ratio("hec-passthrough, in-memory queue", "hec-passthrough")
 }

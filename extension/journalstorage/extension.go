@@ -66,10 +66,15 @@ func (s *journalStorage) GetClient(_ context.Context, kind component.Kind, id co
 	if err != nil {
 		return nil, err
 	}
+	opts := options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20}
+	logger := s.logger.With(zap.String("journal", dir))
+	if err := importFileStorage(dir, perm, opts, logger); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, perm); err != nil {
 		return nil, fmt.Errorf("journal storage: %w", err)
 	}
-	j, err := openJournal(dir, options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20}, s.logger.With(zap.String("journal", dir)))
+	j, err := openJournal(dir, opts, logger)
 	if err != nil {
 		return nil, err
 	}
