@@ -96,8 +96,7 @@ func (j *journal) Batch(ctx context.Context, ops ...*storage.Operation) error {
 			op.Value = value
 		case storage.Set:
 			j.writer.set(op.Key, op.Value)
-			j.pending = append(j.pending, recordOp{kind: opSet, key: op.Key,
-				valueAt: j.writer.valueOffsets[len(j.writer.valueOffsets)-1], valueLength: len(op.Value)})
+			j.pending = append(j.pending, recordOp{kind: opSet, key: op.Key, valueLength: len(op.Value)})
 		case storage.Delete:
 			j.writer.delete(op.Key)
 			j.pending = append(j.pending, recordOp{kind: opDelete, key: op.Key})
@@ -143,13 +142,13 @@ func (j *journal) lookupLocked(key string, before []*storage.Operation) ([]byte,
 
 // appendLocked writes the pending record and applies it to the index.
 func (j *journal) appendLocked() (uint64, error) {
-	record, shift, err := j.writer.finish()
+	record, err := j.finishRecord()
 	if err != nil {
 		return 0, err
 	}
 	seg := j.active()
 	rotated := false
-	if seg.size > 0 && seg.size+int64(len(record)) > j.segmentSize {
+	if seg.size > 0 && seg.size+int64(record.length) > j.segmentSize {
 		if err := j.rotateLocked(); err != nil {
 			return 0, j.failLocked(err)
 		}
@@ -159,7 +158,7 @@ func (j *journal) appendLocked() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	j.apply(seg, start-int64(shift), j.pending)
+	j.apply(seg, start+recordHeaderSize, j.pending)
 	j.reclaimLocked()
 	if rotated {
 		j.compactOldestLocked()
@@ -167,10 +166,27 @@ func (j *journal) appendLocked() (uint64, error) {
 	return j.written, nil
 }
 
+// finishRecord completes the pending record and gives the pending set
+// operations their value offsets.
+func (j *journal) finishRecord() (record, error) {
+	record, err := j.writer.finish()
+	if err != nil {
+		return record, err
+	}
+	sets := 0
+	for i := range j.pending {
+		if j.pending[i].kind == opSet {
+			j.pending[i].valueAt = j.writer.valueAt[sets]
+			sets++
+		}
+	}
+	return record, nil
+}
+
 // writeLocked appends record to seg and returns where it starts.
-func (j *journal) writeLocked(seg *segment, record []byte) (int64, error) {
+func (j *journal) writeLocked(seg *segment, record record) (int64, error) {
 	start := seg.size
-	if _, err := seg.file.WriteAt(record, start); err != nil {
+	if err := record.writeAt(seg.file, start); err != nil {
 		// A record cut short would hide every later one from replay.
 		if terr := seg.file.Truncate(start); terr != nil {
 			return 0, j.failLocked(fmt.Errorf("journal storage: write to %s failed (%w) and cutting it off failed too: %w", seg.path, err, terr))
@@ -180,13 +196,13 @@ func (j *journal) writeLocked(seg *segment, record []byte) (int64, error) {
 		}
 		return 0, fmt.Errorf("journal storage: write to %s: %w", seg.path, err)
 	}
-	seg.size += int64(len(record))
+	seg.size += int64(record.length)
 	j.written++
 	return start, nil
 }
 
 // apply points the index at a record's values; base is the file offset
-// the operations' value offsets count from.
+// of the record's payload, which the value offsets count from.
 func (j *journal) apply(seg *segment, base int64, ops []recordOp) {
 	for _, op := range ops {
 		if old, ok := j.index[op.key]; ok {
@@ -255,10 +271,9 @@ func (j *journal) compactOldestLocked() {
 			return
 		}
 		j.writer.set(key, value)
-		j.pending = append(j.pending, recordOp{kind: opSet, key: key,
-			valueAt: j.writer.valueOffsets[len(j.writer.valueOffsets)-1], valueLength: len(value)})
+		j.pending = append(j.pending, recordOp{kind: opSet, key: key, valueLength: len(value)})
 	}
-	record, shift, err := j.writer.finish()
+	record, err := j.finishRecord()
 	if err != nil {
 		return
 	}
@@ -276,7 +291,7 @@ func (j *journal) compactOldestLocked() {
 		}
 	}
 	moved := len(j.pending)
-	j.apply(seg, start-int64(shift), j.pending)
+	j.apply(seg, start+recordHeaderSize, j.pending)
 	j.logger.Debug("Journal segment compacted", zap.String("segment", oldest.path), zap.Int("values_moved", moved))
 	j.reclaimLocked()
 }

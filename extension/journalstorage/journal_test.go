@@ -157,13 +157,18 @@ func TestTornTail(t *testing.T) {
 	require.NoError(t, j.Batch(ctx, storage.SetOperation("b", []byte("second")), storage.DeleteOperation("a")))
 	path := j.active().path
 	whole := j.active().size
-	require.NoError(t, j.Set(ctx, "c", []byte("third, cut short")))
+	third := append([]byte("third, cut short"), make([]byte, largeValue)...) // written in place
+	require.NoError(t, j.Set(ctx, "c", third))
 	full := j.active().size
 	require.NoError(t, j.Close(ctx))
 	content, err := os.ReadFile(path)
 	require.NoError(t, err)
 
 	for cut := whole; cut < full; cut++ {
+		// Every byte of the record's head and tail, a sample of its value.
+		if cut > whole+64 && cut < full-64 && (cut-whole)%97 != 0 {
+			continue
+		}
 		require.NoError(t, os.WriteFile(path, content[:cut], 0o600))
 		// Without fsync: cutting the tail flushes it, slowly on some disks.
 		j, err := openJournal(dir, options{segmentSize: 1 << 20}, zap.NewNop())
@@ -175,12 +180,12 @@ func TestTornTail(t *testing.T) {
 	for _, tail := range [][]byte{make([]byte, 64), []byte("garbage that is no record at all")} {
 		require.NoError(t, os.WriteFile(path, append(append([]byte{}, content...), tail...), 0o600))
 		j := open(t, dir, 1<<20)
-		requireContents(t, j, map[string][]byte{"b": []byte("second"), "c": []byte("third, cut short")})
+		requireContents(t, j, map[string][]byte{"b": []byte("second"), "c": third})
 		// Appending after the cut works and survives.
 		require.NoError(t, j.Set(ctx, "d", []byte("after")))
 		require.NoError(t, j.Close(ctx))
 		j = open(t, dir, 1<<20)
-		requireContents(t, j, map[string][]byte{"b": []byte("second"), "c": []byte("third, cut short"), "d": []byte("after")})
+		requireContents(t, j, map[string][]byte{"b": []byte("second"), "c": third, "d": []byte("after")})
 		require.NoError(t, j.Close(ctx))
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"hash/crc32"
 )
 
-// A record is one Batch's mutations, written with one write and made
-// durable with one fsync, so that a batch is applied entirely or not at all:
+// A record is one Batch's mutations, appended together (one write per
+// large value in it) and made durable with one fsync; its checksum makes a
+// batch count entirely or not at all:
 //
 //	crc32c(payload) uint32 | len(payload) uint32 | payload
 //	payload: count uvarint, then per operation:
@@ -31,31 +32,58 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 var errTornRecord = errors.New("record cut short or corrupted")
 
-// recordWriter builds a record in a reused buffer.
+// recordWriter builds a record. Keys and small values are copied into a
+// reused buffer; a large value (a queue item) is written from where the
+// caller holds it, so that it is not copied once more before the write.
 type recordWriter struct {
-	buf   []byte
-	count int
-	// valueOffsets[i] is where the i-th set's value starts in buf.
-	valueOffsets []int
+	buf []byte
+	// pieces are the record in order: ranges of buf, or external values.
+	pieces     []piece
+	pieceStart int
+	external   int // bytes of external values so far
+	count      int
+	// valueAt[i] is where the i-th set's value starts, counted from the
+	// first operation; finish makes it count from the payload's start.
+	valueAt []int
 }
 
+type piece struct {
+	from, to int
+	value    []byte
+}
+
+// largeValue is the size from which a value is written in place.
+const largeValue = 4 << 10
+
+// opsStart leaves room before the operations for the header and the
+// operation count, whose length is known only at the end.
+const opsStart = recordHeaderSize + binary.MaxVarintLen64
+
 func (w *recordWriter) reset() {
-	// Keep a buffer of ordinary size; let a rare huge one go.
-	if cap(w.buf) > 8<<20 {
+	if cap(w.buf) > 1<<20 {
 		w.buf = nil
 	}
-	w.buf = append(w.buf[:0], make([]byte, recordHeaderSize+binary.MaxVarintLen64)...)
-	w.count = 0
-	w.valueOffsets = w.valueOffsets[:0]
+	w.buf = append(w.buf[:0], make([]byte, opsStart)...)
+	w.pieces = w.pieces[:0]
+	w.pieceStart, w.external, w.count = 0, 0, 0
+	w.valueAt = w.valueAt[:0]
 }
+
+func (w *recordWriter) position() int { return len(w.buf) - opsStart + w.external }
 
 func (w *recordWriter) set(key string, value []byte) {
 	w.buf = append(w.buf, opSet)
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(key)))
 	w.buf = append(w.buf, key...)
 	w.buf = binary.AppendUvarint(w.buf, uint64(len(value)))
-	w.valueOffsets = append(w.valueOffsets, len(w.buf))
-	w.buf = append(w.buf, value...)
+	w.valueAt = append(w.valueAt, w.position())
+	if len(value) >= largeValue {
+		w.cut()
+		w.pieces = append(w.pieces, piece{value: value})
+		w.external += len(value)
+	} else {
+		w.buf = append(w.buf, value...)
+	}
 	w.count++
 }
 
@@ -66,22 +94,81 @@ func (w *recordWriter) delete(key string) {
 	w.count++
 }
 
-// finish writes the count and the header and returns the record and the
-// number of bytes it was shifted by (the count's varint is placed right
-// before the operations, so the record starts after unused space).
-func (w *recordWriter) finish() (record []byte, shift int, err error) {
+// cut closes the piece of buf written since the last one.
+func (w *recordWriter) cut() {
+	if len(w.buf) > w.pieceStart {
+		w.pieces = append(w.pieces, piece{from: w.pieceStart, to: len(w.buf)})
+	}
+	w.pieceStart = len(w.buf)
+}
+
+// record is a finished record: its pieces in order and its length.
+type record struct {
+	w      *recordWriter
+	length int
+}
+
+// finish writes the count and the header in front of the operations and
+// turns valueAt into offsets from the payload's start.
+func (w *recordWriter) finish() (record, error) {
+	w.cut()
 	var count [binary.MaxVarintLen64]byte
 	n := binary.PutUvarint(count[:], uint64(w.count))
-	shift = binary.MaxVarintLen64 - n
-	copy(w.buf[recordHeaderSize+shift:], count[:n])
-	record = w.buf[shift:]
-	payload := record[recordHeaderSize:]
-	if len(payload) > maxRecordSize {
-		return nil, 0, fmt.Errorf("batch of %d bytes is larger than the journal's limit of %d", len(payload), maxRecordSize)
+	start := opsStart - n - recordHeaderSize
+	copy(w.buf[opsStart-n:], count[:n])
+	w.pieces[0].from = start
+	length := 0
+	for _, p := range w.pieces {
+		length += p.len()
 	}
-	binary.LittleEndian.PutUint32(record[0:4], crc32.Checksum(payload, castagnoli))
-	binary.LittleEndian.PutUint32(record[4:8], uint32(len(payload)))
-	return record, shift, nil
+	payloadLength := length - recordHeaderSize
+	if payloadLength > maxRecordSize {
+		return record{}, fmt.Errorf("batch of %d bytes is larger than the journal's limit of %d", payloadLength, maxRecordSize)
+	}
+	for i := range w.valueAt {
+		w.valueAt[i] += n
+	}
+	// The checksum covers the payload: every piece after the header.
+	sum := uint32(0)
+	for i, p := range w.pieces {
+		b := w.bytes(p)
+		if i == 0 {
+			b = b[recordHeaderSize:]
+		}
+		sum = crc32.Update(sum, castagnoli, b)
+	}
+	binary.LittleEndian.PutUint32(w.buf[start:], sum)
+	binary.LittleEndian.PutUint32(w.buf[start+4:], uint32(payloadLength))
+	return record{w: w, length: length}, nil
+}
+
+func (p piece) len() int {
+	if p.value != nil {
+		return len(p.value)
+	}
+	return p.to - p.from
+}
+
+func (w *recordWriter) bytes(p piece) []byte {
+	if p.value != nil {
+		return p.value
+	}
+	return w.buf[p.from:p.to]
+}
+
+// writeAt writes the record at off, piece by piece.
+func (r record) writeAt(f interface {
+	WriteAt([]byte, int64) (int, error)
+}, off int64,
+) error {
+	for _, p := range r.w.pieces {
+		b := r.w.bytes(p)
+		if _, err := f.WriteAt(b, off); err != nil {
+			return err
+		}
+		off += int64(len(b))
+	}
+	return nil
 }
 
 // recordOp is one decoded operation; valueAt is the value's offset in the

@@ -172,8 +172,8 @@ func TestFloodBeyondCapacity(t *testing.T) {
 		overlays: []string{"processors::memory_limiter::spike_limit_mib: 40"}})
 	gen := loadtest.NewGenerator("flood")
 	s := c.sender()
-	// Anonymous memory (heap and runtime): the RSS peak also counts the
-	// persistent queue's mapped file pages.
+	// Anonymous memory (heap and runtime): the RSS peak also counts file
+	// pages mapped by the signup store's file_storage.
 	stopSampling := c.sampleAnon()
 	flood := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 1000, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 48, Duration: pick(10*time.Second, 30*time.Second)})
 	peakAnon := stopSampling()
@@ -191,7 +191,7 @@ func TestFloodBeyondCapacity(t *testing.T) {
 		"peak_rss": mib(peak), "peak_anonymous": mib(peakAnon), "memory_limit": limitMiB, "recovery_seconds": round2(recovery.Seconds()), "after_acknowledged": after.AcceptedEvents, "after_refused": after.Refused, "lost": lost})
 	assert.Positive(t, flood.Refused[http.StatusServiceUnavailable], "the flood is refused with 503, not absorbed")
 	assert.Empty(t, after.Refused, "recovered")
-	assert.Less(t, peakAnon, int64(limitMiB*125/100)<<20, "the heap and runtime stay near memory_limiter's limit; the rest of RSS is the queue's mapped file")
+	assert.Less(t, peakAnon, int64(limitMiB*125/100)<<20, "the heap and runtime stay near memory_limiter's limit; the rest of RSS is mapped files")
 	assert.Zero(t, lost)
 }
 
