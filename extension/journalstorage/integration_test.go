@@ -115,17 +115,7 @@ func TestPersistentQueueOnJournal(t *testing.T) {
 	hec.SetStatus(0)
 	_, stop = startQueuedExporter(t, hec, dir)
 	defer stop()
-	require.Eventually(t, func() bool { return len(hec.Events()) >= requests*perRequest }, 30*time.Second, 20*time.Millisecond)
-
-	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
-	seen := map[string]int{}
-	for _, ev := range hec.Events() {
-		seen[fmt.Sprint(ev["event"])]++
-	}
-	require.Len(t, seen, requests*perRequest)
-	for id, n := range seen {
-		require.Equal(t, 1, n, id)
-	}
+	requireEachOnce(t, hec, requests*perRequest)
 	require.Eventually(t, func() bool { return dirSize(t, clientDir) < 1<<20 }, 5*time.Second, 20*time.Millisecond,
 		"drained: whole segments given back (%d bytes before)", before)
 }
@@ -156,16 +146,7 @@ func TestImportsFileStorageQueue(t *testing.T) {
 	hec.SetStatus(0)
 	_, stop = startQueuedExporter(t, hec, dir)
 	defer stop()
-	require.Eventually(t, func() bool { return len(hec.Events()) >= requests*perRequest }, 30*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
-	seen := map[string]int{}
-	for _, ev := range hec.Events() {
-		seen[fmt.Sprint(ev["event"])]++
-	}
-	require.Len(t, seen, requests*perRequest)
-	for id, n := range seen {
-		require.Equal(t, 1, n, id)
-	}
+	requireEachOnce(t, hec, requests*perRequest)
 	assert.DirExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"))
 	assert.FileExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"+importedSuffix))
 	assert.NoDirExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"+importingSuffix))
@@ -184,6 +165,22 @@ func TestImportResumesAfterLastRename(t *testing.T) {
 	j = open(t, path, 1<<20)
 	defer j.Close(context.Background())
 	requireContents(t, j, map[string][]byte{"k": []byte("imported")})
+}
+
+// requireEachOnce waits for want distinct events at the HEC and checks
+// that none arrived twice.
+func requireEachOnce(t *testing.T, hec *hectest.HEC, want int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(hec.Events()) >= want }, 30*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
+	seen := map[string]int{}
+	for _, ev := range hec.Events() {
+		seen[fmt.Sprint(ev["event"])]++
+	}
+	require.Len(t, seen, want)
+	for id, n := range seen {
+		require.Equal(t, 1, n, id)
+	}
 }
 
 func dirSize(t *testing.T, dir string) int64 {
