@@ -87,7 +87,7 @@ fuzz:
 fuzz-ci:
 	scripts/fuzz.sh 10s 1s
 
-## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 20 minutes)
+## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 22 minutes)
 bench: build
 	mkdir -p bench/results
 	$(GO) build -o _build/bench ./cmd/bench
