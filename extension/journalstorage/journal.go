@@ -352,7 +352,7 @@ func (j *journal) Close(context.Context) error {
 	return errors.Join(errs...)
 }
 
-// stats describes the journal for logs and metrics.
+// stats describes the journal for the log line at open (and tests).
 type stats struct {
 	segments int
 	keys     int
