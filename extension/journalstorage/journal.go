@@ -24,12 +24,24 @@ import (
 // is mostly dead its few live values are copied forward. Only the oldest
 // may go, because a deletion recorded in a newer segment must outlive the
 // value it deleted.
+//
+// A full disk must not cost what is already stored. The persistent queue
+// writes as it reads (its read index, then the deletion of the item sent),
+// and when such a write fails it skips the item for good. So the journal
+// keeps disk blocks reserved ahead of the end of the newest segment, and
+// only a batch that adds a key (a new queue item) must find room beyond
+// that reserve: when the disk fills, new items are refused with
+// storage.ErrStorageFull while the queue still drains into the reserve,
+// and draining frees whole segments.
 type journal struct {
 	dir         string
 	fsync       bool
 	segmentSize int64
-	logger      *zap.Logger
-	unlock      func() error
+	// reserve is how far ahead of its end the newest segment's blocks are
+	// kept allocated; 0 where the filesystem cannot reserve blocks.
+	reserve int64
+	logger  *zap.Logger
+	unlock  func() error
 
 	mu        sync.Mutex
 	index     map[string]location
@@ -146,13 +158,23 @@ func (j *journal) appendLocked() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	grows := j.growsLocked()
 	seg := j.active()
 	rotated := false
 	if seg.size > 0 && seg.size+int64(record.length) > j.segmentSize {
-		if err := j.rotateLocked(); err != nil {
-			return 0, j.failLocked(err)
+		err := j.rotateLocked()
+		switch {
+		case err == nil:
+			seg, rotated = j.active(), true
+		case grows || j.err != nil:
+			return 0, err
 		}
-		seg, rotated = j.active(), true
+		// A batch that adds no key goes on in the current segment's reserve.
+	}
+	if grows {
+		if err := j.allocateLocked(seg, seg.size+int64(record.length)+j.reserve); err != nil {
+			return 0, err
+		}
 	}
 	start, err := j.writeLocked(seg, record)
 	if err != nil {
@@ -191,7 +213,10 @@ func (j *journal) writeLocked(seg *segment, record record) (int64, error) {
 		if terr := seg.file.Truncate(start); terr != nil {
 			return 0, j.failLocked(fmt.Errorf("journal storage: write to %s failed (%w) and cutting it off failed too: %w", seg.path, err, terr))
 		}
-		if errors.Is(err, syscall.ENOSPC) {
+		// Truncating gives back the blocks reserved past the end too.
+		seg.allocated = start
+		_ = j.allocateLocked(seg, start+j.reserve)
+		if isOutOfSpace(err) {
 			return 0, fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
 		}
 		return 0, fmt.Errorf("journal storage: write to %s: %w", seg.path, err)
@@ -199,6 +224,57 @@ func (j *journal) writeLocked(seg *segment, record record) (int64, error) {
 	seg.size += int64(record.length)
 	j.written++
 	return start, nil
+}
+
+// growsLocked tells whether the pending record adds a key: only such a
+// record must leave the reserve untouched.
+func (j *journal) growsLocked() bool {
+	for _, op := range j.pending {
+		if _, ok := j.index[op.key]; op.kind == opSet && !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// allocateLocked reserves seg's disk blocks up to end, a step at a time.
+// It reports a lack of room as storage.ErrStorageFull.
+func (j *journal) allocateLocked(seg *segment, end int64) error {
+	if j.reserve == 0 || end <= seg.allocated {
+		return nil
+	}
+	// Past the segment's size, only a batch that adds no key, or a record
+	// larger than a segment, is written to it.
+	target := min(roundUp(end, allocationStep), max(end, j.segmentSize+j.reserve))
+	err := allocate(seg.file, seg.allocated, target-seg.allocated)
+	if isOutOfSpace(err) {
+		// The step's rounding may be what does not fit.
+		target = end
+		err = allocate(seg.file, seg.allocated, target-seg.allocated)
+	}
+	switch {
+	case err == nil:
+		seg.allocated = target
+		return nil
+	case errors.Is(err, errAllocateUnsupported):
+		j.logger.Warn("The filesystem cannot reserve blocks for the journal: on a full disk the queue may skip items it reads",
+			zap.String("segment", seg.path))
+		j.reserve = 0
+		return nil
+	case isOutOfSpace(err):
+		return fmt.Errorf("%w: no room left in %s beyond the %d bytes kept for draining the queue: %w", storage.ErrStorageFull, j.dir, j.reserve, err)
+	}
+	return fmt.Errorf("journal storage: reserve disk blocks for %s: %w", seg.path, err)
+}
+
+func roundUp(n, step int64) int64 { return (n + step - 1) / step * step }
+
+// isOutOfSpace tells a write that found no room (a full disk, a used-up
+// quota such as a pod's ephemeral-storage project quota, the process's
+// file size limit) from one that failed otherwise: the first passes once
+// space is freed, so the caller may retry.
+func isOutOfSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
 }
 
 // apply points the index at a record's values; base is the file offset
@@ -223,15 +299,37 @@ func (j *journal) active() *segment { return j.segments[len(j.segments)-1] }
 
 // rotateLocked starts a new segment once the current one is full; the
 // full one is flushed first, so a flush of the new one covers everything.
+// Only a failed fsync stops the journal; a segment that cannot be created
+// or given its reserve is removed again, and nothing was lost.
 func (j *journal) rotateLocked() error {
 	old := j.active()
 	if j.fsync {
 		if err := old.file.Sync(); err != nil {
-			return fmt.Errorf("journal storage: fsync %s: %w", old.path, err)
+			return j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", old.path, err))
 		}
 	}
+	// The full segment's reserve moves to the new one, or back if there
+	// is no new one.
+	if old.allocated > old.size {
+		if err := release(old.file, old.size, old.allocated-old.size); err != nil {
+			j.logger.Debug("Giving back a journal segment's reserved blocks failed", zap.String("segment", old.path), zap.Error(err))
+		}
+		old.allocated = old.size
+	}
 	seg, err := createSegment(j.dir, old.id+1, j.fsync)
+	if err == nil {
+		if err = j.allocateLocked(seg, j.reserve); err != nil {
+			seg.remove(j.logger)
+		}
+	}
 	if err != nil {
+		if errors.Is(err, errSyncDir) {
+			return j.failLocked(err)
+		}
+		_ = j.allocateLocked(old, old.size+j.reserve)
+		if isOutOfSpace(err) && !errors.Is(err, storage.ErrStorageFull) {
+			return fmt.Errorf("%w: %w", storage.ErrStorageFull, err)
+		}
 		return err
 	}
 	j.segments = append(j.segments, seg)

@@ -18,12 +18,22 @@ const segmentSuffix = ".journal"
 
 // segment is one file of the journal.
 type segment struct {
-	id   uint64
-	path string
-	file *os.File
-	size int64 // bytes of whole records
-	live int64 // bytes of the keys and values the index points at
+	id        uint64
+	path      string
+	file      *os.File
+	size      int64 // bytes of whole records
+	live      int64 // bytes of the keys and values the index points at
+	allocated int64 // bytes from the start whose disk blocks are reserved
 }
+
+// allocationStep is how far at a time blocks are reserved ahead of the
+// newest segment's end, so that writing does not cost a system call each.
+const allocationStep = 1 << 20
+
+var (
+	errAllocateUnsupported = errors.New("the filesystem cannot reserve blocks")
+	errSyncDir             = errors.New("fsync of the journal directory failed")
+)
 
 func segmentPath(dir string, id uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%016x%s", id, segmentSuffix))
@@ -39,7 +49,7 @@ func createSegment(dir string, id uint64, fsync bool) (*segment, error) {
 		// The new file's name must survive a crash as well as its records.
 		if err := syncDir(dir); err != nil {
 			file.Close()
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", errSyncDir, err)
 		}
 	}
 	return &segment{id: id, path: path, file: file}, nil
@@ -103,6 +113,13 @@ type options struct {
 	segmentSize int64
 }
 
+// reserveFor is the room kept for draining the queue in the newest segment
+// of a journal of segments of segmentSize: each item read and each item
+// sent costs the queue a record of about 60 bytes, so a 16th of a segment
+// drains a whole segment of items of 2 KiB or more, after which the
+// segment is removed and the disk has room again.
+func reserveFor(segmentSize int64) int64 { return segmentSize / 16 }
+
 // openJournal replays the segments in dir into a new index. A record cut
 // short at the end of the newest segment is what a crash leaves mid-write,
 // before the batch was acknowledged: it is cut off. Damage anywhere else is
@@ -112,8 +129,8 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 	if err != nil {
 		return nil, err
 	}
-	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, logger: logger,
-		unlock: unlock, index: map[string]location{}}
+	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
+		logger: logger, unlock: unlock, index: map[string]location{}}
 	if err := j.replayAll(); err != nil {
 		for _, seg := range j.segments {
 			seg.file.Close()
@@ -122,6 +139,13 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 		return nil, err
 	}
 	j.reclaimLocked()
+	// What was reserved before a restart is not known (and a torn tail's
+	// truncation gave it back): reserve again, as far as there is room.
+	active := j.active()
+	active.allocated = active.size
+	if err := j.allocateLocked(active, active.size+j.reserve); err != nil {
+		logger.Warn("No room to reserve disk blocks for draining the queue", zap.String("segment", active.path), zap.Error(err))
+	}
 	return j, nil
 }
 

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package journalstorage // import "github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
+
+import "os"
+
+func allocate(*os.File, int64, int64) error { return errAllocateUnsupported }
+
+func release(*os.File, int64, int64) error { return errAllocateUnsupported }
