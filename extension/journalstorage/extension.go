@@ -10,13 +10,17 @@ import (
 	"sync"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage/internal/metadata"
 )
 
 type journalStorage struct {
-	cfg    *Config
-	logger *zap.Logger
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
 
 	mu      sync.Mutex
 	clients map[*journal]struct{}
@@ -24,8 +28,17 @@ type journalStorage struct {
 
 var _ storage.Extension = (*journalStorage)(nil)
 
-func newExtension(cfg *Config, logger *zap.Logger) *journalStorage {
-	return &journalStorage{cfg: cfg, logger: logger, clients: map[*journal]struct{}{}}
+func newExtension(cfg *Config, set extension.Settings) (*journalStorage, error) {
+	telemetry, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	s := &journalStorage{cfg: cfg, logger: set.Logger, telemetry: telemetry, clients: map[*journal]struct{}{}}
+	if err := registerJournalGauges(telemetry, s); err != nil {
+		telemetry.Shutdown()
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *journalStorage) Start(context.Context, component.Host) error {
@@ -51,6 +64,7 @@ func (s *journalStorage) Shutdown(ctx context.Context) error {
 		errs = append(errs, j.Close(ctx))
 	}
 	clear(s.clients)
+	s.telemetry.Shutdown()
 	return errors.Join(errs...)
 }
 
@@ -66,7 +80,8 @@ func (s *journalStorage) GetClient(_ context.Context, kind component.Kind, id co
 	if err != nil {
 		return nil, err
 	}
-	opts := options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20}
+	opts := options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20,
+		telemetry: newJournalTelemetry(s.telemetry, filepath.Base(dir))}
 	logger := s.logger.With(zap.String("journal", dir))
 	if err := importFileStorage(dir, perm, opts, logger); err != nil {
 		return nil, err

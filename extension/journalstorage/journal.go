@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
@@ -41,6 +42,7 @@ type journal struct {
 	// kept allocated; 0 where the filesystem cannot reserve blocks.
 	reserve int64
 	logger  *zap.Logger
+	metrics *journalTelemetry
 	unlock  func() error
 
 	mu        sync.Mutex
@@ -87,6 +89,14 @@ func (j *journal) Delete(ctx context.Context, key string) error {
 // sees the mutations before it, and the mutations reach the disk together
 // or not at all. It returns once they are durable.
 func (j *journal) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	err := j.batch(ctx, ops)
+	if err != nil {
+		j.metrics.batchFailed(err)
+	}
+	return err
+}
+
+func (j *journal) batch(ctx context.Context, ops []*storage.Operation) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -412,7 +422,10 @@ func (j *journal) waitDurable(seq uint64) error {
 	}
 	target, seg, rotations := j.written, j.active(), j.rotations
 	j.mu.Unlock()
-	if err := seg.file.Sync(); err != nil {
+	began := time.Now()
+	err := seg.file.Sync()
+	j.metrics.fsynced(time.Since(began))
+	if err != nil {
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		// A rotation since then flushed this segment, and may have closed it.

@@ -111,6 +111,7 @@ func segmentIDs(dir string) ([]uint64, error) {
 type options struct {
 	fsync       bool
 	segmentSize int64
+	telemetry   *journalTelemetry
 }
 
 // reserveFor is the room kept for draining the queue in the newest segment
@@ -130,7 +131,7 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 		return nil, err
 	}
 	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
-		logger: logger, unlock: unlock, index: map[string]location{}}
+		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}}
 	if err := j.replayAll(); err != nil {
 		for _, seg := range j.segments {
 			seg.file.Close()
