@@ -64,7 +64,7 @@ func importFileStorage(path string, perm fs.FileMode, opts options, logger *zap.
 		return fmt.Errorf("journal storage: %w", err)
 	}
 	logger.Info("Imported a file_storage database into a journal; delete the old file once satisfied",
-		zap.String("journal", path), zap.String("old", path+importedSuffix), zap.Int("keys", keys))
+		zap.String("old", path+importedSuffix), zap.Int("keys", keys))
 	return nil
 }
 
