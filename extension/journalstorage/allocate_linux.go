@@ -37,3 +37,12 @@ func fallocate(f *os.File, mode uint32, offset, length int64) error {
 		return err
 	}
 }
+
+// freeSpace is what the filesystem holding dir has left for this process.
+func freeSpace(dir string) (int64, bool) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * st.Bsize, true
+}

@@ -132,16 +132,27 @@ func runOutOfSpace(t *testing.T, dir string) {
 // user and mount namespaces, where it may mount a small tmpfs.
 const diskFullDirEnv = "JOURNAL_DISK_FULL_DIR"
 
-// TestDiskFull fills a real filesystem (a 3 MiB tmpfs) with the contrib
+// TestDiskFull fills a real filesystem (a tmpfs of a few MiB) with the contrib
 // splunk_hec exporter's persistent queue while Splunk is down. New items
 // must be refused as storage.ErrStorageFull, never taken and lost; when
 // Splunk comes back, every event that was accepted must arrive exactly
 // once, although the queue must write to the full disk to drain (its read
 // index, the deletion of each item sent); and once drained, the disk has
-// room for new items again.
+// room for new items again. Twice: with segments of 1 MiB, where draining
+// frees whole segments, and with the default 64 MiB, where the one
+// segment is larger than the disk and what was sent is only given back by
+// moving the live values to a new segment.
 func TestDiskFull(t *testing.T) {
 	if dir := os.Getenv(diskFullDirEnv); dir != "" {
-		runDiskFull(t, dir)
+		for _, c := range []struct {
+			segmentSizeMiB int
+			disk           string
+		}{{1, "3m"}, {64, "12m"}} { // the reserve is a 16th of a segment
+			t.Run(fmt.Sprintf("segment_size_mib=%d", c.segmentSizeMiB), func(t *testing.T) {
+				runDiskFull(t, filepath.Join(dir, fmt.Sprint(c.segmentSizeMiB)), c.disk, c.segmentSizeMiB)
+			})
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
 		return
 	}
 	runChild(t, "TestDiskFull", diskFullDirEnv, &syscall.SysProcAttr{
@@ -151,18 +162,17 @@ func TestDiskFull(t *testing.T) {
 	})
 }
 
-func runDiskFull(t *testing.T, dir string) {
+func runDiskFull(t *testing.T, disk, size string, segmentSizeMiB int) {
 	ctx := context.Background()
 	// Mounts made here must not reach the parent's namespace.
 	require.NoError(t, syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
-	disk := filepath.Join(dir, "disk")
 	require.NoError(t, os.Mkdir(disk, 0o700))
-	require.NoError(t, syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=3m"))
+	require.NoError(t, syscall.Mount("tmpfs", disk, "tmpfs", 0, "size="+size))
 	defer syscall.Unmount(disk, 0)
 
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)
-	exp, stop := startQueuedExporter(t, hec, disk)
+	exp, stop := startQueuedExporterWith(t, hec, disk, segmentSizeMiB)
 	defer stop()
 
 	// Small requests, many to a segment: draining one segment costs the
@@ -187,5 +197,4 @@ func runDiskFull(t *testing.T, dir string) {
 	// Drained: whole segments were given back, and new items fit again.
 	require.NoError(t, exp.ConsumeLogs(ctx, logsWithIDs(accepted, perRequest)))
 	requireEachOnce(t, hec, accepted+perRequest)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
 }

@@ -3,8 +3,6 @@ package journalstorage
 import (
 	"context"
 	"fmt"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
-	"go.uber.org/zap"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/splunkhecexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -23,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
 )
@@ -42,10 +42,15 @@ func (h hostWithStorage) GetExtensions() map[component.ID]component.Component {
 // persistent sending queue in a journal_storage extension on dir.
 func startQueuedExporter(t *testing.T, hec *hectest.HEC, dir string) (exporter.Logs, func()) {
 	t.Helper()
+	return startQueuedExporterWith(t, hec, dir, 1)
+}
+
+func startQueuedExporterWith(t *testing.T, hec *hectest.HEC, dir string, segmentSizeMiB int) (exporter.Logs, func()) {
+	t.Helper()
 	extFactory := NewFactory()
 	extCfg := extFactory.CreateDefaultConfig().(*Config)
 	extCfg.Directory = dir
-	extCfg.SegmentSizeMiB = 1
+	extCfg.SegmentSizeMiB = segmentSizeMiB
 	require.NoError(t, extCfg.Validate())
 	return startExporterOn(t, hec, extFactory, extCfg)
 }
@@ -68,6 +73,7 @@ func startExporterOn(t *testing.T, hec *hectest.HEC, extFactory extension.Factor
 	queue := exporterhelper.NewDefaultQueueConfig()
 	queue.StorageID = &storageID
 	queue.NumConsumers = 2
+	queue.QueueSize = 100_000 // requests: the disk, not the queue, is what fills
 	cfg.QueueSettings = configoptional.Some(queue)
 	// The queue's storage is named after the exporter's ID: the same one
 	// after the restart finds it.

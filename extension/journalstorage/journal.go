@@ -2,6 +2,7 @@ package journalstorage // import "github.com/otelcol-auth0/otelcol-auth0/extensi
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -45,11 +46,15 @@ type journal struct {
 	metrics *journalTelemetry
 	unlock  func() error
 
-	mu        sync.Mutex
-	index     map[string]location
-	segments  []*segment // oldest first; the last one is appended to
-	writer    recordWriter
-	pending   []recordOp
+	mu       sync.Mutex
+	index    map[string]location
+	segments []*segment // oldest first; the last one is appended to
+	writer   recordWriter
+	pending  []recordOp
+	// copier builds the records of values copied forward, which may be
+	// made while writer holds a caller's record.
+	copier    recordWriter
+	copierOps []recordOp
 	written   uint64 // records appended
 	rotations uint64
 	// err is sticky: once a write may be lost, the journal refuses more
@@ -172,7 +177,10 @@ func (j *journal) appendLocked() (uint64, error) {
 	seg := j.active()
 	rotated := false
 	if seg.size > 0 && seg.size+int64(record.length) > j.segmentSize {
-		err := j.rotateLocked()
+		err := j.rotateLocked(true)
+		if errors.Is(err, storage.ErrStorageFull) && grows && j.makeRoomLocked() {
+			err = nil
+		}
 		switch {
 		case err == nil:
 			seg, rotated = j.active(), true
@@ -182,7 +190,12 @@ func (j *journal) appendLocked() (uint64, error) {
 		// A batch that adds no key goes on in the current segment's reserve.
 	}
 	if grows {
-		if err := j.allocateLocked(seg, seg.size+int64(record.length)+j.reserve); err != nil {
+		err := j.allocateLocked(seg, seg.size+int64(record.length)+j.reserve)
+		if errors.Is(err, storage.ErrStorageFull) && j.makeRoomLocked() {
+			seg = j.active()
+			err = j.allocateLocked(seg, seg.size+int64(record.length)+j.reserve)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -309,9 +322,10 @@ func (j *journal) active() *segment { return j.segments[len(j.segments)-1] }
 
 // rotateLocked starts a new segment once the current one is full; the
 // full one is flushed first, so a flush of the new one covers everything.
-// Only a failed fsync stops the journal; a segment that cannot be created
-// or given its reserve is removed again, and nothing was lost.
-func (j *journal) rotateLocked() error {
+// Only a failed fsync stops the journal; a segment that cannot be created,
+// or given its reserve when requireReserve, is removed again, and nothing
+// was lost.
+func (j *journal) rotateLocked(requireReserve bool) error {
 	old := j.active()
 	if j.fsync {
 		if err := old.file.Sync(); err != nil {
@@ -328,8 +342,10 @@ func (j *journal) rotateLocked() error {
 	}
 	seg, err := createSegment(j.dir, old.id+1, j.fsync)
 	if err == nil {
-		if err = j.allocateLocked(seg, j.reserve); err != nil {
+		if err = j.allocateLocked(seg, j.reserve); err != nil && requireReserve {
 			seg.remove(j.logger)
+		} else {
+			err = nil
 		}
 	}
 	if err != nil {
@@ -367,41 +383,101 @@ func (j *journal) compactOldestLocked() {
 	if oldest.live*2 > oldest.size {
 		return
 	}
-	j.writer.reset()
-	j.pending = j.pending[:0]
-	for key, loc := range j.index {
-		if loc.segment != oldest {
-			continue
-		}
-		value, err := oldest.read(loc.offset, loc.length)
-		if err != nil {
-			j.logger.Warn("Journal compaction skipped: cannot read a live value", zap.String("segment", oldest.path), zap.Error(err))
-			return
-		}
-		j.writer.set(key, value)
-		j.pending = append(j.pending, recordOp{kind: opSet, key: key, valueLength: len(value)})
-	}
-	record, err := j.finishRecord()
-	if err != nil {
-		return
-	}
-	seg := j.active()
-	start, err := j.writeLocked(seg, record)
+	moved, err := j.copyForwardLocked(func(s *segment) bool { return s == oldest })
 	if err != nil {
 		j.logger.Warn("Journal compaction skipped", zap.String("segment", oldest.path), zap.Error(err))
 		return
 	}
+	j.logger.Debug("Journal segment compacted", zap.String("segment", oldest.path), zap.Int("values_moved", moved))
+	j.reclaimLocked()
+}
+
+// makeRoomLocked is the way out of a disk the journal filled itself: the
+// queue drained, but what it sent still takes the space of the segment
+// it is in, the newest, which only a rotation lets go, and a rotation
+// needs room. When the segments hold at least twice what is live, it
+// starts a segment without a reserve, copies the live values into it
+// (the old segment's reserve, given back by the rotation, makes room for
+// them), removes every older segment and then reserves again. It reports
+// whether it did.
+func (j *journal) makeRoomLocked() bool {
+	var total, live int64
+	for _, seg := range j.segments {
+		total += seg.size
+		live += seg.live
+	}
+	if j.err != nil || total == 0 || live*2 > total {
+		return false
+	}
+	if free, known := freeSpace(j.dir); known && free+j.active().allocated-j.active().size < live+recordOverhead(len(j.index)) {
+		return false // the copies would not fit: nothing is gained by trying
+	}
+	old := j.active()
+	if err := j.rotateLocked(false); err != nil {
+		return false
+	}
+	seg := j.active()
+	if _, err := j.copyForwardLocked(func(s *segment) bool { return s != seg }); err != nil {
+		j.logger.Warn("Journal could not make room on a full disk", zap.String("directory", j.dir), zap.Error(err))
+		if seg.size == 0 && j.err == nil {
+			j.segments = j.segments[:len(j.segments)-1]
+			seg.remove(j.logger)
+			_ = j.allocateLocked(old, old.size+j.reserve)
+		}
+		return false
+	}
+	j.reclaimLocked()
+	_ = j.allocateLocked(seg, seg.size+j.reserve)
+	j.logger.Info("Journal made room on a full disk: its live values moved to a new segment, the older segments removed",
+		zap.String("directory", j.dir), zap.Int64("bytes_before", total), zap.Int64("live_bytes", live))
+	return true
+}
+
+// recordOverhead bounds the bytes a record of n values adds to them.
+func recordOverhead(n int) int64 { return int64(opsStart + n*(1+2*binary.MaxVarintLen64)) }
+
+// copyForwardLocked copies the live values of the segments from selects
+// to the newest segment as one record, flushes it and points the index at
+// the copies, so that those segments hold nothing live any more.
+func (j *journal) copyForwardLocked(from func(*segment) bool) (int, error) {
+	seg := j.active()
+	w := &j.copier
+	w.reset()
+	ops := j.copierOps[:0]
+	for key, loc := range j.index {
+		if loc.segment == seg || !from(loc.segment) {
+			continue
+		}
+		value, err := loc.segment.read(loc.offset, loc.length)
+		if err != nil {
+			return 0, fmt.Errorf("cannot read a live value: %w", err)
+		}
+		w.set(key, value)
+		ops = append(ops, recordOp{kind: opSet, key: key, valueLength: len(value)})
+	}
+	j.copierOps = ops
+	if len(ops) == 0 {
+		return 0, nil
+	}
+	record, err := w.finish()
+	if err != nil {
+		return 0, err
+	}
+	for i := range ops {
+		ops[i].valueAt = w.valueAt[i]
+	}
+	start, err := j.writeLocked(seg, record)
+	if err != nil {
+		return 0, err
+	}
 	// The copies must be on disk before the originals go.
 	if j.fsync {
 		if err := seg.file.Sync(); err != nil {
-			j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
-			return
+			return 0, j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
 		}
 	}
-	moved := len(j.pending)
-	j.apply(seg, start+recordHeaderSize, j.pending)
-	j.logger.Debug("Journal segment compacted", zap.String("segment", oldest.path), zap.Int("values_moved", moved))
-	j.reclaimLocked()
+	j.apply(seg, start+recordHeaderSize, ops)
+	return len(ops), nil
 }
 
 // waitDurable returns once record seq is on disk. One fsync covers every

@@ -161,6 +161,43 @@ func TestFullQueuePushesBack(t *testing.T) {
 	assert.Zero(t, lost)
 }
 
+// TestDiskFullPushesBack: the storage volume (a 24 MiB tmpfs holding the
+// queue and the signup store) fills while Splunk is down. The receiver
+// answers 503 once the journal has no room for new items, and loses
+// nothing it acknowledged: when Splunk is back, every acknowledged event
+// arrives, and new requests are accepted again.
+func TestDiskFullPushesBack(t *testing.T) {
+	sink := startSink(t)
+	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), tmpfs: "24m"})
+	gen := loadtest.NewGenerator("diskfull")
+	s := c.sender()
+	sink.down()
+
+	accepted, refused := 0, ""
+	for i := range 1000 {
+		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
+		if r.Status == http.StatusServiceUnavailable {
+			refused = r.Body
+			break
+		}
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		accepted++
+	}
+	require.NotEmpty(t, refused, "the receiver must push back once the disk is full")
+	// About 1.7 KB an event on disk: a 24 MiB volume holds some 14,000.
+	assert.Greater(t, accepted, 50, "push back came before the disk was full")
+	assert.Contains(t, refused, "retry later")
+
+	sink.up(t)
+	require.Eventually(t, func() bool {
+		return s.Send(context.Background(), gen.Next(randFor(5000), 100, loadtest.FormatAuth0, false)).Status == http.StatusOK
+	}, 2*time.Minute, 500*time.Millisecond, "accepts again once the queue drained")
+	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
+	report(t, map[string]any{"volume": "24 MiB", "requests_accepted_before_push_back": accepted, "lost": lost})
+	assert.Zero(t, lost)
+	assert.Contains(t, c.proc.Output(), "run out of available space", "the log says why requests were refused")
+}
+
 // TestFloodBeyondCapacity: far more than the collector can take, with a
 // tight memory_limiter: it refuses with 503, stays under its memory limit,
 // and takes data normally afterwards.

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -143,11 +144,26 @@ type collectorOptions struct {
 	files    []string
 	overlays []string
 	env      map[string]string
+	// tmpfs, when set (a size such as "24m"), mounts a tmpfs of that size
+	// on storage for the collector alone, in a user and mount namespace
+	// of its own: a disk that fills.
+	tmpfs string
 }
 
 func binary(t testing.TB) string {
 	path := os.Getenv("OTELCOL_AUTH0_BINARY")
 	require.NotEmpty(t, path, "OTELCOL_AUTH0_BINARY must name the built binary: run `make reliability`")
+	return path
+}
+
+// unshareBinary finds util-linux's unshare and checks that this machine
+// lets an unprivileged process mount a tmpfs in namespaces of its own.
+func unshareBinary(t *testing.T) string {
+	path, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) is needed to give the collector a small filesystem")
+	if out, err := exec.Command(path, "-Urm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt").CombinedOutput(); err != nil {
+		t.Skipf("this machine does not allow a tmpfs in a user namespace: %v: %s", err, out)
+	}
 	return path
 }
 
@@ -200,7 +216,14 @@ func (c *collector) launch() {
 	for _, o := range c.opts.overlays {
 		args = append(args, "--config", "yaml:"+o)
 	}
-	proc, err := loadtest.Start(binary(t), args, env)
+	path := binary(t)
+	if c.opts.tmpfs != "" {
+		// unshare execs in place, as does sh: the process stays the
+		// collector's, for signals and /proc.
+		args = append([]string{"-Urm", "sh", "-c", `mount -t tmpfs -o size=` + c.opts.tmpfs + ` tmpfs "$OTELCOL_STORAGE_DIR" && exec "$0" "$@"`, path}, args...)
+		path = unshareBinary(t)
+	}
+	proc, err := loadtest.Start(path, args, env)
 	require.NoError(t, err)
 	c.proc = proc
 	t.Cleanup(func() {
