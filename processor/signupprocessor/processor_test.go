@@ -45,6 +45,27 @@ func (e *env) waitPatched(users ...string) {
 	}, 10*time.Second, 10*time.Millisecond, "PATCHes so far: %v", e.patches())
 }
 
+// waitUpdatesCounted waits until n updates are counted with result: the
+// processor counts an update once the answer reached it, a moment after
+// the fake recorded the request.
+func (e *env) waitUpdatesCounted(result string, n int64) {
+	e.t.Helper()
+	counted := func() int64 {
+		m, err := e.tel.GetMetric("otelcol_processor_signup_updates")
+		if err != nil {
+			return 0
+		}
+		for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+			if v, ok := dp.Attributes.Value("result"); ok && v.AsString() == result {
+				return dp.Value
+			}
+		}
+		return 0
+	}
+	require.Eventually(e.t, func() bool { return counted() >= n }, 10*time.Second, 10*time.Millisecond,
+		"updates counted with result %s: %d of %d", result, counted(), n)
+}
+
 func TestDatabaseSignupThenLogins(t *testing.T) {
 	e := newEnv(t)
 	e.fake.AddUser("auth0|new", nil)
@@ -380,6 +401,7 @@ func TestUpdatesUnderRateLimitsAndErrors(t *testing.T) {
 	assert.LessOrEqual(t, maxInWindow, 8+2, "rate 8/s with a burst of 2")
 	assert.Equal(t, n+3, len(times), "each failure retried once")
 
+	e.waitUpdatesCounted("ok", n)
 	metadatatest.AssertEqualProcessorSignupUpdates(t, e.tel, []metricdata.DataPoint[int64]{
 		{Attributes: attribute.NewSet(attribute.String("result", "ok")), Value: n},
 		{Attributes: attribute.NewSet(attribute.String("result", "retried")), Value: 2},

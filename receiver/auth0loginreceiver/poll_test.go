@@ -121,6 +121,15 @@ func TestPollPagesUntilShort(t *testing.T) {
 	more := e.addLogs(251, 5)
 	waitRecords(t, sink, 255)
 	assert.Equal(t, append(ids, more...), logIDs(sink))
+	// A page is counted once the pipeline took it, a moment after the sink has it.
+	require.Eventually(t, func() bool {
+		m, err := h.tel.GetMetric("otelcol_receiver_auth0login_records")
+		if err != nil {
+			return false
+		}
+		points := m.Data.(metricdata.Sum[int64]).DataPoints
+		return len(points) == 1 && points[0].Value == 255
+	}, 5*time.Second, 10*time.Millisecond)
 
 	metadatatest.AssertEqualReceiverAuth0loginRecords(t, h.tel, []metricdata.DataPoint[int64]{
 		{Attributes: attribute.NewSet(attribute.String("endpoint", "poll"), attribute.String("auth0.type", "s")), Value: 255},
