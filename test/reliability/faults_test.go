@@ -136,26 +136,13 @@ func TestFullQueuePushesBack(t *testing.T) {
 	s := c.sender()
 	sink.down()
 
-	var firstRefusal, acceptedBefore int
-	var retryAfter string
-	for i := range 60 {
-		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
-		if r.Status == http.StatusServiceUnavailable {
-			firstRefusal = i
-			retryAfter = r.Body
-			break
-		}
-		require.Equal(t, http.StatusOK, r.Status, r.Body)
-		acceptedBefore++
-	}
-	require.Positive(t, firstRefusal, "the receiver must push back once the queue is full")
+	acceptedBefore, refusal := sendUntilRefused(t, s, gen, 60)
+	require.NotEmpty(t, refusal, "the receiver must push back once the queue is full")
 	assert.GreaterOrEqual(t, acceptedBefore, queueSize/100, "no push back while the queue had room")
-	assert.Contains(t, retryAfter, "retry later")
+	assert.Contains(t, refusal, "retry later")
 
 	sink.up(t)
-	require.Eventually(t, func() bool {
-		return s.Send(context.Background(), gen.Next(randFor(1000), 100, loadtest.FormatAuth0, false)).Status == http.StatusOK
-	}, 2*time.Minute, 500*time.Millisecond, "accepts again once HEC is back")
+	requireAcceptsAgain(t, s, gen, "accepts again once HEC is back")
 	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
 	report(t, map[string]any{"queue_size_events": queueSize, "accepted_before_push_back": acceptedBefore, "lost": lost})
 	assert.Zero(t, lost)
@@ -173,25 +160,14 @@ func TestDiskFullPushesBack(t *testing.T) {
 	s := c.sender()
 	sink.down()
 
-	accepted, refused := 0, ""
-	for i := range 1000 {
-		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
-		if r.Status == http.StatusServiceUnavailable {
-			refused = r.Body
-			break
-		}
-		require.Equal(t, http.StatusOK, r.Status, r.Body)
-		accepted++
-	}
+	accepted, refused := sendUntilRefused(t, s, gen, 1000)
 	require.NotEmpty(t, refused, "the receiver must push back once the disk is full")
 	// About 1.7 KB an event on disk: a 24 MiB volume holds some 14,000.
 	assert.Greater(t, accepted, 50, "push back came before the disk was full")
 	assert.Contains(t, refused, "retry later")
 
 	sink.up(t)
-	require.Eventually(t, func() bool {
-		return s.Send(context.Background(), gen.Next(randFor(5000), 100, loadtest.FormatAuth0, false)).Status == http.StatusOK
-	}, 2*time.Minute, 500*time.Millisecond, "accepts again once the queue drained")
+	requireAcceptsAgain(t, s, gen, "accepts again once the queue drained")
 	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
 	report(t, map[string]any{"volume": "24 MiB", "requests_accepted_before_push_back": accepted, "lost": lost})
 	assert.Zero(t, lost)
@@ -248,10 +224,16 @@ func TestManagementAPITrouble(t *testing.T) {
 		fake.AddUser(gen.ReturningUserID(n), map[string]any{"signedUp": true})
 	}
 	// A tenant with a larger write budget than the default (Enterprise-like),
-	// so that the backlog of updates left by the faults drains within the test.
+	// so that the backlog of updates left by the faults drains within the
+	// test, and an update queue that holds that backlog: 1% of all the
+	// events this machine sends in the windows are new users (about 30,000
+	// in a full run), far more than the default queue of 10,000 takes while
+	// the API hangs or refuses the credentials. A full queue drops updates
+	// by design (TestUpdateQueueFull); this test is about the faults.
 	c := start(t, collectorOptions{storage: storage, hec: sink.URL(), fake: fakeSrv, overlays: []string{
-		"processors::signup::management_api::rate_limit::writes_per_second: 100",
-		"processors::signup::management_api::rate_limit::write_burst: 100",
+		"processors::signup::management_api::rate_limit::writes_per_second: 300",
+		"processors::signup::management_api::rate_limit::write_burst: 300",
+		"processors::signup::updates::queue_size: 200000",
 	}})
 	s := c.sender()
 	// A window's throughput, as events per second and as events per CPU-second
@@ -379,6 +361,30 @@ func missingUpdates(fake *fakeauth0.Server, signups map[string]int) int {
 		}
 	}
 	return missing
+}
+
+// sendUntilRefused sends 100-event requests, at most max, until one is
+// answered 503, and returns how many were accepted before and that
+// answer's body ("" if none was refused).
+func sendUntilRefused(t *testing.T, s *loadtest.Sender, gen *loadtest.Generator, max int) (accepted int, refusal string) {
+	t.Helper()
+	for i := range max {
+		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
+		if r.Status == http.StatusServiceUnavailable {
+			return accepted, r.Body
+		}
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		accepted++
+	}
+	return accepted, ""
+}
+
+// requireAcceptsAgain waits for a 100-event request to be accepted.
+func requireAcceptsAgain(t *testing.T, s *loadtest.Sender, gen *loadtest.Generator, why string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return s.Send(context.Background(), gen.Next(randFor(1000), 100, loadtest.FormatAuth0, false)).Status == http.StatusOK
+	}, 2*time.Minute, 500*time.Millisecond, why)
 }
 
 func repeat(status, n int) []int {
