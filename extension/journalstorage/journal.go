@@ -443,6 +443,9 @@ func (j *journal) copyForwardLocked(from func(*segment) bool) (int, error) {
 	seg := j.active()
 	w := &j.copier
 	w.reset()
+	// The values read for the copy can be a segment's worth: hold none
+	// of them once written.
+	defer clear(w.pieces)
 	ops := j.copierOps[:0]
 	for key, loc := range j.index {
 		if loc.segment == seg || !from(loc.segment) {
