@@ -161,7 +161,7 @@ func binary(t testing.TB) string {
 func unshareBinary(t *testing.T) string {
 	path, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) is needed to give the collector a small filesystem")
-	if out, err := exec.Command(path, "-Urm", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt").CombinedOutput(); err != nil {
+	if out, err := exec.Command(path, "-Urm", "sh", "-c", `mount -t tmpfs -o size=1m tmpfs "$0"`, t.TempDir()).CombinedOutput(); err != nil {
 		t.Skipf("this machine does not allow a tmpfs in a user namespace: %v: %s", err, out)
 	}
 	return path
