@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,6 +156,56 @@ func TestParseObjectRequiresObject(t *testing.T) {
 	}
 }
 
+// TestRememberedSizes checks that sizing an object's map from the last
+// object under the same key costs at most one oversized map per real object
+// of that size: a large object followed by many small ones under its key
+// must not make every small one allocate the large size.
+func TestRememberedSizes(t *testing.T) {
+	var in strings.Builder
+	in.WriteString(`{"a":{`)
+	for i := range 500 {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		fmt.Fprintf(&in, `"k%d":%d`, i, i)
+	}
+	in.WriteString("}}")
+	const small = 2000
+	for range small {
+		in.WriteString(`{"a":{"x":1}}`)
+	}
+	p := NewParser([]byte(in.String()), Limits{})
+	require.NoError(t, p.ParseObject(pcommon.NewMap()))
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range small {
+		m := pcommon.NewMap()
+		require.NoError(t, p.ParseObject(m))
+		require.Equal(t, 1, m.Len())
+	}
+	runtime.ReadMemStats(&after)
+	// A 500-member map is 16 KB; a 1-member one and its value about 200 B.
+	perObject := (after.TotalAlloc - before.TotalAlloc) / small
+	assert.Less(t, perObject, uint64(1024), "bytes allocated per small object")
+
+	// Keys come from the input: how many sizes are kept is bounded.
+	in.Reset()
+	in.WriteByte('{')
+	for i := range 500 {
+		if i > 0 {
+			in.WriteByte(',')
+		}
+		fmt.Fprintf(&in, `"o%d":{"a":1,"b":2}`, i)
+	}
+	in.WriteByte('}')
+	p.Reset([]byte(in.String()), Limits{})
+	m := pcommon.NewMap()
+	require.NoError(t, p.ParseObject(m))
+	assert.Equal(t, 500, m.Len())
+	assert.LessOrEqual(t, len(p.sizes), maxRememberedSizes)
+}
+
 // TestAgreesWithEncodingJSON checks the parser against the standard library
 // on the seed corpus and on every testdata file: same accept/reject decision,
 // same values.
@@ -185,6 +237,7 @@ func seedCorpus() []string {
 		`  null  `,
 		`{"a":tru}`,
 		`[1,2`,
+		`[{"d":{"a":1,"b":2,"c":3}},{"d":{"x":1}},{"d":{"a":1,"a":2,"b":[{"d":{}}]}}]`,
 	}
 }
 
