@@ -64,12 +64,21 @@ type Parser struct {
 	// object gets its map allocated once at that size, not grown by append
 	// (which for Auth0's 25-member "data" object allocates 2.5 times its
 	// final size). Only the last size is kept: an object can cause at most
-	// one allocation as large as an earlier, real object of its key.
-	sizes map[string]int
+	// one allocation as large as an earlier, real object of its key. A fixed
+	// array, not a map: an Auth0 record has about ten object keys, a scan of
+	// them costs what a map lookup does, and a parser of one small object (an
+	// Action's payload) allocates nothing for it.
+	sizes [maxRememberedSizes]rememberedSize
 }
 
-// maxRememberedSizes bounds sizes, whose keys come from the input.
-const maxRememberedSizes = 64
+type rememberedSize struct {
+	key string
+	n   int
+}
+
+// maxRememberedSizes bounds sizes, whose keys come from the input: the
+// first keys of a request are remembered, later ones are not.
+const maxRememberedSizes = 16
 
 // NewParser returns a parser over data. Zero limits take the defaults.
 func NewParser(data []byte, limits Limits) *Parser {
@@ -89,7 +98,7 @@ func (p *Parser) Reset(data []byte, limits Limits) {
 	p.data = data
 	p.pos = 0
 	p.limits = limits
-	clear(p.sizes)
+	p.sizes = [maxRememberedSizes]rememberedSize{}
 }
 
 // Pos is the offset of the next unread byte.
@@ -220,7 +229,7 @@ func (p *Parser) parseObject(dst pcommon.Map, depth int, key string) error {
 	if p.Consume('}') {
 		return nil
 	}
-	if n := p.sizes[key]; n > 1 {
+	if n := p.rememberedSize(key); n > 1 {
 		dst.EnsureCapacity(n)
 	}
 	for keys := 0; ; keys++ {
@@ -259,12 +268,24 @@ func (p *Parser) parseObject(dst pcommon.Map, depth int, key string) error {
 	}
 }
 
-func (p *Parser) rememberSize(key string, n int) {
-	if p.sizes == nil {
-		p.sizes = make(map[string]int)
+func (p *Parser) rememberedSize(key string) int {
+	for i := range p.sizes {
+		if p.sizes[i].n == 0 {
+			return 0
+		}
+		if p.sizes[i].key == key {
+			return p.sizes[i].n
+		}
 	}
-	if _, ok := p.sizes[key]; ok || len(p.sizes) < maxRememberedSizes {
-		p.sizes[key] = n
+	return 0
+}
+
+func (p *Parser) rememberSize(key string, n int) {
+	for i := range p.sizes {
+		if p.sizes[i].n == 0 || p.sizes[i].key == key {
+			p.sizes[i] = rememberedSize{key: key, n: n}
+			return
+		}
 	}
 }
 
