@@ -4,11 +4,9 @@ package journalstorage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/childtest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
 )
 
@@ -43,24 +42,7 @@ func TestOutOfSpace(t *testing.T) {
 		runOutOfSpace(t, dir)
 		return
 	}
-	runChild(t, "TestOutOfSpace", outOfSpaceDirEnv, nil)
-}
-
-// runChild runs test in a child process of the test binary, with env
-// naming a directory for it, and fails unless it passed to its end.
-func runChild(t *testing.T, test, env string, attr *syscall.SysProcAttr) {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v")
-	cmd.Env = append(os.Environ(), env+"="+dir)
-	cmd.SysProcAttr = attr
-	out, err := cmd.CombinedOutput()
-	if attr != nil && errors.Is(err, syscall.EPERM) {
-		t.Skipf("this machine does not allow user namespaces (%v), which the test needs for a small filesystem", err)
-	}
-	require.NoError(t, err, "the child process failed:\n%s", out)
-	require.Contains(t, string(out), "--- PASS: "+test, "the child ran no test:\n%s", out)
-	require.FileExists(t, filepath.Join(dir, "done"), "the child stopped before its last step:\n%s", out)
+	childtest.Run(t, "TestOutOfSpace", outOfSpaceDirEnv, nil)
 }
 
 func runOutOfSpace(t *testing.T, dir string) {
@@ -125,7 +107,7 @@ func runOutOfSpace(t *testing.T, dir string) {
 	reopened := open(t, dir, 1<<20)
 	requireContents(t, reopened, model)
 	require.NoError(t, reopened.Close(ctx))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
+	childtest.Done(t, dir)
 }
 
 // diskFullDirEnv runs TestDiskFull's body in a child process in its own
@@ -152,10 +134,10 @@ func TestDiskFull(t *testing.T) {
 				runDiskFull(t, filepath.Join(dir, fmt.Sprint(c.segmentSizeMiB)), c.disk, c.segmentSizeMiB)
 			})
 		}
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
+		childtest.Done(t, dir)
 		return
 	}
-	runChild(t, "TestDiskFull", diskFullDirEnv, &syscall.SysProcAttr{
+	childtest.Run(t, "TestDiskFull", diskFullDirEnv, &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
 		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
 		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
