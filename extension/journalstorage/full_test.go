@@ -38,11 +38,7 @@ const fileSizeLimit = 100_000
 // writes again once there is room, and that a restart finds exactly what
 // was acknowledged.
 func TestOutOfSpace(t *testing.T) {
-	if dir := os.Getenv(outOfSpaceDirEnv); dir != "" {
-		runOutOfSpace(t, dir)
-		return
-	}
-	childtest.Run(t, "TestOutOfSpace", outOfSpaceDirEnv, nil)
+	childtest.Run(t, outOfSpaceDirEnv, nil, runOutOfSpace)
 }
 
 func runOutOfSpace(t *testing.T, dir string) {
@@ -107,7 +103,6 @@ func runOutOfSpace(t *testing.T, dir string) {
 	reopened := open(t, dir, 1<<20)
 	requireContents(t, reopened, model)
 	require.NoError(t, reopened.Close(ctx))
-	childtest.Done(t, dir)
 }
 
 // diskFullDirEnv runs TestDiskFull's body in a child process in its own
@@ -125,7 +120,11 @@ const diskFullDirEnv = "JOURNAL_DISK_FULL_DIR"
 // segment is larger than the disk and what was sent is only given back by
 // moving the live values to a new segment.
 func TestDiskFull(t *testing.T) {
-	if dir := os.Getenv(diskFullDirEnv); dir != "" {
+	childtest.Run(t, diskFullDirEnv, &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+	}, func(t *testing.T, dir string) {
 		for _, c := range []struct {
 			segmentSizeMiB int
 			disk           string
@@ -134,13 +133,6 @@ func TestDiskFull(t *testing.T) {
 				runDiskFull(t, filepath.Join(dir, fmt.Sprint(c.segmentSizeMiB)), c.disk, c.segmentSizeMiB)
 			})
 		}
-		childtest.Done(t, dir)
-		return
-	}
-	childtest.Run(t, "TestDiskFull", diskFullDirEnv, &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
 	})
 }
 

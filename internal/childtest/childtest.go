@@ -14,14 +14,22 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Run runs test in a child process with env naming a fresh directory for
-// it, and fails unless the child passed and reached its last step, which
-// it marks with Done. attr, when set, may ask for namespaces: a machine
-// that refuses them skips the test and says why.
-func Run(t *testing.T, test, env string, attr *syscall.SysProcAttr) {
+// Run runs body in a child process: in the test process it starts the test
+// binary again for this test alone, with env naming a fresh directory, and
+// fails unless the child passed and body ran to its end; in that child it
+// calls body with the directory. attr, when set, may ask for namespaces: a
+// machine that refuses them skips the test and says why.
+func Run(t *testing.T, env string, attr *syscall.SysProcAttr, body func(t *testing.T, dir string)) {
 	t.Helper()
+	if dir := os.Getenv(env); dir != "" {
+		body(t, dir)
+		// Not reached after a FailNow or a Skip in body: the parent then
+		// fails, whatever the child's exit status.
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
+		return
+	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
 	cmd.Env = append(os.Environ(), env+"="+dir)
 	cmd.SysProcAttr = attr
 	out, err := cmd.CombinedOutput()
@@ -29,13 +37,6 @@ func Run(t *testing.T, test, env string, attr *syscall.SysProcAttr) {
 		t.Skipf("this machine does not allow user namespaces (%v), which the test needs for a small filesystem", err)
 	}
 	require.NoError(t, err, "the child process failed:\n%s", out)
-	require.Contains(t, string(out), "--- PASS: "+test, "the child ran no test:\n%s", out)
-	require.FileExists(t, filepath.Join(dir, "done"), "the child stopped before its last step:\n%s", out)
-}
-
-// Done marks, in the child, that the test ran to its end: a child that
-// returned early (a skip, a Goexit) fails its parent.
-func Done(t *testing.T, dir string) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "done"), nil, 0o600))
+	require.Contains(t, string(out), "--- PASS: "+t.Name(), "the child ran no test:\n%s", out)
+	require.FileExists(t, filepath.Join(dir, "done"), "the child stopped before the end of the test:\n%s", out)
 }

@@ -28,11 +28,7 @@ const storeFullDirEnv = "SIGNUP_STORE_FULL_DIR"
 // once there is room, the refused batch is taken and each of its users gets
 // exactly one SignUp.
 func TestStoreFull(t *testing.T) {
-	if dir := os.Getenv(storeFullDirEnv); dir != "" {
-		runStoreFull(t, dir)
-		return
-	}
-	childtest.Run(t, "TestStoreFull", storeFullDirEnv, nil)
+	childtest.Run(t, storeFullDirEnv, nil, runStoreFull)
 }
 
 func runStoreFull(t *testing.T, dir string) {
@@ -92,5 +88,4 @@ func runStoreFull(t *testing.T, dir string) {
 		assert.Equal(t, 1, n, user)
 	}
 	e.stop()
-	childtest.Done(t, dir)
 }
