@@ -135,8 +135,8 @@ func (r *auth0Receiver) startServer(ctx context.Context, host component.Host) er
 	if err != nil {
 		return err
 	}
-	server, err := r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, mux,
-		confighttp.WithErrorHandler(r.writeDecompressionError))
+	opts := append([]confighttp.ToServerOption{confighttp.WithErrorHandler(r.writeDecompressionError)}, gzipDecoder(r.cfg.ServerConfig)...)
+	server, err := r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, mux, opts...)
 	if err != nil {
 		_ = listener.Close()
 		return err
