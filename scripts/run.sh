@@ -27,6 +27,6 @@ mkdir -p "$OTELCOL_STORAGE_DIR" local
 cat <<MSG
 Auth0 receiver on http://$AUTH0_RECEIVER_ENDPOINT (log streams: /auth0/logs, Action: /auth0/actions). Try:
   curl -H 'Authorization: Bearer <secret>' -H 'Content-Type: application/json' \\
-       --data-binary @internal/auth0test/testdata/logstream.jsonl http://$AUTH0_RECEIVER_ENDPOINT/auth0/logs
+       --data-binary @internal/testsupport/auth0test/testdata/logstream.jsonl http://$AUTH0_RECEIVER_ENDPOINT/auth0/logs
 MSG
 exec ./_build/otelcol-auth0 "${configs[@]}"

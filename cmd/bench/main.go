@@ -36,8 +36,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
 type pipeline struct {

@@ -1,5 +1,5 @@
 // Command fakeauth0 serves the fake Auth0 Management API of
-// internal/fakeauth0 as its own process, for end-to-end runs of the built
+// internal/testsupport/fakeauth0 as its own process, for end-to-end runs of the built
 // collector: `fakeauth0 -addr 127.0.0.1:0 -client-id ID -client-secret S`.
 // It prints the address it listens on as its first line. Tests seed and
 // inspect it through its /_fake/ endpoints.
@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 )
 
 func main() {

@@ -17,8 +17,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/childtest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
 )
 
 // outOfSpaceDirEnv runs TestOutOfSpace's body in a child process: the file

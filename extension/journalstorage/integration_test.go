@@ -24,7 +24,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
 )
 
 var storageID = component.MustNewID("journal_storage")

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // benchBatch is a log stream batch of 100 records, as Auth0 might post.

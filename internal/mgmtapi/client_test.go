@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 )
 
 var domainSeq atomic.Int64

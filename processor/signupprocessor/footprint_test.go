@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // TestStoreFootprint measures the disk the store takes per signed-up user,

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/childtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
 )
 
 // storeFullDirEnv runs TestStoreFull's body in a child process: the file

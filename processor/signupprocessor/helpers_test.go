@@ -23,7 +23,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadatatest"
 )
 

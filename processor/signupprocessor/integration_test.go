@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
 )
 
 // ruleEvent is what the legacy Rule posted to HEC /services/collector.

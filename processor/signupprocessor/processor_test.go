@@ -15,7 +15,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadatatest"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // TestGzipReadersReused: readers kept between requests must not carry one

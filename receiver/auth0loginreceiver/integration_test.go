@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
 )
 
 // TestThroughSplunkHEC runs the receiver into the real contrib splunk_hec

@@ -25,8 +25,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadatatest"
 )
 

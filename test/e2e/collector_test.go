@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
 // repoRoot is where otelcol-config.yaml lives.

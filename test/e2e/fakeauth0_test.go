@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 )
 
 // Credentials of the fake tenant.

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
 )
 

@@ -27,8 +27,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
 // Secrets configured in every run; TestSecretsNeverLeak looks for them in

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
 // TestNoRequestWithoutTheSecret: wrong, missing, truncated, prefixed,

@@ -2,7 +2,7 @@
 // contrib splunk_hec receiver, in-process on loopback, for integration tests.
 // Between the two sits a recording proxy, so a test sees both what Splunk
 // would index (the HEC JSON on the wire) and what the receiver made of it.
-package hectest // import "github.com/otelcol-auth0/otelcol-auth0/internal/hectest"
+package hectest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
 
 import (
 	"bytes"

@@ -1,7 +1,7 @@
 // Package auth0test holds realistic Auth0 payloads (all values invented) for
 // the tests, benchmarks and load generator of every package, so that they
 // all exercise the same shapes.
-package auth0test // import "github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+package auth0test // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 
 import (
 	"embed"

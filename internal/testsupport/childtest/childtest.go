@@ -1,7 +1,7 @@
 // Package childtest runs a test's body in a child process of the test
 // binary, for tests that change what is per process: a resource limit, or
 // namespaces of its own in which it may mount a small filesystem.
-package childtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/childtest"
+package childtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
 
 import (
 	"errors"

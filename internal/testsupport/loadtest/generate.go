@@ -5,7 +5,7 @@
 // that counts what arrives and can play an outage, and readings of the
 // collector process's CPU time and memory. The benchmark (cmd/bench) and the
 // reliability suite (test/reliability) are built on it.
-package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // Mix is the share of each Auth0 type code among generated events.

@@ -1,4 +1,4 @@
-package auth0test // import "github.com/otelcol-auth0/otelcol-auth0/internal/auth0test"
+package auth0test // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 
 import (
 	"encoding/json"

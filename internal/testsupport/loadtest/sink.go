@@ -1,4 +1,4 @@
-package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/loadtest"
+package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 
 import (
 	"bytes"

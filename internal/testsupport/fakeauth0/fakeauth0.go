@@ -8,7 +8,7 @@
 // It is what the real go-auth0 client talks to in tests, and, through
 // cmd/fakeauth0, in the end-to-end runs of the built binary. The /_fake/
 // endpoints let a test in another process seed and inspect it.
-package fakeauth0 // import "github.com/otelcol-auth0/otelcol-auth0/internal/fakeauth0"
+package fakeauth0 // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 
 import (
 	"crypto/rand"
