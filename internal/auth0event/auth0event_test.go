@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 var observed = pcommon.NewTimestampFromTime(time.Date(2026, 11, 20, 8, 20, 0, 0, time.UTC))
