@@ -25,7 +25,7 @@ type keyRule struct {
 }
 
 func exact(key string, valid func(string) bool) keyRule { return keyRule{key: key, valid: valid} }
-func class(prefix string) keyRule                      { return keyRule{key: prefix, prefix: true} }
+func class(prefix string) keyRule                       { return keyRule{key: prefix, prefix: true} }
 
 func oneOf(values ...string) func(string) bool {
 	return func(v string) bool { return slices.Contains(values, v) }
