@@ -29,18 +29,22 @@ if [ -z "${SPLUNK_HEC_ENDPOINT:-}" ]; then
   # collector only: the endpoint stays up while the collector shuts down,
   # and stops after it.
   set -m
-  ./_build/localhec -listen "$hec_listen" -file "$hec_file" >/dev/null &
+  hec_ready=$(mktemp)
+  ./_build/localhec -listen "$hec_listen" -file "$hec_file" >"$hec_ready" &
   hec_pid=$!
   set +m
-  # Wait until it answers on its health endpoint (or has exited: port taken).
-  for _ in $(seq 50); do
-    if ! kill -0 "$hec_pid" 2>/dev/null; then
+  # It prints its address once it listens; an exit instead means the port
+  # is taken (or the file cannot be written).
+  for ((tries = 0; ; tries++)); do
+    if [ -s "$hec_ready" ]; then break; fi
+    if ! kill -0 "$hec_pid" 2>/dev/null || [ "$tries" -ge 100 ]; then
+      rm -f "$hec_ready"
       echo "the local HEC endpoint did not start on $hec_listen" >&2
       exit 1
     fi
-    if (exec 3<>"/dev/tcp/${hec_listen%:*}/${hec_listen##*:}") 2>/dev/null; then break; fi
     sleep 0.1
   done
+  rm -f "$hec_ready"
   echo "No SPLUNK_HEC_ENDPOINT: sending to the local HEC endpoint on $hec_listen; each HEC event lands in $hec_file as one line, as Splunk would receive it"
 else
   : "${SPLUNK_HEC_TOKEN:?SPLUNK_HEC_ENDPOINT is set, so SPLUNK_HEC_TOKEN must be too}"
