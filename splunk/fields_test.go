@@ -21,8 +21,9 @@ import (
 // today will only be in the event JSON, so no search may depend on it.
 var leanIndexedFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name"}
 
-// splunkFields are the fields every Splunk event has.
-var splunkFields = []string{"_time", "_raw", "index", "source", "sourcetype", "host", "linecount", "splunk_server", "eventtype", "tag"}
+// splunkFields are fields every Splunk event has, beside the HEC event's
+// own source, sourcetype, host and index.
+var splunkFields = []string{"_time", "_raw", "linecount", "splunk_server", "eventtype", "tag"}
 
 // rawView is what a search sees of a HEC event before the app's calculated
 // fields and lookups: the event's JSON as KV_MODE = json extracts it
@@ -38,6 +39,11 @@ func rawView(ev hecEvent) map[string]string {
 	}
 	for _, f := range splunkFields {
 		view[f] = "set"
+	}
+	view["source"], view["sourcetype"], view["host"] = ev.Source, ev.SourceType, ev.Host
+	view["index"] = ev.Index
+	if ev.Index == "" {
+		view["index"] = "main" // the HEC token's default index
 	}
 	return view
 }
@@ -230,20 +236,29 @@ func evalTerm(tokens []token, fields map[string]string) (string, bool, []token, 
 }
 
 // availableFields are the fields a search can use: those that have a
-// value in at least one golden HEC event once the app's props applied.
-func availableFields(t *testing.T, p appProps) fieldSet {
+// value in at least one golden HEC event once the app's props applied;
+// and the values each takes.
+func availableFields(t *testing.T, p appProps) (fieldSet, map[string]fieldSet) {
 	t.Helper()
-	avail := fieldSet{}
+	avail, values := fieldSet{}, map[string]fieldSet{}
 	for _, events := range goldenEvents(t) {
 		for _, ev := range events {
 			for k, v := range p.view(t, ev) {
 				if v != "" {
 					avail[k] = true
+					if values[k] == nil {
+						values[k] = fieldSet{}
+					}
+					values[k][v] = true
 				}
 			}
 		}
 	}
-	return avail
+	// Fields whose value the test does not know.
+	for _, f := range splunkFields {
+		delete(values, f)
+	}
+	return avail, values
 }
 
 func readMacros(t *testing.T) map[string]string {
@@ -280,14 +295,16 @@ func appSearches(t *testing.T) map[string]string {
 // events the real pipeline produces (the golden files), after the app's
 // props: the event's JSON, the lean index-time fields, Splunk's fields, the
 // app's calculated fields and lookup, or what an earlier command created.
+// A field compared with a literal ("SignUp", "failure") takes that value in
+// some event.
 func TestSearchesUseFieldsTheEventsHave(t *testing.T) {
 	props := readProps(t)
-	avail := availableFields(t, props)
+	avail, values := availableFields(t, props)
 	macros := readMacros(t)
 	searches := appSearches(t)
 	require.GreaterOrEqual(t, len(searches), 10)
 	for where, search := range searches {
-		problems, err := checkSearch(search, macros, avail)
+		problems, err := checkSearch(search, macros, avail, values)
 		if assert.NoError(t, err, "%s: %s", where, search) {
 			for _, p := range problems {
 				t.Errorf("%s: %s\n  search: %s", where, p, search)
@@ -317,11 +334,14 @@ func TestCalculatedFieldsOnEveryBodyFormat(t *testing.T) {
 	_, ok := props.evals[props.lookup.input]
 	assert.True(t, ok, "the lookup's input %s is a calculated field", props.lookup.input)
 
+	propsConf := readConf(t, filepath.Join(appRoot, "default", "props.conf"))
 	for format, events := range goldenEvents(t) {
 		risk := 0
 		for i, ev := range events {
 			view := props.view(t, ev)
 			where := fmt.Sprintf("%s event %d", format, i+1)
+			_, ok := propsConf.Stanza(ev.SourceType)
+			assert.True(t, ok, "%s: props.conf has no [%s] for the sourcetype the pipeline sends", where, ev.SourceType)
 			decision, _ := ev.Fields["auth0.event"].(string)
 			category, _ := ev.Fields["auth0.category"].(string)
 			switch {

@@ -128,8 +128,23 @@ type fieldSet map[string]bool
 // searchCheck follows a search command by command. reads collects every
 // field read that was not available at that point, with its command.
 type searchCheck struct {
-	avail    fieldSet
+	avail fieldSet
+	// values are the values the events' fields take, for comparisons
+	// with a literal; created marks the fields a command made.
+	values   map[string]fieldSet
+	created  fieldSet
 	problems []string
+}
+
+// compare checks that field = "literal" can match: the literal is a value
+// the field takes in the events (a misspelt "Signup" would match nothing).
+func (c *searchCheck) compare(cmd, field, literal string) {
+	if c.created[field] || c.values[field] == nil {
+		return
+	}
+	if !c.values[field][literal] {
+		c.problems = append(c.problems, fmt.Sprintf("%s compares %q with %q, a value no event has", cmd, field, literal))
+	}
 }
 
 func (c *searchCheck) read(cmd, field string) {
@@ -141,6 +156,7 @@ func (c *searchCheck) read(cmd, field string) {
 func (c *searchCheck) define(fields ...string) {
 	for _, f := range fields {
 		c.avail[f] = true
+		c.created[f] = true
 	}
 }
 
@@ -150,6 +166,9 @@ var exprKeywords = []string{"AND", "OR", "NOT", "IN", "LIKE", "true", "false", "
 // calls a function or is a keyword.
 func (c *searchCheck) exprFields(cmd string, tokens []token) {
 	for i, t := range tokens {
+		if (t.kind == tField || t.kind == tWord) && i+2 < len(tokens) && slices.Contains([]string{"=", "==", "!="}, tokens[i+1].text) && tokens[i+2].kind == tString {
+			c.compare(cmd, t.text, tokens[i+2].text)
+		}
 		switch {
 		case t.kind == tField:
 			c.read(cmd, t.text)
@@ -165,8 +184,9 @@ func (c *searchCheck) exprFields(cmd string, tokens []token) {
 var commandOptions = []string{"span", "limit", "useother", "usenull", "partial", "bins", "showcount", "showperc",
 	"countfield", "percentfield", "otherstr", "nullstr", "cont", "allfields", "prefix", "lang", "value", "featureIdField", "allowFeatureSkip"}
 
-// checkSearch follows one search (macros expanded) through its commands.
-func checkSearch(search string, macros map[string]string, events fieldSet) ([]string, error) {
+// checkSearch follows one search (macros expanded) through its commands;
+// values, when given, are the values each event field takes.
+func checkSearch(search string, macros map[string]string, events fieldSet, values map[string]fieldSet) ([]string, error) {
 	expanded, err := expandMacros(search, macros)
 	if err != nil {
 		return nil, err
@@ -175,7 +195,7 @@ func checkSearch(search string, macros map[string]string, events fieldSet) ([]st
 	if err != nil {
 		return nil, err
 	}
-	c := &searchCheck{avail: fieldSet{}}
+	c := &searchCheck{avail: fieldSet{}, values: values, created: fieldSet{}}
 	for f := range events {
 		c.avail[f] = true
 	}
@@ -202,6 +222,9 @@ func (c *searchCheck) command(name string, args []token) error {
 			t := args[i]
 			if t.kind == tWord && i+1 < len(args) && (args[i+1].text == "=" || args[i+1].text == "!=") {
 				c.read(name, t.text)
+				if i+2 < len(args) && (args[i+2].kind == tString || args[i+2].kind == tWord) {
+					c.compare(name, t.text, args[i+2].text)
+				}
 				i += 2
 			}
 		}
@@ -328,6 +351,9 @@ func (c *searchCheck) transforming(name string, args []token) error {
 		out["_time"] = true
 	}
 	c.avail = out
+	for f := range out {
+		c.created[f] = true
+	}
 	return nil
 }
 
