@@ -179,7 +179,9 @@ func TestGeneratedPayloadsLoseNoNeighbour(t *testing.T) {
 	wellFormedBad := []func(id string) string{
 		deepRecord,
 		manyKeysRecord,
-		func(id string) string { return `{"log_id":"` + id + `","data":{"type":"s","pad":"` + strings.Repeat("x", 5000) + `"}}` },
+		func(id string) string {
+			return `{"log_id":"` + id + `","data":{"type":"s","pad":"` + strings.Repeat("x", 5000) + `"}}`
+		},
 		func(string) string { return `{}` },
 		func(string) string { return `{"data":{"type":"s"}}` },
 		func(id string) string { return `{"log_id":"` + id + `","data":{}}` },
