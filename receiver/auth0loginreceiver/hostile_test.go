@@ -2,9 +2,6 @@ package auth0loginreceiver
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -18,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang/snappy"
-	"github.com/klauspost/compress/zstd"
-	"github.com/pierrec/lz4/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -31,127 +25,38 @@ import (
 	"go.opentelemetry.io/collector/extension/extensionauth/extensionauthtest"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hostile"
 )
 
 // encode compresses plain with a coding, the way a sender would.
 func encode(t testing.TB, coding string, plain []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	var w io.WriteCloser
-	var err error
-	switch coding {
-	case "", "identity":
-		return plain
-	case codingGzip, "x-gzip":
-		w = gzip.NewWriter(&buf)
-	case codingZlib, codingDeflate:
-		w = zlib.NewWriter(&buf)
-	case "raw-deflate":
-		w, err = flate.NewWriter(&buf, flate.BestCompression)
-	case codingZstd:
-		w, err = zstd.NewWriter(&buf)
-	case codingSnappy:
-		return snappy.Encode(nil, plain)
-	case codingSnappyFramed:
-		w = snappy.NewBufferedWriter(&buf)
-	case codingLZ4:
-		w = lz4.NewWriter(&buf)
-	default:
-		// An encoding the receiver cannot know: bytes as good as any.
-		return append([]byte(coding+":"), plain...)
-	}
+	b, err := hostile.Encode(coding, plain)
 	require.NoError(t, err)
-	_, err = w.Write(plain)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return buf.Bytes()
+	return b
 }
 
 // withAllCodings accepts every coding the receiver knows.
 func withAllCodings(c *Config) { c.ServerConfig.CompressionAlgorithms = supportedCodings() }
 
-// snappyClaims4GB is a snappy block that declares 4 GiB of output in its
-// first five bytes; a decoder that allocates what it is told is done for.
-var snappyClaims4GB = []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}
-
-// zstdWindowBomb is a zstd frame that asks for a 2^29-byte window, then
-// repeats one byte in RLE blocks of 128 KiB: four bytes each.
-func zstdWindowBomb(blocks int) []byte {
-	b := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 19 << 3}
-	for i := range blocks {
-		header := uint32(1)<<1 | uint32(128<<10)<<3 // RLE, 128 KiB
-		if i == blocks-1 {
-			header |= 1 // last block
-		}
-		b = append(b, byte(header), byte(header>>8), byte(header>>16), ' ')
-	}
-	return b
-}
-
-// lz4LegacyRun is a legacy lz4 frame whose block sizes are the legacy
-// magic again, over and over.
-func lz4LegacyRun(n int) []byte {
-	return bytes.Repeat(lz4LegacyMagic, n)
-}
-
-type hostileBody struct {
-	name   string
-	coding string // the Content-Encoding sent
-	body   []byte
-}
-
 var (
 	bombsOnce  sync.Once
-	bombBodies []hostileBody
+	bombBodies []hostile.Body
+	bombsErr   error
 )
 
-// bombs are bodies that decode (or claim to decode) to far more than the
+// bombs are bodies that decode, or claim to decode, to far more than the
 // default limit (4 MiB), one or more for every coding.
-func bombs(t testing.TB) []hostileBody {
-	bombsOnce.Do(func() { bombBodies = makeBombs(t) })
+func bombs(t testing.TB) []hostile.Body {
+	bombsOnce.Do(func() { bombBodies, bombsErr = hostile.Bombs() })
+	require.NoError(t, bombsErr)
 	return bombBodies
 }
 
-func makeBombs(t testing.TB) []hostileBody {
-	out := []hostileBody{
-		{"snappy block declaring 4 GiB", codingSnappy, snappyClaims4GB},
-		{"zstd frame asking for a 512 MiB window", codingZstd, zstdWindowBomb(2048)},
-		{"lz4 legacy magic run", codingLZ4, lz4LegacyRun(1 << 20)},
-		{"raw deflate bomb", codingDeflate, bomb(t, "raw-deflate", ' ', 64)},
-		{"identity 16 MiB", "", bytes.Repeat([]byte(" "), 16<<20)},
-	}
-	for _, coding := range supportedCodings() {
-		out = append(out, hostileBody{coding + " bomb", coding, bomb(t, coding, ' ', 64)})
-	}
-	return out
-}
-
-// bomb is a body of the coding that decodes to mib MiB of one byte, built
-// from one compressed MiB: streams that may follow one another (gzip
-// members, zstd and lz4 frames, snappy framed streams) are repeated, a
-// deflate stream repeats a flushed block. Compressing the whole would
-// take the race detector a minute.
 func bomb(t testing.TB, coding string, fill byte, mib int) []byte {
-	t.Helper()
-	one := bytes.Repeat([]byte{fill}, 1<<20)
-	switch coding {
-	case codingSnappy:
-		return snappy.Encode(nil, bytes.Repeat([]byte{fill}, mib<<20))
-	case codingGzip, "x-gzip", codingZstd, codingLZ4, codingSnappyFramed:
-		return bytes.Repeat(encode(t, coding, one), mib)
-	}
-	var block bytes.Buffer
-	fw, err := flate.NewWriter(&block, flate.BestSpeed)
+	b, err := hostile.Bomb(coding, fill, mib)
 	require.NoError(t, err)
-	_, err = fw.Write(one)
-	require.NoError(t, err)
-	require.NoError(t, fw.Flush()) // byte aligned, not final
-	stream := append(bytes.Repeat(block.Bytes(), mib), 0x01, 0x00, 0x00, 0xff, 0xff)
-	if coding == "raw-deflate" {
-		return stream
-	}
-	// zlib: header, the deflate stream, and a checksum never reached.
-	return append(append([]byte{0x78, 0x01}, stream...), 0, 0, 0, 0)
+	return b
 }
 
 // countOpens counts the decoders the receivers started afterwards make.
@@ -195,19 +100,18 @@ func TestNothingIsDecodedBeforeAuthentication(t *testing.T) {
 		"secret and extension":   startReceiverWithHost(t, consumertest.NewNop(), refusing, withAllCodings, func(c *Config) { withRefusingExtension(c); c.Secret = testSecret }),
 		"default codings secret": startReceiver(t, consumertest.NewNop()),
 	}
-	bodies := append(bombs(t),
-		hostileBody{"unknown coding", "br", []byte("anything")},
-		hostileBody{"two codings", "gzip, gzip", encode(t, codingGzip, encode(t, codingGzip, []byte("{}")))},
-		hostileBody{"x-gzip", "x-gzip", encode(t, codingGzip, bytes.Repeat([]byte(" "), 16<<20))},
-	)
+	bodies := slices.Concat(bombs(t), []hostile.Body{
+		{Name: "two codings", Coding: "gzip, gzip", Body: encode(t, codingGzip, bomb(t, codingGzip, ' ', 64))},
+		{Name: "identity and gzip", Coding: "identity, gzip", Body: bomb(t, codingGzip, ' ', 64)},
+	})
 	for name, h := range receivers {
 		for _, b := range bodies {
 			for _, auth := range []string{"", "Bearer wrong", testSecret + "x"} {
 				before := allocated()
-				r := h.post("/auth0/logs", b.body, "Content-Encoding", b.coding, "Authorization", auth)
+				r := h.post("/auth0/logs", b.Body, "Content-Encoding", b.Coding, "Authorization", auth)
 				cost := allocated() - before
-				assert.Equal(t, http.StatusUnauthorized, r.status, "%s: %s, Authorization %q", name, b.name, auth)
-				assert.Less(t, cost, uint64(1<<20), "%s: %s cost %d bytes before authentication", name, b.name, cost)
+				assert.Equal(t, http.StatusUnauthorized, r.status, "%s: %s, Authorization %q", name, b.Name, auth)
+				assert.Less(t, cost, uint64(1<<20), "%s: %s cost %d bytes before authentication", name, b.Name, cost)
 			}
 		}
 	}
@@ -234,40 +138,39 @@ func TestBombsWithTheSecret(t *testing.T) {
 	h := startReceiver(t, sink, withAllCodings)
 	limit := h.rcv.maxBody
 	for _, b := range bombs(t) {
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			before := allocated()
-			r := h.post("/auth0/logs", b.body, "Content-Encoding", b.coding)
+			r := h.post("/auth0/logs", b.Body, "Content-Encoding", b.Coding)
 			cost := allocated() - before
-			switch b.name {
+			switch b.Name {
 			case "lz4 legacy magic run":
 				assert.Equal(t, http.StatusBadRequest, r.status, r.body)
 				assert.Contains(t, r.body["error"], "legacy frame markers repeated")
 			case "zstd frame asking for a 512 MiB window":
 				assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, r.body)
 				assert.Contains(t, r.body["error"], "the zstd frame asks for a window larger than the receiver keeps")
+			case "br bomb":
+				assert.Equal(t, http.StatusUnsupportedMediaType, r.status, r.body)
 			default:
 				assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, r.body)
 				assert.Contains(t, r.body["error"], "larger than max_request_body_size (4194304 bytes, counted after decompression)")
 			}
 			// The body's buffer grows by doubling up to the limit, plus the
 			// decoder's own memory.
-			bound := 3*uint64(limit) + uint64(codecs[cmpOr(b.coding, codingGzip)].workingMemory(limit)) + 2<<20
+			working := int64(0)
+			if name, c, err := h.rcv.codings.of(http.Header{"Content-Encoding": {b.Coding}}); err == nil && name != "" {
+				working = c.workingMemory(limit)
+			}
+			bound := 3*uint64(limit) + uint64(working) + 2<<20
 			assert.Less(t, cost, bound, "bytes allocated for the request")
 
-			id := "after-" + strings.ReplaceAll(b.name, " ", "-")
+			id := "after-" + strings.ReplaceAll(b.Name, " ", "-")
 			r = h.post("/auth0/logs", auth0test.Lines(auth0test.Event{LogID: id}))
 			assert.Equal(t, http.StatusOK, r.status)
 			assert.Contains(t, logIDs(sink), id)
 		})
 	}
 	assertAdmissionFree(t, h)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func assertAdmissionFree(t *testing.T, h *harness) {
@@ -555,7 +458,7 @@ func TestUnauthenticatedFloodIsCheap(t *testing.T) {
 	for i := range 64 {
 		b := bodies[i%len(bodies)]
 		wg.Go(func() {
-			r := h.post("/auth0/logs", b.body, "Content-Encoding", b.coding, "Authorization", "")
+			r := h.post("/auth0/logs", b.Body, "Content-Encoding", b.Coding, "Authorization", "")
 			assert.Equal(t, http.StatusUnauthorized, r.status)
 		})
 	}
@@ -636,7 +539,7 @@ func TestLZ4GuardKeepsFrames(t *testing.T) {
 
 	var legacy bytes.Buffer
 	binary.Write(&legacy, binary.LittleEndian, uint32(0x184C2102)) //nolint:errcheck // bytes.Buffer
-	rc, err = openLZ4(bytes.NewReader(append(legacy.Bytes(), lz4LegacyRun(1000)...)), 1<<30)
+	rc, err = openLZ4(bytes.NewReader(append(legacy.Bytes(), hostile.LZ4LegacyRun(1000)...)), 1<<30)
 	require.NoError(t, err)
 	_, err = io.ReadAll(rc)
 	assert.ErrorIs(t, err, errLZ4LegacyRun)
