@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, int64(4<<20), def.ServerConfig.MaxRequestBodySize)
 	assert.Equal(t, []string{"gzip"}, def.ServerConfig.CompressionAlgorithms)
 	assert.Equal(t, 10_000, def.MaxRequestRecords)
-	assert.Equal(t, int64(128), def.AdmissionMemoryMiB)
+	assert.Equal(t, int64(96), def.AdmissionMemoryMiB)
 
 	custom := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(custom))

@@ -27,12 +27,15 @@ const (
 	defaultRetryAfter       = 5 * time.Second
 	// Auth0 documents neither the size of a log stream batch nor its
 	// records' count; its log API pages hold at most 100 records of about
-	// 1 KB. These bounds leave a margin of 40 and 100 times that, and keep
-	// the largest request's records (about 83 MiB, see admission.go) within
-	// the admission memory with room for ordinary batches beside it.
+	// 1 KB. These bounds leave a margin of 40 and 100 times that. The
+	// admission memory holds the largest request they allow (about 83 MiB
+	// as admission.go counts it) and, beside an ordinary batch (about
+	// 2 MiB), dozens of others: the receiver's share stays well under the
+	// shipped memory_limiter's 400 MiB, garbage collection's slack
+	// included.
 	defaultMaxRequestBodySize = 4 << 20
 	defaultMaxRequestRecords  = 10_000
-	defaultAdmissionMemoryMiB = 128
+	defaultAdmissionMemoryMiB = 96
 	// Decoding is CPU work: a few requests per core keep the cores busy
 	// while others wait on the persistent queue's disk writes.
 	defaultMaxConcurrentRequests = 8
