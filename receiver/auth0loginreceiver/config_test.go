@@ -90,9 +90,9 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err = xconfmap.Validate(loadConfig(t, "contradiction"))
 	assert.ErrorContains(t, err, "contradict")
 
-	// 8 MiB bodies of records may take 8 x 17 MiB: more than 128 MiB.
+	// 8 MiB bodies of records may take 8 x 18 MiB: more than 128 MiB.
 	err = xconfmap.Validate(loadConfig(t, "admission_too_small"))
-	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 151 MiB`)
+	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 159 MiB`)
 }
 
 func TestDefaultConfigNeedsAuthentication(t *testing.T) {

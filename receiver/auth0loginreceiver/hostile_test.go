@@ -283,7 +283,7 @@ func TestAdmissionCountsMemory(t *testing.T) {
 	for i := range 200 {
 		events = append(events, auth0test.Event{LogID: fmt.Sprintf("big-%d", i)})
 	}
-	big := auth0test.Lines(events...) // about 200 KB: 200 KB x 17 + 1000 records x 1.5 KB, over half the budget
+	big := auth0test.Lines(events...) // about 200 KB: 200 KB x 18 + 1000 records x 1.5 KiB, over half the budget
 	require.Greater(t, maxRequestCost(int64(len(big)), 1000), int64(3<<20))
 
 	first := make(chan reply, 1)

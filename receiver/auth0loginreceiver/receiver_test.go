@@ -238,7 +238,14 @@ func TestAuthExtension(t *testing.T) {
 	}
 	refusing := hostWithExtensions{component.MustNewID("testauth"): extensionauthtest.NewErr(errors.New("denied"))}
 	h := startReceiverWithHost(t, consumertest.NewNop(), refusing, withExtension)
-	assert.Equal(t, http.StatusUnauthorized, h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamObject)).status)
+	r := h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamObject))
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, "denied", r.body["error"], "the receiver's JSON answer")
+	assert.Equal(t, http.StatusUnauthorized, h.post("/auth0/actions", auth0test.Sample(auth0test.Action)).status)
+	metadatatest.AssertEqualReceiverAuth0loginRequestsRejected(t, h.tel, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "logs"), attribute.String("reason", "unauthorized")), Value: 1},
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "actions"), attribute.String("reason", "unauthorized")), Value: 1},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	accepting := hostWithExtensions{component.MustNewID("testauth"): extensionauthtest.NewNopServer()}
 	h = startReceiverWithHost(t, consumertest.NewNop(), accepting, withExtension)
