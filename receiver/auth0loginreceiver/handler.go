@@ -53,7 +53,7 @@ func (e endpointKind) obsreportFormat() string {
 	}
 }
 
-// Reasons a request is refused before any record is read.
+// Reasons a request is refused before any record is delivered.
 const (
 	reasonUnauthorized    = "unauthorized"
 	reasonMethod          = "method"
@@ -117,22 +117,30 @@ func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Ha
 				err = t.takeSlot()
 			}
 		}
-		var decodeErr *decodeError
-		switch {
-		case err == nil:
-			handle(ctx, w, body)
-		case errors.Is(err, errBodyTooLarge), errors.Is(err, errZstdWindow):
-			r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, tooLargeMessage(err, r.maxBody))
-		case errors.Is(err, errBusy):
-			w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
-			r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy, r.busyMessage())
-		case errors.As(err, &decodeErr):
-			r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, decodeErr.Error())
-		default:
-			// errBeyondAdmission, which Validate rules out.
-			r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, err.Error())
+		if err != nil {
+			r.refuseBody(ctx, w, ep, err)
+			return
 		}
+		handle(ctx, w, body)
 	})
+}
+
+// refuseBody answers a request whose body could not be read, decoded or
+// admitted.
+func (r *auth0Receiver) refuseBody(ctx context.Context, w http.ResponseWriter, ep endpointKind, err error) {
+	var decodeErr *decodeError
+	switch {
+	case errors.Is(err, errBodyTooLarge), errors.Is(err, errZstdWindow):
+		r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, tooLargeMessage(err, r.maxBody))
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy, r.busyMessage())
+	case errors.As(err, &decodeErr):
+		r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, decodeErr.Error())
+	default:
+		// errBeyondAdmission, which Validate rules out.
+		r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, err.Error())
+	}
 }
 
 // recordBound is the most records a body can make: one Action payload, or
