@@ -16,9 +16,10 @@ import (
 )
 
 // leanIndexedFields are the index-time fields (HEC "fields") the app's
-// searches may use: the planned lean default set (issue 17 §1), few and of
-// low cardinality. Every other attribute the exporter sends as a field
-// today will only be in the event JSON, so no search may depend on it.
+// searches may use: the lean default of otelcol-config.yaml
+// (transform/hec_fields), few and of low cardinality. Every other
+// attribute is a field only where a user opts in, so no search may depend
+// on it.
 var leanIndexedFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name"}
 
 // splunkFields are fields every Splunk event has, beside the HEC event's
