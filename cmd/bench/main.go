@@ -133,13 +133,13 @@ type Result struct {
 	// the throughput phase, per event: the HEC JSON and its gzip.
 	HECBytesPerEvent  float64 `json:"hec_bytes_per_event"`
 	GzipBytesPerEvent float64 `json:"gzip_bytes_per_event"`
-	APICallsPer10k        float64 `json:"api_calls_per_10k"`
-	Lookups               int     `json:"lookups"`
-	Updates               int     `json:"updates"`
-	NewUsers              int64   `json:"new_users"`
-	Lost                  int     `json:"lost"`
-	Duplicates            int     `json:"duplicates"`
-	Refused               int64   `json:"refused_batches"`
+	APICallsPer10k    float64 `json:"api_calls_per_10k"`
+	Lookups           int     `json:"lookups"`
+	Updates           int     `json:"updates"`
+	NewUsers          int64   `json:"new_users"`
+	Lost              int     `json:"lost"`
+	Duplicates        int     `json:"duplicates"`
+	Refused           int64   `json:"refused_batches"`
 }
 
 func main() {
