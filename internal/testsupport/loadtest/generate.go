@@ -12,7 +12,9 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,9 +80,11 @@ func NewGenerator(runID string) *Generator {
 
 func (g *Generator) init() {
 	g.once.Do(func() {
+		// In the order of the codes, so that one random source gives the
+		// same events every time.
 		total := 0.0
-		for code, w := range g.Mix {
-			total += w
+		for _, code := range slices.Sorted(maps.Keys(g.Mix)) {
+			total += g.Mix[code]
 			g.cumul = append(g.cumul, weighted{code, total})
 		}
 		for i := range g.cumul {
