@@ -16,10 +16,12 @@ import (
 )
 
 // leanIndexedFields are the index-time fields (HEC "fields") the app's
-// searches may use: the planned lean default set (issue 17 §1), few and of
-// low cardinality. Every other attribute the exporter sends as a field
-// today will only be in the event JSON, so no search may depend on it.
-var leanIndexedFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name"}
+// searches may use: the lean default of otelcol-config.yaml
+// (transform/hec_fields), few and of low cardinality; the six of every
+// event, then Adaptive MFA's risk assessment. Every other attribute is a
+// field only where a user opts in, so no search may depend on it.
+var leanIndexedFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name",
+	"auth0.risk.confidence", "auth0.risk.impossible_travel", "auth0.risk.new_device", "auth0.risk.untrusted_ip"}
 
 // splunkFields are fields every Splunk event has, beside the HEC event's
 // own source, sourcetype, host and index.
@@ -367,12 +369,8 @@ func TestCalculatedFieldsOnEveryBodyFormat(t *testing.T) {
 				}
 			}
 		}
-		// The Rule's object carries no risk assessment: with body_format
-		// rule only untagged records (failures) could show it.
-		if format == "auth0" {
-			assert.Equal(t, 2, risk, "both assessed logins show their risk in the auth0 body format")
-		} else {
-			assert.Zero(t, risk, "the rule body format drops the login's details")
-		}
+		// The Rule's object carries no risk assessment: in body_format rule
+		// the index-time fields the receiver maps it to show it.
+		assert.Equal(t, 2, risk, "both assessed logins show their risk in the %s body format", format)
 	}
 }

@@ -15,11 +15,14 @@ import (
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/splunkhecexporter"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -27,6 +30,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/localhec"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
 )
@@ -46,8 +50,9 @@ const (
 )
 
 // TestGoldenHECEvents runs the real pipeline in process (the auth0login
-// receiver, the signup processor in each body format, the contrib
-// splunk_hec exporter configured as otelcol-config.yaml configures it) into
+// receiver, the signup processor in each body format, the contrib transform
+// processor that chooses the index-time fields and the contrib splunk_hec
+// exporter, both configured as otelcol-config.yaml configures them) into
 // the local HEC endpoint, posts Auth0 log stream batches and Action
 // payloads, and compares what the endpoint wrote (one HEC event per line,
 // as Splunk receives it) with testdata/hec-events-<format>.jsonl. The
@@ -88,7 +93,13 @@ func goldenInputs(t *testing.T) []struct{ path, body string } {
 	}
 }
 
-func runPipeline(t *testing.T, format string) []byte {
+// shippedConfig is the collector configuration the pipeline is taken from.
+const shippedConfig = "../otelcol-config.yaml"
+
+// runPipeline runs the pipeline in the body format, with the index-time
+// fields of shippedConfig plus optIn, and returns what the HEC endpoint
+// wrote.
+func runPipeline(t *testing.T, format string, optIn ...string) []byte {
 	t.Helper()
 	ctx := context.Background()
 
@@ -113,10 +124,21 @@ func runPipeline(t *testing.T, format string) []byte {
 	require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(t, exp.Shutdown(ctx)) }()
 
+	fieldsFactory := transformprocessor.NewFactory()
+	fieldsCfg := fieldsFactory.CreateDefaultConfig()
+	shipped, err := hecfields.Config(shippedConfig, optIn...)
+	require.NoError(t, err)
+	require.NoError(t, confmap.NewFromStringMap(shipped).Unmarshal(fieldsCfg))
+	require.NoError(t, xconfmap.Validate(fieldsCfg))
+	fields, err := fieldsFactory.CreateLogs(ctx, processortest.NewNopSettings(fieldsFactory.Type()), fieldsCfg, exp)
+	require.NoError(t, err)
+	require.NoError(t, fields.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(t, fields.Shutdown(ctx)) }()
+
 	procFactory := signupprocessor.NewFactory()
 	procCfg := procFactory.CreateDefaultConfig().(*signupprocessor.Config)
 	procCfg.BodyFormat = format
-	proc, err := procFactory.CreateLogs(ctx, processortest.NewNopSettings(procFactory.Type()), procCfg, exp)
+	proc, err := procFactory.CreateLogs(ctx, processortest.NewNopSettings(procFactory.Type()), procCfg, fields)
 	require.NoError(t, err)
 	require.NoError(t, proc.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(t, proc.Shutdown(ctx)) }()

@@ -168,7 +168,7 @@ test('a first login reaches Splunk as the Rule\'s SignUp event, the next as Logi
   const first = eventWith({ user: { ...recordedEvent.user, user_id: userId } }, { COLLECTOR_URL: endpoint, COLLECTOR_SECRET: SECRET });
   await action.onExecutePostLogin(first, api);
 
-  const signup = await waitForEvent((e) => e.fields['user.id'] === userId);
+  const signup = await waitForEvent((e) => e.event.userId === userId);
   assert.deepEqual(signup.event, {
     message: 'SignUp',
     application: 'Storefront',
@@ -184,7 +184,7 @@ test('a first login reaches Splunk as the Rule\'s SignUp event, the next as Logi
     stats: { logins_count: 2 },
   }, { COLLECTOR_URL: endpoint, COLLECTOR_SECRET: SECRET });
   await action.onExecutePostLogin(second, api);
-  await waitForEvent((e) => e.fields['user.id'] === userId && e.event.message === 'Login');
+  await waitForEvent((e) => e.event.userId === userId && e.event.message === 'Login');
   assert.deepEqual(api.calls, [], 'the Action never changes the login');
 });
 

@@ -2,19 +2,27 @@
 // on this machine, one after the other, and prints one table:
 //
 //   - ours: auth0login -> signup -> splunk_hec, otelcol-config.yaml as shipped
-//     (gzip, persistent queue on journal_storage with fsync), the Management
-//     API a local fake;
+//     (gzip, persistent queue on journal_storage with fsync, the lean
+//     index-time fields), the Management API a local fake;
 //   - webhookevent + transform: the generic alternative, contrib components
 //     only (bench/webhookevent-transform.yaml, queue on file_storage);
 //   - hec passthrough: splunk_hec receiver -> splunk_hec exporter, the same
 //     queue as ours (bench/hec-passthrough.yaml);
-//   - reference rows that swap one part at a time (queue storage, in memory).
+//   - reference rows that swap one part at a time (every attribute an
+//     index-time field, queue storage, in memory).
+//
+// Every pipeline sends the same HEC events for the same load (the Rule's
+// object for SignUps and Logins, the lean index-time fields), plus the
+// event id as a field (loadtest.IDField) so that the sink can check each
+// one; the reference row with every attribute a field sends what
+// otelcol-config.yaml sent before the lean default.
 //
 // For each: events per CPU-second of the collector process (user+system
 // time from /proc, from the first request until the HEC sink received every
-// acknowledged event), CPU seconds per million events, acknowledgement
-// latency and peak RSS at a fixed rate, Management API calls per 10k events,
-// and events lost (acknowledged but never received). `make bench` runs it.
+// acknowledged event), CPU seconds per million events, HEC bytes per event
+// (decompressed and gzip), acknowledgement latency and peak RSS at a fixed
+// rate, Management API calls per 10k events, and events lost (acknowledged
+// but never received). `make bench` runs it.
 package main
 
 import (
@@ -37,6 +45,7 @@ import (
 	"time"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
@@ -51,6 +60,11 @@ type pipeline struct {
 	// reference rows explain the others; the targets are not read from them.
 	reference bool
 }
+
+// everyAttribute sends every attribute as an index-time field, as
+// otelcol-config.yaml did before the lean default: the Splunk pipeline
+// without its field-pruning step.
+var everyAttribute = []string{"yaml:service::pipelines::logs/splunk::processors: []"}
 
 // inMemoryQueue keeps the exporter's sending queue in memory: what the
 // persistent queue costs is the difference to the row without it.
@@ -76,6 +90,7 @@ var pipelines = []pipeline{
 	{name: "ours", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true},
 	{name: "webhookevent+transform", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs"},
 	{name: "hec-passthrough", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector"},
+	{name: "ours, every attribute a field", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: everyAttribute, reference: true},
 	{name: "webhookevent+transform, journal queue", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", overlay: journalQueue, reference: true},
 	{name: "ours, file_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: fileStorageQueue, reference: true},
 	{name: "ours, in-memory queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: inMemoryQueue, reference: true},
@@ -114,13 +129,17 @@ type Result struct {
 	P99ms                 float64 `json:"p99_ms"`
 	P999ms                float64 `json:"p999_ms"`
 	PeakRSSMiB            float64 `json:"peak_rss_mib"`
-	APICallsPer10k        float64 `json:"api_calls_per_10k"`
-	Lookups               int     `json:"lookups"`
-	Updates               int     `json:"updates"`
-	NewUsers              int64   `json:"new_users"`
-	Lost                  int     `json:"lost"`
-	Duplicates            int     `json:"duplicates"`
-	Refused               int64   `json:"refused_batches"`
+	// HECBytesPerEvent and GzipBytesPerEvent are what the sink received in
+	// the throughput phase, per event: the HEC JSON and its gzip.
+	HECBytesPerEvent  float64 `json:"hec_bytes_per_event"`
+	GzipBytesPerEvent float64 `json:"gzip_bytes_per_event"`
+	APICallsPer10k    float64 `json:"api_calls_per_10k"`
+	Lookups           int     `json:"lookups"`
+	Updates           int     `json:"updates"`
+	NewUsers          int64   `json:"new_users"`
+	Lost              int     `json:"lost"`
+	Duplicates        int     `json:"duplicates"`
+	Refused           int64   `json:"refused_batches"`
 }
 
 func main() {
@@ -208,6 +227,13 @@ func run(o options, p pipeline) (Result, error) {
 	}
 	args := []string{"--config", p.config,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
+	if p.config == "otelcol-config.yaml" {
+		ids, err := hecfields.Overlay(p.config, loadtest.IDField)
+		if err != nil {
+			return res, err
+		}
+		args = append(args, "--config", ids)
+	}
 	for _, overlay := range p.overlay {
 		args = append(args, "--config", overlay)
 	}
@@ -283,6 +309,8 @@ func run(o options, p pipeline) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	raw0, gz0 := sink.Bytes()
+	events0 := sink.Events()
 	profileDone := make(chan error, 1)
 	name := strings.NewReplacer("+", "-").Replace(p.name)
 	if o.profileDir != "" {
@@ -305,6 +333,11 @@ func run(o options, p pipeline) (Result, error) {
 		if err := fetch(fmt.Sprintf("http://%s/debug/pprof/allocs", pprofAddr), filepath.Join(o.profileDir, name+".allocs.pprof")); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: allocs profile: %v\n", err)
 		}
+	}
+	raw1, gz1 := sink.Bytes()
+	if events := sink.Events() - events0; events > 0 {
+		res.HECBytesPerEvent = float64(raw1-raw0) / float64(events)
+		res.GzipBytesPerEvent = float64(gz1-gz0) / float64(events)
 	}
 	res.ThroughputEvents = tp.AcceptedEvents
 	res.AcceptedPerSecond = tp.AcceptedPerSecond()
@@ -413,8 +446,8 @@ func printTable(w io.Writer, o options, results []Result) {
 	if o.rounds > 1 {
 		fmt.Fprintf(w, "Each row is the median of %d interleaved rounds by events per CPU-second; the range over the rounds is in brackets.\n\n", o.rounds)
 	}
-	fmt.Fprintln(w, "| pipeline | events/s acked | events per CPU-second | CPU s per 1M events | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | Mgmt API calls per 10k events | refused batches | lost | duplicates |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| pipeline | events/s acked | events per CPU-second | CPU s per 1M events | HEC bytes per event (gzip) | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | Mgmt API calls per 10k events | refused batches | lost | duplicates |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		api := "n/a"
 		if strings.HasPrefix(r.Pipeline, "ours") {
@@ -424,8 +457,8 @@ func printTable(w io.Writer, o options, results []Result) {
 		if o.rounds > 1 {
 			perCPU += fmt.Sprintf(" [%.0f-%.0f]", r.MinEventsPerCPUSecond, r.MaxEventsPerCPUSecond)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %d | %d | %d |\n",
-			r.Pipeline, r.AcceptedPerSecond, perCPU, r.CPUSecPerMillion, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Refused, r.Lost, r.Duplicates)
+		fmt.Fprintf(w, "| %s | %.0f | %s | %.1f | %.0f (%.0f) | %.1f | %.1f | %.1f | %.0f | %s | %d | %d | %d |\n",
+			r.Pipeline, r.AcceptedPerSecond, perCPU, r.CPUSecPerMillion, r.HECBytesPerEvent, r.GzipBytesPerEvent, r.P50ms, r.P99ms, r.P999ms, r.PeakRSSMiB, api, r.Refused, r.Lost, r.Duplicates)
 	}
 	byName := map[string]Result{}
 	for _, r := range results {
@@ -439,6 +472,7 @@ func printTable(w io.Writer, o options, results []Result) {
 		}
 	}
 	fmt.Fprintln(w, "\nRatios of events per CPU-second:")
+	ratio("ours", "ours, every attribute a field")
 	ratio("ours", "webhookevent+transform")
 	ratio("ours", "hec-passthrough")
 	ratio("ours", "webhookevent+transform, journal queue")

@@ -32,6 +32,14 @@ const (
 	AttrOrganizationID   = "auth0.organization_id"
 	AttrOrganizationName = "auth0.organization_name"
 
+	// Auth0 Adaptive MFA's risk assessment of a login (details.riskAssessment):
+	// its overall confidence and that of each assessment, "low", "medium",
+	// "high" or "neutral". Only in records of tenants with Adaptive MFA.
+	AttrRiskConfidence       = "auth0.risk.confidence"
+	AttrRiskImpossibleTravel = "auth0.risk.impossible_travel"
+	AttrRiskNewDevice        = "auth0.risk.new_device"
+	AttrRiskUntrustedIP      = "auth0.risk.untrusted_ip"
+
 	// Set by the signup processor: the decision (by default in AttrEvent)
 	// and what it rested on.
 	AttrEvent      = "auth0.event"
@@ -40,10 +48,10 @@ const (
 	EventLogin     = "Login"
 )
 
-// attrCapacity is room for every attribute the receiver may set (21) and
+// attrCapacity is room for every attribute the receiver may set (25) and
 // those the signup processor adds (5): growing a record's attribute slice
 // midway copies all of it.
-const attrCapacity = 26
+const attrCapacity = 30
 
 // Source says which way an event reached the collector.
 type Source string

@@ -362,3 +362,33 @@ func TestTypeTable(t *testing.T) {
 	assert.Equal(t, plog.SeverityNumberError, KindSecurity.Severity())
 	assert.Equal(t, "unknown", Kind(200).String())
 }
+
+// Adaptive MFA's risk assessment becomes four attributes of a few values
+// each; whatever is missing or not a string stays absent, and the body
+// keeps the assessment whole.
+func TestRiskAssessmentAttributes(t *testing.T) {
+	risk := func(details string) map[string]any {
+		line := `{"log_id":"risk-1","data":{"type":"s","user_id":"auth0|r","details":` + details + `}}`
+		logs, rejected := walkToLogs(t, []byte(line), SourceLogStream)
+		require.Empty(t, rejected)
+		attrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+		out := map[string]any{}
+		for k, v := range attrs {
+			if strings.HasPrefix(k, "auth0.risk.") {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	assert.Equal(t, map[string]any{
+		AttrRiskConfidence: "low", AttrRiskImpossibleTravel: "low", AttrRiskNewDevice: "medium", AttrRiskUntrustedIP: "high",
+	}, risk(`{"stats":{"loginsCount":4},"riskAssessment":{"confidence":"low","version":"1","assessments":{
+		"UntrustedIP":{"confidence":"high","code":"not_found_on_deny_list"},
+		"NewDevice":{"confidence":"medium","code":"partial_match","details":{"device":"unknown","useragent":"known"}},
+		"ImpossibleTravel":{"confidence":"low","code":"impossible_travel_from_last_login"}}}}`))
+	assert.Equal(t, map[string]any{AttrRiskConfidence: "high", AttrRiskNewDevice: "neutral"},
+		risk(`{"riskAssessment":{"confidence":"high","assessments":{"NewDevice":{"confidence":"neutral"},"UntrustedIP":{"code":"x"},"ImpossibleTravel":"high"}}}`))
+	assert.Empty(t, risk(`{"riskAssessment":"high"}`))
+	assert.Empty(t, risk(`{"riskAssessment":{"confidence":3,"assessments":[]}}`))
+	assert.Empty(t, risk(`{"stats":{"loginsCount":1}}`))
+}

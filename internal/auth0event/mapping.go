@@ -75,11 +75,36 @@ func MapLogEvent(rec pcommon.Map, h Header, src Source, observed pcommon.Timesta
 			if v.Type() != pcommon.ValueTypeMap {
 				continue
 			}
-			if stats, ok := getMap(v.Map(), "stats"); ok {
+			details := v.Map()
+			if stats, ok := getMap(details, "stats"); ok {
 				if n, ok := getInt(stats, "loginsCount"); ok {
 					attrs.PutInt(AttrLoginsCount, n)
 				}
 			}
+			if risk, ok := getMap(details, "riskAssessment"); ok {
+				mapRiskAssessment(risk, attrs)
+			}
+		}
+	}
+}
+
+// mapRiskAssessment copies the confidences of Adaptive MFA's assessment,
+// {"confidence", "assessments": {"ImpossibleTravel": {"confidence"}, ...}},
+// to attributes: a few values each, so that they can be index-time fields
+// and searched whatever the body format.
+func mapRiskAssessment(risk, attrs pcommon.Map) {
+	putStr(attrs, AttrRiskConfidence, getStr(risk, "confidence"))
+	assessments, ok := getMap(risk, "assessments")
+	if !ok {
+		return
+	}
+	for _, a := range [...]struct{ name, attr string }{
+		{"ImpossibleTravel", AttrRiskImpossibleTravel},
+		{"NewDevice", AttrRiskNewDevice},
+		{"UntrustedIP", AttrRiskUntrustedIP},
+	} {
+		if assessment, ok := getMap(assessments, a.name); ok {
+			putStr(attrs, a.attr, getStr(assessment, "confidence"))
 		}
 	}
 }

@@ -51,7 +51,7 @@ func TestComponents(t *testing.T) {
 	for _, name := range []string{
 		"auth0login", "otlp", "splunk_hec", "webhookevent",
 		"signup", "memory_limiter", "batch", "transform", "filter", "redaction", "attributes", "resource",
-		"debug", "file", "otlp_http", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
+		"routing", "debug", "file", "otlp_http", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
 	} {
 		assert.Contains(t, string(out), "name: "+name+"\n", name)
 	}

@@ -61,9 +61,9 @@ func TestAgentGateway(t *testing.T) {
 	for _, lr := range records {
 		switch attr(lr, "auth0.event") {
 		case "SignUp":
-			signups[attr(lr, "user.id")]++
+			signups[userID(lr)]++
 		case "Login":
-			logins[attr(lr, "user.id")]++
+			logins[userID(lr)]++
 		}
 	}
 	for u := range users {

@@ -46,7 +46,7 @@ func TestPullMode(t *testing.T) {
 	for _, lr := range records {
 		if attr(lr, "auth0.event") == "SignUp" {
 			signups++
-			assert.Equal(t, "auth0|pull-new", attr(lr, "user.id"))
+			assert.Equal(t, "auth0|pull-new", userID(lr))
 		}
 		assert.Equal(t, "log_api", attr(lr, "auth0.source"))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
@@ -56,7 +57,7 @@ func TestShippedPipeline(t *testing.T) {
 	type seen struct{ user, message string }
 	var got []seen
 	for _, lr := range records {
-		user := attr(lr, "user.id")
+		user := userID(lr)
 		message := ""
 		if m, ok := lr.Body().Map().Get("message"); ok {
 			message = m.Str()
@@ -111,10 +112,41 @@ func attr(lr plog.LogRecord, key string) string {
 	return ""
 }
 
+// userID is the Auth0 user of a HEC event, as a Splunk search finds it:
+// user.id is not an index-time field by default, so it comes from the
+// event, whichever its shape (the Rule's object, the Auth0 record, the
+// Action's payload).
+func userID(lr plog.LogRecord) string {
+	if id := attr(lr, "user.id"); id != "" {
+		return id
+	}
+	if lr.Body().Type() != pcommon.ValueTypeMap {
+		return ""
+	}
+	body := lr.Body().Map()
+	for _, path := range [][]string{{"userId"}, {"data", "user_id"}, {"user", "user_id"}} {
+		m := body
+		for i, key := range path {
+			v, ok := m.Get(key)
+			if !ok {
+				break
+			}
+			if i == len(path)-1 {
+				return v.AsString()
+			}
+			if v.Type() != pcommon.ValueTypeMap {
+				break
+			}
+			m = v.Map()
+		}
+	}
+	return ""
+}
+
 func findRecord(t *testing.T, records []plog.LogRecord, user string) plog.LogRecord {
 	t.Helper()
 	for _, lr := range records {
-		if attr(lr, "user.id") == user {
+		if userID(lr) == user {
 			return lr
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
@@ -140,6 +141,10 @@ type collectorOptions struct {
 	// fake, when set, gives the signup processor Management API credentials.
 	fake   *httptest.Server
 	secret string // Management API client secret; clientSecret by default
+	// indexedFields are attributes opted in as index-time fields, beside
+	// loadtest.IDField, which every collector of the suite sends so that
+	// the sink can tell events apart.
+	indexedFields []string
 	// files are extra --config files, overlays extra --config "yaml:..." arguments.
 	files    []string
 	overlays []string
@@ -204,8 +209,12 @@ func (c *collector) launch() {
 	for k, v := range c.opts.env {
 		env[k] = v
 	}
+	config := filepath.Join(repoRoot(t), "otelcol-config.yaml")
+	fields, err := hecfields.Overlay(config, append([]string{loadtest.IDField}, c.opts.indexedFields...)...)
+	require.NoError(t, err)
 	args := []string{
-		"--config", filepath.Join(repoRoot(t), "otelcol-config.yaml"),
+		"--config", config,
+		"--config", fields,
 		"--config", "yaml:extensions::pprof::endpoint: " + c.pprof,
 		"--config", "yaml:extensions::zpages::endpoint: " + c.zpages,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", c.metrics),

@@ -56,14 +56,16 @@ func TestNoRequestWithoutTheSecret(t *testing.T) {
 }
 
 // TestPrivacyConfig: with config/privacy.yaml, names and emails reach
-// Splunk hashed and IP addresses and user agents not at all, in the HEC
-// fields and in both body shapes.
+// Splunk hashed and IP addresses and user agents not at all, in both body
+// shapes and in the HEC fields, even with those attributes opted in as
+// index-time fields.
 func TestPrivacyConfig(t *testing.T) {
 	sink := startSink(t)
 	sink.DecodeEvents, sink.KeepEvents = true, true
 	const salt = "rel-pii-salt"
 	c2 := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), env: map[string]string{"PII_HASH_SALT": salt},
-		files: []string{filepath.Join(repoRoot(t), "config", "privacy.yaml")}})
+		indexedFields: []string{"user.name", "client.address", "user_agent.original"},
+		files:         []string{filepath.Join(repoRoot(t), "config", "privacy.yaml")}})
 	s := c2.sender()
 	r := s.Send(context.Background(), loadtest.Batch{Body: auth0test.Lines(
 		auth0test.Event{LogID: "pii-1", Type: "s", UserName: "ana@example.com", IP: "203.0.113.7", LoginsCount: 1},

@@ -12,13 +12,16 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
@@ -35,8 +38,10 @@ type Format int
 const (
 	// FormatAuth0 is an Auth0 log stream batch in JSON lines.
 	FormatAuth0 Format = iota
-	// FormatHEC is the same events as HEC events (for the splunk_hec
-	// receiver), each record the HEC "event", its id a field.
+	// FormatHEC is the same events as the HEC events otelcol-config.yaml
+	// sends for them (for the splunk_hec receiver): SignUps and Logins the
+	// legacy Rule's object, every other event its Auth0 record, and the
+	// index-time fields of the lean default plus auth0.log_id (IDField).
 	FormatHEC
 )
 
@@ -56,7 +61,12 @@ type Generator struct {
 	once     sync.Once
 	cumul    []weighted
 	template []segment
+	rule     ruleValues
 }
+
+// ruleValues are the template's values that the Rule's object and the
+// index-time fields repeat.
+type ruleValues struct{ application, clientIP, userName, tenant string }
 
 type weighted struct {
 	code  string
@@ -70,15 +80,19 @@ func NewGenerator(runID string) *Generator {
 
 func (g *Generator) init() {
 	g.once.Do(func() {
+		// In the order of the codes, so that one random source gives the
+		// same events every time.
 		total := 0.0
-		for code, w := range g.Mix {
-			total += w
+		for _, code := range slices.Sorted(maps.Keys(g.Mix)) {
+			total += g.Mix[code]
 			g.cumul = append(g.cumul, weighted{code, total})
 		}
 		for i := range g.cumul {
 			g.cumul[i].upper /= total
 		}
 		g.template = compileTemplate()
+		data := auth0test.Event{}.Data()
+		g.rule = ruleValues{application: data["client_name"].(string), clientIP: data["ip"].(string), userName: data["user_name"].(string), tenant: data["tenant_name"].(string)}
 	})
 }
 
@@ -154,6 +168,63 @@ func (g *Generator) appendEvent(buf []byte, id, code, user string, count int, da
 	return buf
 }
 
+// decision is the signup processor's for a generated event: the signup or
+// first login of a user never seen is a SignUp, a returning user's login a
+// Login; a returning user's signup (already signed up) and every other
+// type neither.
+func decision(code string, loginsCount int) string {
+	switch {
+	case (code == "ss" || code == "s") && loginsCount == 1:
+		return auth0event.EventSignUp
+	case code == "s":
+		return auth0event.EventLogin
+	}
+	return ""
+}
+
+// appendHECFields writes the "fields" otelcol-config.yaml sends for a
+// generated event (the template's tenant and application), with the id.
+func (g *Generator) appendHECFields(buf []byte, id, code, event string) []byte {
+	buf = append(buf, `,"fields":{`...)
+	if event != "" {
+		buf = append(buf, `"auth0.event":"`...)
+		buf = append(buf, event...)
+		buf = append(buf, `",`...)
+	}
+	category := auth0event.KindUnknown.String()
+	if ti, ok := auth0event.LookupType(code); ok {
+		category = ti.Kind.String()
+	}
+	buf = append(buf, `"auth0.type":"`...)
+	buf = append(buf, code...)
+	buf = append(buf, `","auth0.category":"`...)
+	buf = append(buf, category...)
+	buf = append(buf, `","auth0.source":"log_stream","auth0.tenant":"`...)
+	buf = append(buf, g.rule.tenant...)
+	buf = append(buf, `","auth0.client_name":"`...)
+	buf = append(buf, g.rule.application...)
+	buf = append(buf, `","`...)
+	buf = append(buf, IDField...)
+	buf = append(buf, `":"`...)
+	buf = append(buf, id...)
+	return append(buf, `"}`...)
+}
+
+// appendRuleEvent writes the legacy Rule's object for a SignUp or Login.
+func (g *Generator) appendRuleEvent(buf []byte, event, user string) []byte {
+	buf = append(buf, `{"application":"`...)
+	buf = append(buf, g.rule.application...)
+	buf = append(buf, `","clientIP":"`...)
+	buf = append(buf, g.rule.clientIP...)
+	buf = append(buf, `","message":"`...)
+	buf = append(buf, event...)
+	buf = append(buf, `","userId":"`...)
+	buf = append(buf, user...)
+	buf = append(buf, `","userName":"`...)
+	buf = append(buf, g.rule.userName...)
+	return append(buf, `"}`...)
+}
+
 // NewUsers is how many never-seen users the generator has made so far.
 func (g *Generator) NewUsers() int64 { return g.newUser.Load() }
 
@@ -190,10 +261,14 @@ func (g *Generator) Next(r *rand.Rand, n int, format Format, gz bool) Batch {
 		if format == FormatHEC {
 			buf = append(buf, `{"time":`...)
 			buf = strconv.AppendFloat(buf, float64(now.UnixMilli())/1000, 'f', 3, 64)
-			buf = append(buf, `,"fields":{"auth0.log_id":"`...)
-			buf = append(buf, id...)
-			buf = append(buf, `"},"event":`...)
-			buf = g.appendEvent(buf, id, code, user, count, date)
+			event := decision(code, count)
+			buf = g.appendHECFields(buf, id, code, event)
+			buf = append(buf, `,"event":`...)
+			if event != "" {
+				buf = g.appendRuleEvent(buf, event, user)
+			} else {
+				buf = g.appendEvent(buf, id, code, user, count, date)
+			}
 			buf = append(buf, '}')
 		} else {
 			buf = g.appendEvent(buf, id, code, user, count, date)

@@ -32,7 +32,11 @@ type Sink struct {
 
 	requests atomic.Int64
 	events   atomic.Int64
-	fault    atomic.Pointer[Fault]
+	// rawBytes and wireBytes are the HEC JSON of the accepted requests,
+	// as decompressed and as received.
+	rawBytes  atomic.Int64
+	wireBytes atomic.Int64
+	fault     atomic.Pointer[Fault]
 }
 
 // Fault is how the sink answers while it plays an outage.
@@ -47,10 +51,14 @@ func NewSink() *Sink { return &Sink{received: map[string]int{}, signups: map[str
 // SetFault makes the sink answer f to every request; nil ends the outage.
 func (s *Sink) SetFault(f *Fault) { s.fault.Store(f) }
 
-// idField is how every pipeline measured here names the event id in the
-// HEC fields. The sink finds ids by scanning for it rather than decoding
-// each event: it shares the machine with the collector it measures.
-var idField = []byte(`"auth0.log_id":"`)
+// IDField is the index-time field that carries each event's id: every
+// pipeline measured here sends it (otelcol-config.yaml with
+// hecfields.Overlay; the lean default does not). The sink finds ids by
+// scanning for it rather than decoding each event: it shares the machine
+// with the collector it measures.
+const IDField = "auth0.log_id"
+
+var idField = []byte(`"` + IDField + `":"`)
 
 func scanIDs(raw []byte) []string {
 	var ids []string
@@ -79,9 +87,10 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(`{"text":"Server is busy","code":9}`))
 		return
 	}
-	var body io.Reader = r.Body
+	wire := &countingReader{r: r.Body}
+	var body io.Reader = wire
 	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
+		zr, err := gzip.NewReader(wire)
 		if err != nil {
 			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
 			return
@@ -106,6 +115,8 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	s.events.Add(int64(len(ids)))
+	s.rawBytes.Add(int64(len(raw)))
+	s.wireBytes.Add(wire.n)
 	_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
 }
 
@@ -121,7 +132,11 @@ func (s *Sink) decodeSignUps(raw []byte) error {
 		fields, _ := ev["fields"].(map[string]any)
 		s.mu.Lock()
 		if fields["auth0.event"] == "SignUp" {
+			// user.id when it is a field; else the Rule's object has it.
 			user, _ := fields["user.id"].(string)
+			if event, ok := ev["event"].(map[string]any); ok && user == "" {
+				user, _ = event["userId"].(string)
+			}
 			s.signups[user]++
 		}
 		if s.KeepEvents {
@@ -147,6 +162,21 @@ func (s *Sink) SignUps() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// Bytes is the HEC JSON received so far: decompressed (what Splunk
+// parses) and as it came over the wire (gzip).
+func (s *Sink) Bytes() (raw, wire int64) { return s.rawBytes.Load(), s.wireBytes.Load() }
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Events is the number of events received, duplicates included.

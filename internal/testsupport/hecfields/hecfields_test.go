@@ -1,0 +1,73 @@
+package hecfields
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+const shipped = "../../../otelcol-config.yaml"
+
+// Every shipped configuration whose exporter is splunk_hec chooses the
+// same index-time fields as otelcol-config.yaml, on the pipeline that
+// feeds splunk_hec alone.
+func TestShippedConfigsAgree(t *testing.T) {
+	want, err := Config(shipped)
+	require.NoError(t, err)
+	for _, path := range []string{shipped, "../../../config/gateway.yaml", "../../../deploy/kubernetes/base/otelcol-config.yaml"} {
+		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
+			got, err := Config(path)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			conf, err := confmap.NewRetrievedFromYAML(raw)
+			require.NoError(t, err)
+			c, err := conf.AsConf()
+			require.NoError(t, err)
+			pipelines := c.Get("service::pipelines").(map[string]any)
+			for name, p := range pipelines {
+				pipeline := p.(map[string]any)
+				exporters, processors := toStrings(pipeline["exporters"]), toStrings(pipeline["processors"])
+				if slices.Contains(exporters, "splunk_hec") {
+					assert.Equal(t, []string{"splunk_hec"}, exporters, "%s: splunk_hec alone behind the field choice", name)
+					assert.Equal(t, []string{Processor}, processors, "%s: the field choice, and only it", name)
+				} else {
+					assert.NotContains(t, processors, Processor, "%s: the field choice on a pipeline other exporters share", name)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigAddsNames(t *testing.T) {
+	cfg, err := Config(shipped, "user.id", "auth0.log_id")
+	require.NoError(t, err)
+	statements := cfg["log_statements"].([]any)[0].(map[string]any)["statements"].([]any)
+	assert.Contains(t, statements[0], `keep_keys(attributes, ["user.id", "auth0.log_id", "auth0.event", `)
+
+	overlay, err := Overlay(shipped, "user.id")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(overlay, "yaml:processors::transform/hec_fields::log_statements: [{"), overlay)
+	assert.Contains(t, overlay, `keep_keys(attributes, [\"user.id\", \"auth0.event\"`)
+
+	_, err = Config("../../../config/agent.yaml")
+	assert.ErrorContains(t, err, "has no processor transform/hec_fields")
+}
+
+func toStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		s, _ := e.(string)
+		out = append(out, s)
+	}
+	return out
+}
