@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
 )
 
 // maxPause bounds how long one 429 can silence a tenant, so that a bogus
@@ -80,7 +82,7 @@ func (b *budget) pause(t time.Time) {
 	}
 }
 
-// PausedFor is how long calls must still wait after a 429.
+// pausedFor is how long calls must still wait after a 429.
 func (b *budget) pausedFor(now time.Time) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -89,17 +91,10 @@ func (b *budget) pausedFor(now time.Time) time.Duration {
 
 // wait blocks until a call may go: after any pause, and with a token.
 func (b *budget) wait(ctx context.Context, l *rate.Limiter) error {
-	for {
-		d := b.pausedFor(time.Now())
-		if d <= 0 {
-			break
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+	// A 429 seen while waiting may push the pause further: look again.
+	for d := b.pausedFor(time.Now()); d > 0; d = b.pausedFor(time.Now()) {
+		if err := retry.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 	return l.Wait(ctx)

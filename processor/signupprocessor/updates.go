@@ -7,13 +7,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 )
 
@@ -276,11 +276,7 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 	if u.user == "" {
 		return true // a duplicate entry found at load
 	}
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = q.cfg.RetryOnFailure.InitialInterval
-	bo.MaxInterval = q.cfg.RetryOnFailure.MaxInterval
-	bo.Multiplier = q.cfg.RetryOnFailure.Multiplier
-	bo.RandomizationFactor = q.cfg.RetryOnFailure.RandomizationFactor
+	bo := retry.NewBackOff(q.cfg.RetryOnFailure)
 	started := time.Now()
 	values := map[string]any{q.key: true}
 	for {
@@ -314,7 +310,7 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 				return true
 			}
 			q.count(updateRetried)
-			if !q.sleep(bo.NextBackOff()) {
+			if retry.Sleep(q.ctx, bo.NextBackOff()) != nil {
 				return false
 			}
 		}
@@ -332,17 +328,6 @@ func (q *updateQueue) warnUnauthorized(err error) {
 	q.lastAuthWarning = time.Now()
 	q.logger.Error("the Management API refuses the credentials (check client_id, client_secret, and the update:users / read:users scopes); updates are kept and retried",
 		zap.Error(err))
-}
-
-func (q *updateQueue) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-q.ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 func (q *updateQueue) count(result string) {

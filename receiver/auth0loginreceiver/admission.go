@@ -10,10 +10,9 @@ import (
 
 // What a request costs, as admission counts it. A body's bytes are held
 // once as read; parsing builds pdata from them, at most pdataPerByte bytes
-// for each byte of JSON (arrays of empty arrays or objects, the worst
-// shape, make 16.6; an Auth0 batch 3.6) and recordOverhead for each record
-// (its log record, body and attribute maps: 1,353 bytes for
-// `{"log_id":"1","type":"s"}`). docs/reliability.md has the measurements.
+// for each byte of JSON (arrays of empty arrays or objects are the worst
+// shape) and recordOverhead for each record (its log record, body and
+// attribute maps). docs/reliability.md has the measurements both bound.
 const (
 	pdataPerByte   = 17
 	recordOverhead = 1536

@@ -9,8 +9,8 @@ import (
 )
 
 // groupCommit hands the records of concurrent requests to the pipeline
-// together. Behind the persistent queue every ConsumeLogs is a bbolt write
-// transaction with an fsync, and the queue later pays two more to read and
+// together. Behind the persistent queue every ConsumeLogs is a storage write
+// that waits for an fsync, and the queue later writes again to read and
 // delete the item; merging what arrives while a commit is in flight makes
 // that cost per group instead of per request. No request waits for a timer:
 // one that finds no commit in flight is committed at once, so the groups
@@ -41,9 +41,9 @@ type commitGroup struct {
 }
 
 const (
-	// commitsInFlight: make bench (2 cores), same run, against no group
-	// commit: 2 in flight saved 22% CPU per event but acknowledged 27% fewer
-	// events/s with 8 requests in flight; 4 saved 17% and 6%.
+	// commitsInFlight: fewer make larger groups, which cost less CPU per
+	// event, but keep full batches waiting longer for the commit in front
+	// of them; 4 is between the two (docs/benchmarks.md has the figures).
 	commitsInFlight = 4
 	// maxGroupRecords keeps a group (one persistent queue item, one
 	// processor batch) of ordinary size under any load.

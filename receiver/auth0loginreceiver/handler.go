@@ -3,6 +3,7 @@ package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/rec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,13 +14,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
-// endpointKind tells the two endpoints apart in metrics and obsreport.
+// endpointKind tells the ways in apart in metrics and obsreport.
 type endpointKind int
 
 const (
@@ -218,6 +220,37 @@ func (r *auth0Receiver) handleAction(ctx context.Context, w http.ResponseWriter,
 	r.deliver(ctx, w, batch)
 }
 
+// handlePage delivers a page of Auth0's log API (pull mode) and returns
+// the date of its newest delivered event. A record that cannot be read is
+// skipped and logged: there is no sender to answer.
+func (r *auth0Receiver) handlePage(ctx context.Context, page []json.RawMessage) (time.Time, error) {
+	ctx = r.obspoll.StartLogsOp(ctx)
+	b := r.newBatch(endpointPoll)
+	var newest pcommon.Timestamp
+	for _, raw := range page {
+		out, _ := auth0event.ReadLogStream(raw, r.limits, func(rec pcommon.Map, h auth0event.Header) {
+			if b.admit(h) {
+				lr := b.records.AppendEmpty()
+				auth0event.MapLogEvent(rec, h, auth0event.SourceLogAPI, b.observed, lr)
+				newest = max(newest, lr.Timestamp())
+			}
+		})
+		b.rejected += out.Rejected
+		if len(b.errors) < auth0event.MaxListedErrors {
+			b.errors = append(b.errors, out.Errors...)
+		}
+	}
+	if b.rejected > 0 {
+		r.settings.Logger.Warn("Auth0's log API returned records that could not be read; they are skipped",
+			zap.String("mode", "poll"), zap.Int("records", b.rejected), zap.String("first_error", b.errors[0].Msg))
+	}
+	err := r.consume(ctx, b)
+	if newest == 0 {
+		return time.Time{}, err
+	}
+	return newest.AsTime(), err
+}
+
 // batch collects the records of one request (or polled page) and what
 // happened to the others.
 type batch struct {
@@ -254,9 +287,13 @@ func (r *auth0Receiver) newLogs() (plog.Logs, plog.LogRecordSlice) {
 
 func (r *auth0Receiver) newBatch(ep endpointKind) *batch {
 	logs, records := r.newLogs()
+	obs := r.obsrecv
+	if ep == endpointPoll {
+		obs = r.obspoll
+	}
 	return &batch{
 		endpoint: ep,
-		obs:      r.obsrecv,
+		obs:      obs,
 		logs:     logs,
 		records:  records,
 		observed: pcommon.NewTimestampFromTime(time.Now()),

@@ -8,35 +8,57 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
 // checkpointKey is where the poller keeps the last delivered log id.
 const checkpointKey = "poll/checkpoint"
 
+// logAPI is what pull mode reads of Auth0's Management API
+// (mgmtapi.Client). Errors are sorted with mgmtapi.Classify.
+type logAPI interface {
+	// ListLogs reads up to take log events after the log id from, in
+	// log_id order.
+	ListLogs(ctx context.Context, from string, take int) ([]json.RawMessage, error)
+	// LogsByDate reads the first n log events by date, oldest or newest
+	// first.
+	LogsByDate(ctx context.Context, ascending bool, n int) ([]json.RawMessage, error)
+}
+
+// deliverPage hands a page of raw log events to the pipeline and returns
+// the date of the newest event it delivered (zero when it delivered none).
+// A page refused with a permanent error (consumererror.IsPermanent) is
+// skipped; one refused with any other is read again.
+type deliverPage func(ctx context.Context, page []json.RawMessage) (newest time.Time, err error)
+
 // poller is pull mode: it reads GET /api/v2/logs from a checkpoint, page
 // after page until a page comes back short, then waits for the next
-// interval. The records go through the same mapping, type filter and
-// dedupe window as the webhook's, so both can run at once without
-// duplicates. The checkpoint advances only once the next consumer accepted
-// the page: a crash between the two re-reads that page, which the dedupe
-// window drops if this process delivered it.
+// interval. It hands each page to deliver, which maps and delivers the
+// records (in the receiver, through the same type filter and dedupe window
+// as the webhook's, so that both can run at once without duplicates). The
+// checkpoint advances only once deliver returned without error: a crash
+// between the two re-reads that page, which the dedupe window drops if
+// this process delivered it.
 type poller struct {
-	r      *auth0Receiver
-	cfg    PollConfig
-	api    *mgmtapi.Client
-	store  storage.Client // nil: the checkpoint lives in memory only
-	obs    *receiverhelper.ObsReport
-	logger *zap.Logger
+	cfg       PollConfig
+	api       logAPI
+	store     storage.Client // nil: the checkpoint lives in memory only
+	deliver   deliverPage
+	telemetry *metadata.TelemetryBuilder
+	logger    *zap.Logger
+	// sleep waits between attempts and intervals; it returns an error
+	// once ctx is done.
+	sleep func(ctx context.Context, d time.Duration) error
 
 	checkpoint string
 	// newest is the date (unix nanos) of the newest event delivered, for
@@ -50,19 +72,12 @@ type poller struct {
 	lastErrorLog time.Time
 }
 
-func newPoller(r *auth0Receiver, api *mgmtapi.Client, store storage.Client) (*poller, error) {
-	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
-		ReceiverID:             r.settings.ID,
-		Transport:              "https",
-		ReceiverCreateSettings: r.settings,
-	})
-	if err != nil {
-		return nil, err
-	}
+func newPoller(cfg PollConfig, api logAPI, store storage.Client, deliver deliverPage, telemetry *metadata.TelemetryBuilder, logger *zap.Logger) *poller {
 	return &poller{
-		r: r, cfg: r.cfg.Poll, api: api, store: store, obs: obs, logger: r.settings.Logger.With(zap.String("mode", "poll")),
-		stop: make(chan struct{}), done: make(chan struct{}),
-	}, nil
+		cfg: cfg, api: api, store: store, deliver: deliver, telemetry: telemetry, logger: logger,
+		sleep: retry.Sleep,
+		stop:  make(chan struct{}), done: make(chan struct{}),
+	}
 }
 
 func (p *poller) start() { go p.run() }
@@ -71,6 +86,12 @@ func (p *poller) start() { go p.run() }
 func (p *poller) shutdown() {
 	p.stopOnce.Do(func() { close(p.stop) })
 	<-p.done
+}
+
+// backOff is the wait after a failed read or a refused page: 1s, doubling
+// up to the poll interval, without jitter (one poller per tenant).
+func (p *poller) backOff() *backoff.ExponentialBackOff {
+	return retry.NewBackOff(configretry.BackOffConfig{InitialInterval: time.Second, Multiplier: 2, MaxInterval: p.cfg.Interval})
 }
 
 func (p *poller) run() {
@@ -84,20 +105,20 @@ func (p *poller) run() {
 		case <-ctx.Done():
 		}
 	}()
-	backoff := newBackoff(p.cfg.Interval)
+	bo := p.backOff()
 	for {
 		err := p.init(ctx)
 		if err == nil {
 			break
 		}
 		p.logError("could not find where to start reading Auth0's log API; retrying", err)
-		if !sleep(ctx, backoff.next()) {
+		if p.sleep(ctx, bo.NextBackOff()) != nil {
 			return
 		}
 	}
 	for {
 		p.drain(ctx)
-		if !sleep(ctx, p.cfg.Interval) {
+		if p.sleep(ctx, p.cfg.Interval) != nil {
 			return
 		}
 	}
@@ -125,7 +146,7 @@ func (p *poller) init(ctx context.Context) error {
 			return err
 		}
 		if len(newest) == 1 {
-			p.checkpoint = header(newest[0]).id
+			p.checkpoint = logID(newest[0])
 		}
 		p.logger.Info("reading Auth0's log API from now on", zap.String("log_id", p.checkpoint))
 		return nil
@@ -142,8 +163,8 @@ func (p *poller) init(ctx context.Context) error {
 		return err
 	}
 	if len(oldest) == 1 {
-		if first := header(oldest[0]).id; logIDBefore(p.checkpoint, first) {
-			p.r.telemetry.ReceiverAuth0loginPollRetentionGaps.Add(ctx, 1)
+		if first := logID(oldest[0]); logIDBefore(p.checkpoint, first) {
+			p.telemetry.ReceiverAuth0loginPollRetentionGaps.Add(ctx, 1)
 			p.logger.Warn("the checkpoint is older than the oldest log Auth0 still keeps: events after it may have been dropped by Auth0's retention; reading from the oldest available",
 				zap.String("checkpoint", p.checkpoint), zap.String("oldest_available", first))
 		}
@@ -153,7 +174,7 @@ func (p *poller) init(ctx context.Context) error {
 
 // drain reads pages until one comes back short.
 func (p *poller) drain(ctx context.Context) {
-	backoff := newBackoff(p.cfg.Interval)
+	bo := p.backOff()
 	for ctx.Err() == nil {
 		var page []json.RawMessage
 		var err error
@@ -169,7 +190,7 @@ func (p *poller) drain(ctx context.Context) {
 			class := mgmtapi.Classify(err)
 			p.countRequest(ctx, class.String())
 			p.logError("reading Auth0's log API failed", err)
-			if class == mgmtapi.ClassUnauthorized || !sleep(ctx, backoff.next()) {
+			if class == mgmtapi.ClassUnauthorized || p.sleep(ctx, bo.NextBackOff()) != nil {
 				return
 			}
 			continue
@@ -179,11 +200,11 @@ func (p *poller) drain(ctx context.Context) {
 			return
 		}
 		p.countRequest(ctx, "ok")
-		last, newest, err := p.deliver(ctx, page)
+		newest, err := p.deliver(ctx, page)
 		if err != nil && !consumererror.IsPermanent(err) {
 			// Refused for now: read the same page again after a while.
 			p.logError("the pipeline refused a page of Auth0 logs; it will be read again", err)
-			if !sleep(ctx, backoff.next()) {
+			if p.sleep(ctx, bo.NextBackOff()) != nil {
 				return
 			}
 			continue
@@ -191,49 +212,22 @@ func (p *poller) drain(ctx context.Context) {
 		if err != nil {
 			p.logger.Error("the pipeline refused a page of Auth0 logs permanently; skipping it", zap.Error(err))
 		}
-		p.advance(ctx, last, newest)
-		backoff.reset()
+		p.advance(ctx, logID(page[len(page)-1]), newest)
+		bo.Reset()
 		if len(page) < p.cfg.PageSize {
 			return
 		}
 	}
 }
 
-// deliver maps a page and hands it on; it returns the page's last log id
-// and its newest event date.
-func (p *poller) deliver(ctx context.Context, page []json.RawMessage) (string, pcommon.Timestamp, error) {
-	b := p.r.newBatch(endpointPoll)
-	b.obs = p.obs
-	ctx = p.obs.StartLogsOp(ctx)
-	var newest pcommon.Timestamp
-	for _, raw := range page {
-		out, _ := auth0event.ReadLogStream(raw, p.r.limits, func(rec pcommon.Map, h auth0event.Header) {
-			if b.admit(h) {
-				lr := b.records.AppendEmpty()
-				auth0event.MapLogEvent(rec, h, auth0event.SourceLogAPI, b.observed, lr)
-				newest = max(newest, lr.Timestamp())
-			}
-		})
-		b.rejected += out.Rejected
-		if len(b.errors) < auth0event.MaxListedErrors {
-			b.errors = append(b.errors, out.Errors...)
-		}
-	}
-	if b.rejected > 0 {
-		p.logger.Warn("Auth0's log API returned records that could not be read; they are skipped",
-			zap.Int("records", b.rejected), zap.String("first_error", b.errors[0].Msg))
-	}
-	return header(page[len(page)-1]).id, newest, p.r.consume(ctx, b)
-}
-
 // advance moves the checkpoint past a delivered page and stores it.
-func (p *poller) advance(ctx context.Context, last string, newest pcommon.Timestamp) {
+func (p *poller) advance(ctx context.Context, last string, newest time.Time) {
 	if last == "" {
 		return
 	}
 	p.checkpoint = last
-	if newest > 0 && int64(newest) > p.newest.Load() {
-		p.newest.Store(int64(newest))
+	if !newest.IsZero() && newest.UnixNano() > p.newest.Load() {
+		p.newest.Store(newest.UnixNano())
 	}
 	if p.store == nil {
 		return
@@ -253,7 +247,7 @@ func (p *poller) lag() (time.Duration, bool) {
 }
 
 func (p *poller) countRequest(ctx context.Context, result string) {
-	p.r.telemetry.ReceiverAuth0loginPollRequests.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("result", result))))
+	p.telemetry.ReceiverAuth0loginPollRequests.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("result", result))))
 }
 
 // logError logs at most every 30s: a failing API fails every request.
@@ -265,21 +259,17 @@ func (p *poller) logError(msg string, err error) {
 	p.logger.Warn(msg, zap.Error(err))
 }
 
-type logHeader struct {
-	id string
-}
-
-// header reads the log id of a raw log event.
-func header(raw json.RawMessage) logHeader {
+// logID reads the log id of a raw log event ("" when it has none).
+func logID(raw json.RawMessage) string {
 	var h struct {
 		LogID string `json:"log_id"`
 		ID    string `json:"_id"`
 	}
 	_ = json.Unmarshal(raw, &h)
 	if h.LogID == "" {
-		h.LogID = h.ID
+		return h.ID
 	}
-	return logHeader{id: h.LogID}
+	return h.LogID
 }
 
 // logIDBefore orders Auth0 log ids: numeric strings that grow with time.
@@ -288,33 +278,4 @@ func logIDBefore(a, b string) bool {
 		return len(a) < len(b)
 	}
 	return a < b
-}
-
-// backoff doubles from a second up to a cap.
-type backoff struct {
-	cur, cap time.Duration
-}
-
-func newBackoff(limit time.Duration) *backoff { return &backoff{cap: limit} }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = time.Second
-	} else {
-		b.cur = min(2*b.cur, b.cap)
-	}
-	return min(b.cur, b.cap)
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

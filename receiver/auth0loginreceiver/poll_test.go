@@ -2,6 +2,7 @@ package auth0loginreceiver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
@@ -24,9 +26,12 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadatatest"
 )
 
@@ -99,6 +104,252 @@ func waitRecords(t *testing.T, sink *consumertest.LogsSink, n int) {
 		"%d records, want %d", sink.LogRecordCount(), n)
 }
 
+// The poller alone: the real go-auth0 client against the fake tenant, the
+// real file storage for the checkpoint, and a deliver function in place of
+// the receiver. Its waits are recorded instead of slept.
+type pollerRig struct {
+	*pollEnv
+	p      *poller
+	tel    *componenttest.Telemetry
+	logs   *observer.ObservedLogs
+	store  storage.Client
+	waits  []time.Duration
+	pages  [][]string // the log ids of each page handed to deliver
+	refuse []error    // what deliver answers, in turn, before it accepts
+}
+
+func newPollerRig(t *testing.T, mutate func(*PollConfig)) *pollerRig {
+	t.Helper()
+	rig := &pollerRig{pollEnv: newPollEnv(t)}
+	cfg := createDefaultConfig().(*Config)
+	rig.pollOnly(cfg)
+	cfg.Poll.PageSize = 10
+	if mutate != nil {
+		mutate(&cfg.Poll)
+	}
+	api, err := mgmtapi.New(context.Background(), cfg.Poll.ManagementAPI, componenttest.NewNopHost(), componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	t.Cleanup(api.Close)
+	rig.store, err = rig.storage.(storage.Extension).GetClient(context.Background(), component.KindReceiver, component.MustNewID("auth0login"), "poll")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, rig.store.Close(context.Background())) })
+
+	rig.tel = componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, rig.tel.Shutdown(context.Background())) })
+	telemetry, err := metadata.NewTelemetryBuilder(rig.tel.NewTelemetrySettings())
+	require.NoError(t, err)
+	core, logs := observer.New(zap.DebugLevel)
+	rig.logs = logs
+
+	rig.p = newPoller(cfg.Poll, api, rig.store, rig.deliver, telemetry, zap.New(core))
+	rig.p.sleep = func(ctx context.Context, d time.Duration) error {
+		rig.waits = append(rig.waits, d)
+		if len(rig.waits) > 20 {
+			return errors.New("the poller does not stop retrying")
+		}
+		return ctx.Err()
+	}
+	return rig
+}
+
+func (rig *pollerRig) deliver(_ context.Context, page []json.RawMessage) (time.Time, error) {
+	ids := make([]string, len(page))
+	for i, raw := range page {
+		ids[i] = logID(raw)
+	}
+	rig.pages = append(rig.pages, ids)
+	if len(rig.refuse) > 0 {
+		err := rig.refuse[0]
+		rig.refuse = rig.refuse[1:]
+		return time.Time{}, err
+	}
+	return time.Now().Add(-time.Hour), nil
+}
+
+// drain finds the checkpoint and reads what the tenant has.
+func (rig *pollerRig) drain(t *testing.T) {
+	t.Helper()
+	require.NoError(t, rig.p.init(context.Background()))
+	rig.p.drain(context.Background())
+}
+
+func (rig *pollerRig) storedCheckpoint(t *testing.T) string {
+	t.Helper()
+	raw, err := rig.store.Get(context.Background(), checkpointKey)
+	require.NoError(t, err)
+	return string(raw)
+}
+
+func (rig *pollerRig) requests(t *testing.T) map[string]int64 {
+	t.Helper()
+	m, err := rig.tel.GetMetric("otelcol_receiver_auth0login_poll_requests")
+	require.NoError(t, err)
+	results := map[string]int64{}
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		v, _ := dp.Attributes.Value("result")
+		results[v.AsString()] = dp.Value
+	}
+	return results
+}
+
+func TestPollerReadsPagesUntilShortAndKeepsItsPlace(t *testing.T) {
+	rig := newPollerRig(t, nil)
+	ids := rig.addLogs(1, 25)
+	rig.drain(t)
+	assert.Equal(t, [][]string{ids[:10], ids[10:20], ids[20:]}, rig.pages)
+	assert.Empty(t, rig.waits, "nothing failed: no wait inside a drain")
+	assert.Equal(t, ids[24], rig.p.checkpoint)
+	assert.Equal(t, ids[24], rig.storedCheckpoint(t))
+	assert.Equal(t, map[string]int64{"ok": 3}, rig.requests(t))
+	lag, ok := rig.p.lag()
+	require.True(t, ok)
+	assert.GreaterOrEqual(t, lag, time.Hour, "the age of the newest event deliver reported")
+
+	// The next drain starts after the checkpoint; an empty page ends it.
+	more := rig.addLogs(26, 3)
+	rig.pages = nil
+	rig.p.drain(context.Background())
+	assert.Equal(t, [][]string{more}, rig.pages)
+	rig.pages = nil
+	rig.p.drain(context.Background())
+	assert.Empty(t, rig.pages)
+	assert.Equal(t, map[string]int64{"ok": 4, "empty": 1}, rig.requests(t))
+}
+
+// A page the pipeline refuses for now is read again, after 1s, 2s, 4s...
+// up to the poll interval; the checkpoint does not move until the page is
+// accepted, and the waits start again from 1s after an accepted page.
+func TestPollerReadsARefusedPageAgainWithBackoff(t *testing.T) {
+	rig := newPollerRig(t, func(c *PollConfig) { c.Interval = 3 * time.Second })
+	ids := rig.addLogs(1, 15)
+	busy := errors.New("memory_limiter refused the data")
+	rig.refuse = []error{busy, busy, busy, nil, busy}
+	rig.drain(t)
+	assert.Equal(t, [][]string{ids[:10], ids[:10], ids[:10], ids[:10], ids[10:], ids[10:]}, rig.pages)
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, time.Second}, rig.waits)
+	assert.Equal(t, ids[14], rig.storedCheckpoint(t))
+	assert.Len(t, rig.logs.FilterMessageSnippet("it will be read again").All(), 1, "a failing pipeline is logged at most every 30s")
+}
+
+func TestPollerCheckpointMovesOnlyWithAnAcceptedPage(t *testing.T) {
+	rig := newPollerRig(t, nil)
+	rig.addLogs(1, 5)
+	busy := errors.New("refused")
+	rig.refuse = []error{busy}
+	ctx, cancel := context.WithCancel(context.Background())
+	rig.p.sleep = func(context.Context, time.Duration) error { cancel(); return context.Canceled }
+	require.NoError(t, rig.p.init(ctx))
+	rig.p.drain(ctx) // refused, then stopped while waiting
+	assert.Len(t, rig.pages, 1)
+	assert.Empty(t, rig.p.checkpoint)
+	assert.Empty(t, rig.storedCheckpoint(t), "a refused page is not past the checkpoint")
+	_, ok := rig.p.lag()
+	assert.False(t, ok, "nothing delivered: no lag to report")
+}
+
+func TestPollerSkipsAPageRefusedPermanently(t *testing.T) {
+	rig := newPollerRig(t, nil)
+	ids := rig.addLogs(1, 12)
+	rig.refuse = []error{consumererror.NewPermanent(errors.New("bad data"))}
+	rig.drain(t)
+	assert.Equal(t, [][]string{ids[:10], ids[10:]}, rig.pages, "the refused page is not read again")
+	assert.Empty(t, rig.waits)
+	assert.Equal(t, ids[11], rig.storedCheckpoint(t))
+	assert.Len(t, rig.logs.FilterMessageSnippet("refused a page of Auth0 logs permanently").All(), 1)
+}
+
+// A failing API is retried with the same backoff; wrong credentials end
+// the drain at once (retrying cannot help before the next interval).
+func TestPollerAPIErrors(t *testing.T) {
+	rig := newPollerRig(t, func(c *PollConfig) { c.Interval = time.Minute })
+	ids := rig.addLogs(1, 3)
+	rig.fake.FailNext(http.StatusInternalServerError, http.StatusBadGateway)
+	rig.drain(t)
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second}, rig.waits)
+	assert.Equal(t, [][]string{ids}, rig.pages)
+	assert.Equal(t, map[string]int64{"retryable": 2, "ok": 1}, rig.requests(t))
+
+	wrong := newPollerRig(t, func(c *PollConfig) { c.ManagementAPI.ClientSecret = "wrong" })
+	wrong.addLogs(1, 3)
+	wrong.drain(t)
+	assert.Empty(t, wrong.pages)
+	assert.Empty(t, wrong.waits, "no retry within the drain")
+	assert.Equal(t, map[string]int64{"unauthorized": 1}, wrong.requests(t))
+}
+
+func TestPollerStartsWhereConfigured(t *testing.T) {
+	now := newPollerRig(t, func(c *PollConfig) { c.Start = "now" })
+	ids := now.addLogs(1, 5)
+	now.drain(t)
+	assert.Equal(t, ids[4], now.p.checkpoint, "start: now begins after the newest event")
+	assert.Empty(t, now.pages)
+
+	from := newPollerRig(t, nil)
+	ids = from.addLogs(1, 5)
+	from.p.cfg.Start = ids[1]
+	from.drain(t)
+	assert.Equal(t, [][]string{ids[2:]}, from.pages, "start: a log id begins after it")
+
+	// A stored checkpoint wins over start; one Auth0's retention passed is
+	// reported, and reading goes on from the oldest event kept.
+	gone := newPollerRig(t, func(c *PollConfig) { c.Start = "now" })
+	ids = gone.addLogs(1, 5)
+	require.NoError(t, gone.store.Set(context.Background(), checkpointKey, []byte(ids[0])))
+	gone.fake.DropLogsBefore(ids[2])
+	gone.drain(t)
+	assert.Equal(t, [][]string{ids[2:]}, gone.pages)
+	metadatatest.AssertEqualReceiverAuth0loginPollRetentionGaps(t, gone.tel, []metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+// The receiver's side of a page: the same mapping, filter and dedupe as
+// the webhook's, the log API as source, and a record that cannot be read
+// skipped and logged without costing the others.
+func TestHandlePage(t *testing.T) {
+	sink := new(consumertest.LogsSink)
+	h := startReceiver(t, sink, func(c *Config) { c.Types.Exclude = []string{"f"} })
+	older := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	newer := older.Add(time.Minute)
+	raw := func(e auth0test.Event) json.RawMessage {
+		b, err := json.Marshal(e.Data())
+		require.NoError(t, err)
+		return b
+	}
+	page := []json.RawMessage{
+		raw(auth0test.Event{LogID: "1", Date: newer}),
+		json.RawMessage(`{"log_id":`),
+		raw(auth0test.Event{LogID: "2", Date: older}),
+		raw(auth0test.Event{LogID: "1", Date: newer}),
+		raw(auth0test.Event{LogID: "3", Type: "f", Date: newer.Add(time.Hour)}),
+	}
+	newest, err := h.rcv.handlePage(context.Background(), page)
+	require.NoError(t, err)
+	assert.Equal(t, newer, newest.UTC(), "the newest delivered event, not the filtered one")
+	assert.Equal(t, []string{"1", "2"}, logIDs(sink))
+	src, _ := allRecords(sink)[0].Attributes().Get("auth0.source")
+	assert.Equal(t, "log_api", src.Str())
+	warnings := h.logs.FilterMessageSnippet("could not be read").All()
+	require.Len(t, warnings, 1)
+	assert.Equal(t, int64(1), warnings[0].ContextMap()["records"])
+
+	newest, err = h.rcv.handlePage(context.Background(), page[:1])
+	require.NoError(t, err)
+	assert.True(t, newest.IsZero(), "a duplicate delivers nothing, and no date")
+
+	// The pipeline's refusal is the poller's to handle; the refused page
+	// is not remembered as delivered, so that reading it again delivers it.
+	next := &switchableConsumer{err: errors.New("sending queue is full")}
+	h = startReceiver(t, next)
+	_, err = h.rcv.handlePage(context.Background(), page[:1])
+	require.ErrorContains(t, err, "sending queue is full")
+	next.err = nil
+	_, err = h.rcv.handlePage(context.Background(), page[:1])
+	require.NoError(t, err)
+	assert.Equal(t, 1, next.sink.LogRecordCount())
+}
+
+// Pull mode in the receiver: every event of the tenant once, in log_id
+// order, with the log API as source.
 func TestPollPagesUntilShort(t *testing.T) {
 	e := newPollEnv(t)
 	ids := e.addLogs(1, 250)
@@ -114,8 +365,8 @@ func TestPollPagesUntilShort(t *testing.T) {
 	lr := allRecords(sink)[0]
 	src, _ := lr.Attributes().Get("auth0.source")
 	assert.Equal(t, "log_api", src.Str())
-	logID, _ := lr.Body().Map().Get("log_id")
-	assert.Equal(t, ids[0], logID.Str())
+	bodyLogID, _ := lr.Body().Map().Get("log_id")
+	assert.Equal(t, ids[0], bodyLogID.Str())
 
 	// New events arrive at the next interval; empty pages cost nothing else.
 	more := e.addLogs(251, 5)

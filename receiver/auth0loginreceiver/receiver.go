@@ -34,6 +34,7 @@ type auth0Receiver struct {
 	next      consumer.Logs
 	commits   *groupCommit // nil when each request must reach the pipeline alone
 	obsrecv   *receiverhelper.ObsReport
+	obspoll   *receiverhelper.ObsReport // pull mode's: it reads over HTTPS
 	telemetry *metadata.TelemetryBuilder
 
 	secret    *secretMatcher // nil when the receiver runs without one
@@ -67,6 +68,14 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 	if err != nil {
 		return nil, err
 	}
+	obspoll, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "https",
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
 	telemetry, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -76,6 +85,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 		settings:  set,
 		next:      next,
 		obsrecv:   obsrecv,
+		obspoll:   obspoll,
 		telemetry: telemetry,
 		codings:   newCodings(cfg.ServerConfig.CompressionAlgorithms),
 		maxBody:   cfg.maxRequestBodySize(),
@@ -199,10 +209,7 @@ func (r *auth0Receiver) startPoller(ctx context.Context, host component.Host) er
 	} else {
 		r.settings.Logger.Warn("pull mode without a storage extension: the checkpoint lives in memory, a restart begins again at poll.start")
 	}
-	p, err := newPoller(r, api, r.store)
-	if err != nil {
-		return err
-	}
+	p := newPoller(r.cfg.Poll, api, r.store, r.handlePage, r.telemetry, r.settings.Logger.With(zap.String("mode", "poll")))
 	if err := r.telemetry.RegisterReceiverAuth0loginPollLagCallback(func(_ context.Context, o metric.Float64Observer) error {
 		if lag, ok := p.lag(); ok {
 			o.Observe(lag.Seconds())
