@@ -20,9 +20,11 @@ fi
 stable="v1.$((BASH_REMATCH[1] - 94)).${BASH_REMATCH[2]}"
 
 # The modules: every `gomod:` of builder-config.yaml that is a collector module
-# (the project's own module is built from the checkout), plus the two tools.
+# (the project's own module is built from the checkout), otelcol (which the
+# main that ocb generates requires at the release), and the two tools.
 mapfile -t rows < <(
   sed -nE 's/^\s*-\s*gomod:\s*((go\.opentelemetry\.io\/collector|github\.com\/open-telemetry\/opentelemetry-collector-contrib)\/\S+)\s+(v[0-9][^ ]*).*/\1 \3/p' builder-config.yaml
+  echo "go.opentelemetry.io/collector/otelcol v0"
   echo "go.opentelemetry.io/collector/cmd/builder v0"
   echo "go.opentelemetry.io/collector/cmd/mdatagen v0"
 )
