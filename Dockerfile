@@ -9,8 +9,9 @@ ENV CGO_ENABLED=0
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# The same command as `make build`: the binary lands in _build/otelcol-auth0.
-RUN go tool builder --config builder-config.yaml
+# The same command as `make build` (ocb in three steps, the pinned release
+# checked): the binary lands in _build/otelcol-auth0.
+RUN scripts/build.sh
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /src/_build/otelcol-auth0 /otelcol-auth0

@@ -7,16 +7,15 @@ BINARY  := _build/otelcol-auth0
 FAKEAUTH0 := _build/fakeauth0
 # Packages with a metadata.yaml, for mdatagen.
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml extension/*/metadata.yaml)))
-SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml
+SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml scripts/build.sh
 
 .PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench manifests generate check-generated lint clean
 
-## build: the otelcol-auth0 binary, with ocb, into _build/
+## build: the otelcol-auth0 binary, with ocb, into _build/ (scripts/build.sh says why in three steps)
 build: $(BINARY)
 
 $(BINARY): $(SOURCES)
-	$(GO) tool builder --config builder-config.yaml
-	scripts/check-versions.sh _build/go.mod
+	GO=$(GO) scripts/build.sh
 
 ## run: build and start the collector; without SPLUNK_HEC_ENDPOINT, events land in local/hec-events.jsonl
 run: build
@@ -87,11 +86,12 @@ fuzz:
 fuzz-ci:
 	scripts/fuzz.sh 10s 1s
 
-## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 22 minutes)
+## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 22 minutes); BENCH_BASELINE: a built checkout to compare with, alternating (twice as long)
 bench: build
 	mkdir -p bench/results
 	$(GO) build -o _build/bench ./cmd/bench
-	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json
+	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json \
+	  $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}}
 
 .PHONY: splunk-app
 ## splunk-app: the Splunk app in splunk/otelcol_auth0 as _build/otelcol_auth0.tgz (docs/splunk.md)

@@ -23,6 +23,11 @@
 // (decompressed and gzip), acknowledgement latency and peak RSS at a fixed
 // rate, Management API calls per 10k events, and events lost (acknowledged
 // but never received). `make bench` runs it.
+//
+// With -baseline DIR (a checkout of another version with its binary built in
+// DIR/_build), every pipeline also runs on that version, with that tree's
+// configuration files, alternating with the current one within each round, and
+// a second table gives current / baseline per round.
 package main
 
 import (
@@ -99,6 +104,7 @@ var pipelines = []pipeline{
 
 type options struct {
 	binary      string
+	baseline    string
 	duration    time.Duration
 	rate        float64
 	batch       int
@@ -114,7 +120,9 @@ type options struct {
 // Result is one pipeline's figures.
 type Result struct {
 	Pipeline string `json:"pipeline"`
-	Round    int    `json:"round"`
+	// Version is "baseline" for a run of the -baseline tree, empty otherwise.
+	Version string `json:"version,omitempty"`
+	Round   int    `json:"round"`
 	// MinEventsPerCPUSecond and MaxEventsPerCPUSecond span the rounds.
 	MinEventsPerCPUSecond float64 `json:"min_events_per_cpu_second,omitempty"`
 	MaxEventsPerCPUSecond float64 `json:"max_events_per_cpu_second,omitempty"`
@@ -145,6 +153,7 @@ type Result struct {
 func main() {
 	var o options
 	flag.StringVar(&o.binary, "binary", "_build/otelcol-auth0", "the built collector")
+	flag.StringVar(&o.baseline, "baseline", "", "a checkout of the version to compare with, its binary built in _build/otelcol-auth0: every pipeline runs on both, alternating, each with its own tree's configuration files")
 	flag.DurationVar(&o.duration, "duration", 20*time.Second, "length of each measured phase")
 	flag.Float64Var(&o.rate, "rate", 10000, "events per second of the fixed-rate phase")
 	flag.IntVar(&o.batch, "batch", 100, "events per request")
@@ -164,28 +173,68 @@ func main() {
 		}
 		selected = append(selected, p)
 	}
-	// Rounds interleave the pipelines, so that a slow minute of a shared
-	// machine falls on all of them rather than on one.
-	runs := make([][]Result, len(selected))
-	for round := 1; round <= max(o.rounds, 1); round++ {
-		for i, p := range selected {
-			fmt.Fprintf(os.Stderr, "== %s (round %d of %d)\n", p.name, round, max(o.rounds, 1))
-			r, err := run(o, p)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", p.name, err)
-				os.Exit(1)
-			}
-			r.Round = round
-			runs[i] = append(runs[i], r)
+	// The versions each pipeline runs on: the current one, and the baseline
+	// when there is one.
+	versions := []version{{binary: o.binary}}
+	if o.baseline != "" {
+		versions = append(versions, version{name: "baseline", binary: filepath.Join(o.baseline, "_build", "otelcol-auth0"), root: o.baseline})
+		if _, err := os.Stat(versions[1].binary); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -baseline: %v\n", err)
+			os.Exit(2)
 		}
 	}
-	var results []Result
+	// Rounds interleave the pipelines, so that a slow minute of a shared
+	// machine falls on all of them rather than on one; with a baseline, each
+	// pipeline runs on both versions back to back, the order swapped every
+	// round, so that neither always has the warmer or the cooler minute.
+	runs := make([][][]Result, len(selected))
+	for i := range runs {
+		runs[i] = make([][]Result, len(versions))
+	}
+	for round := 1; round <= max(o.rounds, 1); round++ {
+		for i, p := range selected {
+			for k := range versions {
+				v := k
+				if round%2 == 0 {
+					v = len(versions) - 1 - k
+				}
+				label := p.name
+				if versions[v].name != "" {
+					label += " (" + versions[v].name + ")"
+				}
+				fmt.Fprintf(os.Stderr, "== %s (round %d of %d)\n", label, round, max(o.rounds, 1))
+				r, err := run(o, p, versions[v])
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "bench: %s: %v\n", label, err)
+					os.Exit(1)
+				}
+				r.Round = round
+				r.Version = versions[v].name
+				runs[i][v] = append(runs[i][v], r)
+			}
+		}
+	}
+	var results, baselines []Result
 	for _, rs := range runs {
-		results = append(results, median(rs))
+		results = append(results, median(rs[0]))
+		if len(rs) > 1 {
+			baselines = append(baselines, median(rs[1]))
+		}
 	}
 	printTable(os.Stdout, o, results)
+	if len(baselines) > 0 {
+		fmt.Fprintf(os.Stdout, "\nThe baseline (%s), the same pipelines in the same rounds:\n\n", o.baseline)
+		printTable(os.Stdout, o, baselines)
+		printComparison(os.Stdout, runs)
+	}
 	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(runs, "", "  ")
+		// One list of runs per pipeline, as without a baseline; a baseline's
+		// runs follow the current ones, told apart by their version field.
+		perPipeline := make([][]Result, len(runs))
+		for i, rs := range runs {
+			perPipeline[i] = slices.Concat(rs...)
+		}
+		b, _ := json.MarshalIndent(perPipeline, "", "  ")
 		if err := os.WriteFile(o.jsonOut, b, 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -193,7 +242,37 @@ func main() {
 	}
 }
 
-func run(o options, p pipeline) (Result, error) {
+// version is a binary and the tree whose configuration files it runs with.
+type version struct {
+	name   string // empty for the current version
+	binary string
+	root   string // configuration paths are relative to it; empty: the working directory
+}
+
+// printComparison gives current / baseline for each pipeline: the events per
+// CPU-second of the two runs of each round (which ran back to back), their
+// median, and the medians' p99 latency and peak RSS.
+func printComparison(w io.Writer, runs [][][]Result) {
+	fmt.Fprintln(w, "\nCurrent / baseline, each round's two runs back to back:")
+	fmt.Fprintln(w, "\n| pipeline | events per CPU-second, median of the rounds' ratios | per round | p99 ms (current / baseline, medians) | peak RSS MiB (current / baseline, medians) |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, rs := range runs {
+		current, baseline := rs[0], rs[1]
+		var ratios []float64
+		var perRound []string
+		for n := range min(len(current), len(baseline)) {
+			r := current[n].EventsPerCPUSecond / baseline[n].EventsPerCPUSecond
+			ratios = append(ratios, r)
+			perRound = append(perRound, fmt.Sprintf("%.2fx", r))
+		}
+		slices.Sort(ratios)
+		mc, mb := median(current), median(baseline)
+		fmt.Fprintf(w, "| %s | **%.2fx** | %s | %.1f / %.1f | %.0f / %.0f |\n",
+			mc.Pipeline, ratios[(len(ratios)-1)/2], strings.Join(perRound, ", "), mc.P99ms, mb.P99ms, mc.PeakRSSMiB, mb.PeakRSSMiB)
+	}
+}
+
+func run(o options, p pipeline, v version) (Result, error) {
 	res := Result{Pipeline: p.name, FixedRate: o.rate}
 	sink := loadtest.NewSink()
 	sinkLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -225,7 +304,7 @@ func run(o options, p pipeline) (Result, error) {
 		"OTELCOL_STORAGE_DIR":     storage,
 		"OTELCOL_HEALTH_ENDPOINT": health,
 	}
-	args := []string{"--config", p.config,
+	args := []string{"--config", filepath.Join(v.root, p.config),
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
 	if p.config == "otelcol-config.yaml" {
 		ids, err := hecfields.Overlay(p.config, loadtest.IDField)
@@ -253,7 +332,7 @@ func run(o options, p pipeline) (Result, error) {
 	}
 	args = append(args, "--config", "yaml:extensions::pprof::endpoint: "+pprofAddr)
 
-	proc, err := loadtest.Start(o.binary, args, env)
+	proc, err := loadtest.Start(v.binary, args, env)
 	if err != nil {
 		return res, err
 	}
@@ -313,6 +392,9 @@ func run(o options, p pipeline) (Result, error) {
 	events0 := sink.Events()
 	profileDone := make(chan error, 1)
 	name := strings.NewReplacer("+", "-").Replace(p.name)
+	if v.name != "" {
+		name += "." + v.name
+	}
 	if o.profileDir != "" {
 		go func() { profileDone <- profile(pprofAddr, o.duration, filepath.Join(o.profileDir, name+".cpu.pprof")) }()
 	} else {

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 )
@@ -28,7 +28,7 @@ func loadConfig(t *testing.T, name string) *Config {
 
 func TestDefaultConfig(t *testing.T) {
 	cfg := loadConfig(t, "")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, "auth0.event", cfg.Attribute)
 	assert.Equal(t, "signedUp", cfg.SignedUpKey)
 	assert.Equal(t, OtherRecordsPass, cfg.OtherRecords)
@@ -42,7 +42,7 @@ func TestDefaultConfig(t *testing.T) {
 
 func TestFullConfig(t *testing.T) {
 	cfg := loadConfig(t, "full")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, "auth0.activity", cfg.Attribute)
 	assert.Equal(t, "otelSignedUp", cfg.SignedUpKey)
 	assert.Equal(t, OtherRecordsDrop, cfg.OtherRecords)
@@ -63,7 +63,7 @@ func TestFullConfig(t *testing.T) {
 }
 
 func TestInvalidConfigReportsEveryProblem(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "invalid"))
+	err := confmap.Validate(loadConfig(t, "invalid"))
 	require.Error(t, err)
 	for _, want := range []string{
 		`"attribute" must name`,

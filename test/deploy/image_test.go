@@ -64,8 +64,8 @@ func TestDockerfileMatchesTheBuild(t *testing.T) {
 	// The build stage runs exactly what `make build` runs.
 	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	require.NoError(t, err)
-	assert.Contains(t, d.runs, "go tool builder --config builder-config.yaml")
-	assert.Contains(t, string(makefile), "$(GO) tool builder --config builder-config.yaml")
+	assert.Contains(t, d.runs, "scripts/build.sh")
+	assert.Contains(t, string(makefile), "GO=$(GO) scripts/build.sh")
 
 	// It copies the binary from where ocb writes it, which is where the
 	// Makefile expects it.

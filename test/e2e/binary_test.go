@@ -49,9 +49,9 @@ func TestComponents(t *testing.T) {
 	out, err := exec.Command(binary(t), "components").CombinedOutput()
 	require.NoError(t, err, string(out))
 	for _, name := range []string{
-		"auth0login", "otlp", "splunk_hec", "webhookevent",
+		"auth0login", "otlp", "splunk_hec", "webhook_event",
 		"signup", "memory_limiter", "batch", "transform", "filter", "redaction", "attributes", "resource",
-		"routing", "debug", "file", "otlp_http", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
+		"routing", "debug", "file", "otlp_grpc", "otlp_http", "load_balancing", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
 	} {
 		assert.Contains(t, string(out), "name: "+name+"\n", name)
 	}
@@ -97,7 +97,7 @@ func TestLogStreamToHEC(t *testing.T) {
 
 	metrics := c.Scrape()
 	assert.Contains(t, metrics, `otelcol_receiver_accepted_log_records`)
-	assert.Contains(t, metrics, `otelcol_receiver_auth0login_records_total`)
+	assert.Contains(t, metrics, `otelcol_receiver_auth0login_records{`, "counters without the _total suffix")
 
 	assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 30*time.Second))
 	assert.Contains(t, c.Output(), "Shutdown complete.")
