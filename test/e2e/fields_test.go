@@ -40,7 +40,7 @@ func TestIndexedFieldsAndAnotherExporter(t *testing.T) {
 	recordsFile := filepath.Join(t.TempDir(), "records.jsonl")
 	c := StartCollector(t, Options{HECEndpoint: hec.URL(), Configs: []string{
 		"--config", "yaml:exporters::file/all: {path: " + recordsFile + ", flush_interval: 100ms}",
-		"--config", "yaml:service::pipelines::logs::exporters: [routing/splunk, file/all]",
+		"--config", "yaml:service::pipelines::logs::exporters: [forward/splunk, file/all]",
 	}})
 	status, body := c.Post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
 	require.Equal(t, http.StatusOK, status, body)
