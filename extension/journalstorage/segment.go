@@ -131,7 +131,7 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 		return nil, err
 	}
 	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
-		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}}
+		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}, syncFile: (*os.File).Sync}
 	if err := j.replayAll(); err != nil {
 		for _, seg := range j.segments {
 			seg.file.Close()
@@ -238,7 +238,7 @@ func (j *journal) cutTail(seg *segment) error {
 		return fmt.Errorf("journal storage: cut the torn end of %s: %w", seg.path, err)
 	}
 	if j.fsync {
-		if err := seg.file.Sync(); err != nil {
+		if err := j.syncFile(seg.file); err != nil {
 			return fmt.Errorf("journal storage: fsync %s: %w", seg.path, err)
 		}
 	}
