@@ -179,7 +179,7 @@ func (j *journal) appendLocked() (uint64, error) {
 	grows := j.growsLocked()
 	seg := j.active()
 	rotated := false
-	if seg.size > 0 && seg.size+int64(record.length) > j.segmentSize {
+	if seg.size > segmentHeaderSize && seg.size+int64(record.length) > j.segmentSize {
 		err := j.rotateLocked(true)
 		if errors.Is(err, storage.ErrStorageFull) && grows && j.makeRoomLocked() {
 			err = nil
@@ -422,7 +422,7 @@ func (j *journal) makeRoomLocked() bool {
 	seg := j.active()
 	if _, err := j.copyForwardLocked(func(s *segment) bool { return s != seg }); err != nil {
 		j.logger.Warn("Journal could not make room on a full disk", zap.String("directory", j.dir), zap.Error(err))
-		if seg.size == 0 && j.err == nil {
+		if seg.size == segmentHeaderSize && j.err == nil {
 			j.segments = j.segments[:len(j.segments)-1]
 			seg.remove(j.logger)
 			_ = j.allocateLocked(old, old.size+j.reserve)
