@@ -242,16 +242,22 @@ func (c *collector) launch() {
 }
 
 // queueStorageOverlays move the exporter's queue to the storage extension
-// RELIABILITY_QUEUE_STORAGE names, so that the suite compares storages on
-// the same binary; unset, the queue stays where otelcol-config.yaml has it.
+// RELIABILITY_QUEUE_STORAGE names, with the settings in
+// RELIABILITY_QUEUE_STORAGE_SETTINGS (YAML flow-mapping entries), so that
+// the suite compares storages on the same binary; unset, the queue stays
+// where otelcol-config.yaml has it.
 func queueStorageOverlays(t *testing.T) []string {
 	name := os.Getenv("RELIABILITY_QUEUE_STORAGE")
+	settings := ""
+	if s := os.Getenv("RELIABILITY_QUEUE_STORAGE_SETTINGS"); s != "" {
+		settings = ", " + s
+	}
 	var ext string
 	switch name {
 	case "":
 		return nil
 	case "pebble_storage", "journal_storage":
-		ext = name + ": {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true}"
+		ext = name + ": {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true" + settings + "}"
 	case "file_storage":
 		ext = "file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true, " +
 			"compaction: {directory: '${env:OTELCOL_STORAGE_DIR}', on_start: true, on_rebound: true}}"
