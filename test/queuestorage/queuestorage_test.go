@@ -5,6 +5,7 @@ package queuestorage
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -70,16 +71,20 @@ var diskFullCases = []struct {
 	name    string
 	config  func(string) component.Config
 	size    string
+	// fails names why the storage fails the test: it runs only with
+	// QUEUESTORAGE_KNOWN_FAILURES set, for the comparison (docs/design.md).
+	fails string
 }{
 	{journal, "segment_size_mib=1", func(dir string) component.Config {
 		cfg := journal.Config(dir).(*journalstorage.Config)
 		cfg.SegmentSizeMiB = 1
 		return cfg
-	}, "3m"},
-	{journal, "defaults", journal.Config, "12m"},
-	{fileStorage, "defaults", fileStorage.Config, "12m"},
-	{pebble, "memtable_size_mib=1", pebbleConfig(1, 2), "12m"},
-	{pebble, "defaults", pebble.Config, "32m"},
+	}, "3m", ""},
+	{journal, "defaults", journal.Config, "12m", ""},
+	{fileStorage, "defaults", fileStorage.Config, "12m",
+		"file_storage answers a full disk with bbolt's plain ENOSPC, not storage.ErrStorageFull"},
+	{pebble, "memtable_size_mib=1", pebbleConfig(1, 2), "12m", ""},
+	{pebble, "defaults", pebble.Config, "32m", ""},
 }
 
 // TestDiskFull fills a tmpfs with the exporter's queue on each storage
@@ -92,6 +97,9 @@ func TestDiskFull(t *testing.T) {
 				name += ",another_program_fills_the_rest"
 			}
 			t.Run(name, func(t *testing.T) {
+				if c.fails != "" && os.Getenv("QUEUESTORAGE_KNOWN_FAILURES") == "" {
+					t.Skipf("fails: %s (set QUEUESTORAGE_KNOWN_FAILURES=1 to run it)", c.fails)
+				}
 				childtest.Run(t, "QUEUESTORAGE_DISK_FULL_DIR", storagetest.UserAndMountNamespaces(), func(t *testing.T, dir string) {
 					storagetest.DiskFull(t, c.storage, c.config, filepath.Join(dir, "disk"), c.size, hog)
 				})
