@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
 )
 
 var storageID = component.MustNewID("journal_storage")
@@ -119,25 +120,9 @@ func TestPersistentQueueOnJournal(t *testing.T) {
 	hec.SetStatus(0)
 	_, stop = startQueuedExporter(t, hec, dir)
 	defer stop()
-	requireEachOnce(t, hec, requests*perRequest)
+	storagetest.RequireEachOnce(t, hec, requests*perRequest)
 	require.Eventually(t, func() bool { return dirSize(t, clientDir) < 1<<20 }, 5*time.Second, 20*time.Millisecond,
 		"drained: whole segments given back (%d bytes before)", before)
-}
-
-// requireEachOnce waits for want distinct events at the HEC and checks
-// that none arrived twice.
-func requireEachOnce(t *testing.T, hec *hectest.HEC, want int) {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(hec.Events()) >= want }, 30*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
-	seen := map[string]int{}
-	for _, ev := range hec.Events() {
-		seen[fmt.Sprint(ev["event"])]++
-	}
-	require.Len(t, seen, want)
-	for id, n := range seen {
-		require.Equal(t, 1, n, id)
-	}
 }
 
 func dirSize(t *testing.T, dir string) int64 {

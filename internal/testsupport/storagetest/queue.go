@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/splunkhecexporter"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -193,8 +195,13 @@ func UserAndMountNamespaces() *syscall.SysProcAttr {
 // that none arrived twice.
 func RequireEachOnce(t *testing.T, hec *hectest.HEC, want int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(hec.Events()) >= want }, 60*time.Second, 20*time.Millisecond,
-		"events delivered")
+	// A bound on liveness, wide for the race detector on a busy machine.
+	var got atomic.Int64
+	delivered := assert.Eventually(t, func() bool {
+		got.Store(int64(len(hec.Events())))
+		return got.Load() >= int64(want)
+	}, 2*time.Minute, 20*time.Millisecond)
+	require.True(t, delivered, "%d of %d events delivered", got.Load(), want)
 	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
 	seen := map[string]int{}
 	for _, ev := range hec.Events() {
