@@ -26,7 +26,7 @@ test: lint check-generated unit e2e action-test deploy-test reliability-ci fuzz-
 
 ## unit: the Go tests of every package, with the race detector
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## e2e: the built binary, end to end, with the fake Auth0 Management API in its own process
 e2e: build $(FAKEAUTH0)

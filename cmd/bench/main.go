@@ -83,12 +83,20 @@ var journalQueue = []string{
 	"yaml:service::extensions: [health_check, journal_storage, pprof]",
 }
 
-// fileStorageQueue puts our queue on contrib's file_storage with fsync, as
-// the webhook pipeline has it: what journal_storage is worth.
+// fileStorageQueue puts our queue on contrib's file_storage with fsync,
+// tuned as its README allows (compaction at start and once drained).
 var fileStorageQueue = []string{
-	"yaml:extensions::file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true}",
+	"yaml:extensions::file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true, " +
+		"compaction: {directory: '${env:OTELCOL_STORAGE_DIR}', on_start: true, on_rebound: true}}",
 	"yaml:exporters::splunk_hec::sending_queue::storage: file_storage",
 	"yaml:service::extensions: [health_check, journal_storage, file_storage, file_storage/signup, pprof, zpages]",
+}
+
+// pebbleQueue puts our queue on pebble_storage, with fsync.
+var pebbleQueue = []string{
+	"yaml:extensions::pebble_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true}",
+	"yaml:exporters::splunk_hec::sending_queue::storage: pebble_storage",
+	"yaml:service::extensions: [health_check, journal_storage, pebble_storage, file_storage/signup, pprof, zpages]",
 }
 
 var pipelines = []pipeline{
@@ -98,6 +106,7 @@ var pipelines = []pipeline{
 	{name: "ours, every attribute a field", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: everyAttribute, reference: true},
 	{name: "webhookevent+transform, journal queue", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", overlay: journalQueue, reference: true},
 	{name: "ours, file_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: fileStorageQueue, reference: true},
+	{name: "ours, pebble_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: pebbleQueue, reference: true},
 	{name: "ours, in-memory queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: inMemoryQueue, reference: true},
 	{name: "hec-passthrough, in-memory queue", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector", overlay: inMemoryQueue, reference: true},
 }
@@ -159,7 +168,7 @@ func main() {
 	flag.IntVar(&o.batch, "batch", 100, "events per request")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "requests in flight in the throughput phase")
 	flag.BoolVar(&o.gzip, "gzip", true, "gzip the requests")
-	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this")
+	flag.StringVar(&o.only, "only", "", "run only the pipelines whose name contains this, or is it when it starts with = (several separated by |)")
 	flag.BoolVar(&o.reference, "reference", true, "also run the reference rows (the pipelines with one part swapped: the queue's storage, or the queue in memory)")
 	flag.IntVar(&o.rounds, "rounds", 1, "run every pipeline this many times, interleaved, and report each one's median run")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU and allocation profiles of each pipeline's throughput phase here")
@@ -168,7 +177,12 @@ func main() {
 
 	var selected []pipeline
 	for _, p := range pipelines {
-		if o.only != "" && !strings.Contains(p.name, o.only) || p.reference && !o.reference {
+		if o.only != "" && !slices.ContainsFunc(strings.Split(o.only, "|"), func(s string) bool {
+			if exact, ok := strings.CutPrefix(s, "="); ok {
+				return p.name == exact
+			}
+			return strings.Contains(p.name, s)
+		}) || p.reference && !o.reference {
 			continue
 		}
 		selected = append(selected, p)
@@ -559,6 +573,8 @@ func printTable(w io.Writer, o options, results []Result) {
 	ratio("ours", "hec-passthrough")
 	ratio("ours", "webhookevent+transform, journal queue")
 	ratio("ours", "ours, file_storage queue")
+	ratio("ours, pebble_storage queue", "ours")
+	ratio("ours, pebble_storage queue", "ours, file_storage queue")
 	ratio("webhookevent+transform, journal queue", "webhookevent+transform")
 	ratio("ours, in-memory queue", "ours")
 	ratio("ours, in-memory queue", "hec-passthrough, in-memory queue")

@@ -83,9 +83,6 @@ func (s *journalStorage) GetClient(_ context.Context, kind component.Kind, id co
 	opts := options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20,
 		telemetry: newJournalTelemetry(s.telemetry, filepath.Base(dir))}
 	logger := s.logger.With(zap.String("journal", dir))
-	if err := importFileStorage(dir, perm, opts, logger); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dir, perm); err != nil {
 		return nil, fmt.Errorf("journal storage: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
 )
 
 // outOfSpaceDirEnv runs TestOutOfSpace's body in a child process: the file
@@ -166,9 +167,9 @@ func runDiskFull(t *testing.T, disk, size string, segmentSizeMiB int) {
 	require.Greater(t, accepted, 100*perRequest)
 
 	hec.SetStatus(0)
-	requireEachOnce(t, hec, accepted)
+	storagetest.RequireEachOnce(t, hec, accepted)
 
 	// Drained: whole segments were given back, and new items fit again.
 	require.NoError(t, exp.ConsumeLogs(ctx, logsWithIDs(accepted, perRequest)))
-	requireEachOnce(t, hec, accepted+perRequest)
+	storagetest.RequireEachOnce(t, hec, accepted+perRequest)
 }

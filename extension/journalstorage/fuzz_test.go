@@ -31,9 +31,10 @@ func FuzzOpen(f *testing.F) {
 	require.NoError(f, err)
 	var file bytesFile
 	require.NoError(f, r.writeAt(&file, 0))
-	record := []byte(file)
+	record := append(segmentHeader(), file...)
 	f.Add(append([]byte{}, record...))
-	f.Add(append(append([]byte{}, record...), record[:9]...))
+	f.Add(append(append([]byte{}, record...), record[segmentHeaderSize:segmentHeaderSize+9]...))
+	f.Add(segmentHeader())
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, content []byte) {
 		dir := t.TempDir()

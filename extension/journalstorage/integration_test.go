@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/splunkhecexporter"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -22,9 +21,9 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
 )
 
 var storageID = component.MustNewID("journal_storage")
@@ -121,72 +120,9 @@ func TestPersistentQueueOnJournal(t *testing.T) {
 	hec.SetStatus(0)
 	_, stop = startQueuedExporter(t, hec, dir)
 	defer stop()
-	requireEachOnce(t, hec, requests*perRequest)
+	storagetest.RequireEachOnce(t, hec, requests*perRequest)
 	require.Eventually(t, func() bool { return dirSize(t, clientDir) < 1<<20 }, 5*time.Second, 20*time.Millisecond,
 		"drained: whole segments given back (%d bytes before)", before)
-}
-
-// TestImportsFileStorageQueue: a collector whose queue was on file_storage,
-// restarted with journal_storage on the same directory, delivers what the
-// old queue held, once, and keeps the old database aside.
-func TestImportsFileStorageQueue(t *testing.T) {
-	hec := hectest.Start(t)
-	hec.SetStatus(http.StatusServiceUnavailable)
-	dir := t.TempDir()
-
-	fsFactory := filestorage.NewFactory()
-	fsCfg := fsFactory.CreateDefaultConfig().(*filestorage.Config)
-	fsCfg.Directory, fsCfg.FSync = dir, true
-	exp, stop := startExporterOn(t, hec, fsFactory, fsCfg)
-	const requests, perRequest = 10, 50
-	for i := range requests {
-		require.NoError(t, exp.ConsumeLogs(context.Background(), logsWithIDs(i*perRequest, perRequest)))
-	}
-	stop()
-	require.FileExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"), "file_storage's database")
-
-	// A crash during an earlier import left a partial journal behind: it is redone.
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "exporter_splunk_hec__logs"+importingSuffix), 0o750))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "exporter_splunk_hec__logs"+importingSuffix, segmentPath("", 1)), []byte("partial"), 0o600))
-
-	hec.SetStatus(0)
-	_, stop = startQueuedExporter(t, hec, dir)
-	defer stop()
-	requireEachOnce(t, hec, requests*perRequest)
-	assert.DirExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"))
-	assert.FileExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"+importedSuffix))
-	assert.NoDirExists(t, filepath.Join(dir, "exporter_splunk_hec__logs"+importingSuffix))
-}
-
-// TestImportResumesAfterLastRename: a crash between the two renames left
-// the finished journal under its temporary name.
-func TestImportResumesAfterLastRename(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "client")
-	require.NoError(t, os.Mkdir(path+importingSuffix, 0o750))
-	j := open(t, path+importingSuffix, 1<<20)
-	require.NoError(t, j.Set(context.Background(), "k", []byte("imported")))
-	require.NoError(t, j.Close(context.Background()))
-	require.NoError(t, importFileStorage(path, 0o750, options{segmentSize: 1 << 20}, zap.NewNop()))
-	j = open(t, path, 1<<20)
-	defer j.Close(context.Background())
-	requireContents(t, j, map[string][]byte{"k": []byte("imported")})
-}
-
-// requireEachOnce waits for want distinct events at the HEC and checks
-// that none arrived twice.
-func requireEachOnce(t *testing.T, hec *hectest.HEC, want int) {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(hec.Events()) >= want }, 30*time.Second, 20*time.Millisecond)
-	time.Sleep(200 * time.Millisecond) // a duplicate would arrive now
-	seen := map[string]int{}
-	for _, ev := range hec.Events() {
-		seen[fmt.Sprint(ev["event"])]++
-	}
-	require.Len(t, seen, want)
-	for id, n := range seen {
-		require.Equal(t, 1, n, id)
-	}
 }
 
 func dirSize(t *testing.T, dir string) int64 {

@@ -45,6 +45,9 @@ type journal struct {
 	logger  *zap.Logger
 	metrics *journalTelemetry
 	unlock  func() error
+	// syncFile flushes a segment file to the disk: (*os.File).Sync, which
+	// tests replace to inject failures.
+	syncFile func(*os.File) error
 
 	mu       sync.Mutex
 	index    map[string]location
@@ -176,7 +179,7 @@ func (j *journal) appendLocked() (uint64, error) {
 	grows := j.growsLocked()
 	seg := j.active()
 	rotated := false
-	if seg.size > 0 && seg.size+int64(record.length) > j.segmentSize {
+	if seg.size > segmentHeaderSize && seg.size+int64(record.length) > j.segmentSize {
 		err := j.rotateLocked(true)
 		if errors.Is(err, storage.ErrStorageFull) && grows && j.makeRoomLocked() {
 			err = nil
@@ -328,7 +331,7 @@ func (j *journal) active() *segment { return j.segments[len(j.segments)-1] }
 func (j *journal) rotateLocked(requireReserve bool) error {
 	old := j.active()
 	if j.fsync {
-		if err := old.file.Sync(); err != nil {
+		if err := j.syncFile(old.file); err != nil {
 			return j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", old.path, err))
 		}
 	}
@@ -419,7 +422,7 @@ func (j *journal) makeRoomLocked() bool {
 	seg := j.active()
 	if _, err := j.copyForwardLocked(func(s *segment) bool { return s != seg }); err != nil {
 		j.logger.Warn("Journal could not make room on a full disk", zap.String("directory", j.dir), zap.Error(err))
-		if seg.size == 0 && j.err == nil {
+		if seg.size == segmentHeaderSize && j.err == nil {
 			j.segments = j.segments[:len(j.segments)-1]
 			seg.remove(j.logger)
 			_ = j.allocateLocked(old, old.size+j.reserve)
@@ -475,7 +478,7 @@ func (j *journal) copyForwardLocked(from func(*segment) bool) (int, error) {
 	}
 	// The copies must be on disk before the originals go.
 	if j.fsync {
-		if err := seg.file.Sync(); err != nil {
+		if err := j.syncFile(seg.file); err != nil {
 			return 0, j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
 		}
 	}
@@ -502,13 +505,18 @@ func (j *journal) waitDurable(seq uint64) error {
 	target, seg, rotations := j.written, j.active(), j.rotations
 	j.mu.Unlock()
 	began := time.Now()
-	err := seg.file.Sync()
+	err := j.syncFile(seg.file)
 	j.metrics.fsynced(time.Since(began))
 	if err != nil {
 		j.mu.Lock()
 		defer j.mu.Unlock()
-		// A rotation since then flushed this segment, and may have closed it.
-		if j.rotations == rotations {
+		// A segment closed meanwhile was flushed by the rotation that left
+		// it, before it was closed. Any other failure fails every write
+		// the fsync covered and all after them, even when a rotation
+		// flushed the segment since: Linux reports a failed writeback to
+		// one fsync only, so the rotation's may have succeeded for data
+		// that was lost.
+		if !errors.Is(err, os.ErrClosed) || j.rotations == rotations {
 			return j.failLocked(fmt.Errorf("journal storage: fsync %s: %w", seg.path, err))
 		}
 	}

@@ -206,10 +206,10 @@ func TestDamagedOlderSegmentRefusesToOpen(t *testing.T) {
 
 	content, err := os.ReadFile(first)
 	require.NoError(t, err)
-	content[recordHeaderSize+5] ^= 0x40
+	content[segmentHeaderSize+recordHeaderSize+5] ^= 0x40
 	require.NoError(t, os.WriteFile(first, content, 0o600))
 	_, err = openJournal(dir, options{fsync: true, segmentSize: 1 << 10}, zap.NewNop())
-	require.ErrorContains(t, err, "is damaged at byte 0")
+	require.ErrorContains(t, err, "is damaged at byte 16")
 	require.ErrorContains(t, err, "not a write a crash cut short")
 }
 

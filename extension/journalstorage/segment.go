@@ -45,6 +45,13 @@ func createSegment(dir string, id uint64, fsync bool) (*segment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal storage: create segment: %w", err)
 	}
+	if _, err := file.WriteAt(segmentHeader(), 0); err != nil {
+		file.Close()
+		if rerr := os.Remove(path); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, fmt.Errorf("journal storage: create segment %s: %w", path, err)
+	}
 	if fsync {
 		// The new file's name must survive a crash as well as its records.
 		if err := syncDir(dir); err != nil {
@@ -52,7 +59,7 @@ func createSegment(dir string, id uint64, fsync bool) (*segment, error) {
 			return nil, fmt.Errorf("%w: %w", errSyncDir, err)
 		}
 	}
-	return &segment{id: id, path: path, file: file}, nil
+	return &segment{id: id, path: path, file: file, size: segmentHeaderSize}, nil
 }
 
 func (s *segment) read(offset int64, length int) ([]byte, error) {
@@ -131,7 +138,7 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 		return nil, err
 	}
 	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
-		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}}
+		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}, syncFile: (*os.File).Sync}
 	if err := j.replayAll(); err != nil {
 		for _, seg := range j.segments {
 			seg.file.Close()
@@ -172,13 +179,26 @@ func (j *journal) replayAll() error {
 		if err != nil {
 			return fmt.Errorf("journal storage: %w", err)
 		}
-		seg := &segment{id: id, path: path, file: file}
+		seg := &segment{id: id, path: path, file: file, size: segmentHeaderSize}
 		j.segments = append(j.segments, seg)
+		switch err := readSegmentHeader(file); {
+		case errors.Is(err, errTornHeader) && i == len(ids)-1:
+			// Created when the crash came, before any record: start it again.
+			if err := j.restartSegment(seg); err != nil {
+				return err
+			}
+			continue
+		case errors.Is(err, errTornHeader):
+			return fmt.Errorf("%w: segment %s has no header, and it is not the newest segment, so this is not a crash's doing; "+
+				"move the directory %s aside to start empty", errUnknownFormat, path, j.dir)
+		case err != nil:
+			return fmt.Errorf("segment %s: %w; move the directory %s aside to start empty", path, err, j.dir)
+		}
 		info, err := file.Stat()
 		if err != nil {
 			return fmt.Errorf("journal storage: %w", err)
 		}
-		reader.Reset(io.NewSectionReader(file, 0, 1<<62))
+		reader.Reset(io.NewSectionReader(file, segmentHeaderSize, 1<<62))
 		var header [recordHeaderSize]byte
 		for {
 			_, err := io.ReadFull(reader, header[:])
@@ -226,6 +246,25 @@ func (j *journal) replayAll() error {
 	return nil
 }
 
+// restartSegment gives the newest segment, whose header a crash cut short,
+// a whole header and nothing after it.
+func (j *journal) restartSegment(seg *segment) error {
+	j.logger.Warn("Journal ends with a segment a crash cut short while it was created; it held no record",
+		zap.String("segment", seg.path))
+	if err := seg.file.Truncate(0); err != nil {
+		return fmt.Errorf("journal storage: %w", err)
+	}
+	if _, err := seg.file.WriteAt(segmentHeader(), 0); err != nil {
+		return fmt.Errorf("journal storage: %w", err)
+	}
+	if j.fsync {
+		if err := j.syncFile(seg.file); err != nil {
+			return fmt.Errorf("journal storage: fsync %s: %w", seg.path, err)
+		}
+	}
+	return nil
+}
+
 // cutTail drops what follows the last whole record of the newest segment.
 func (j *journal) cutTail(seg *segment) error {
 	info, err := seg.file.Stat()
@@ -238,7 +277,7 @@ func (j *journal) cutTail(seg *segment) error {
 		return fmt.Errorf("journal storage: cut the torn end of %s: %w", seg.path, err)
 	}
 	if j.fsync {
-		if err := seg.file.Sync(); err != nil {
+		if err := j.syncFile(seg.file); err != nil {
 			return fmt.Errorf("journal storage: fsync %s: %w", seg.path, err)
 		}
 	}

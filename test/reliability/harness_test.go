@@ -219,6 +219,9 @@ func (c *collector) launch() {
 		"--config", "yaml:extensions::zpages::endpoint: " + c.zpages,
 		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", c.metrics),
 	}
+	for _, o := range queueStorageOverlays(t) {
+		args = append(args, "--config", "yaml:"+o)
+	}
 	for _, f := range c.opts.files {
 		args = append(args, "--config", f)
 	}
@@ -245,6 +248,36 @@ func (c *collector) launch() {
 		}
 	})
 	require.NoError(t, proc.WaitHTTP("http://"+c.health+"/", 60*time.Second))
+}
+
+// queueStorageOverlays move the exporter's queue to the storage extension
+// RELIABILITY_QUEUE_STORAGE names, with the settings in
+// RELIABILITY_QUEUE_STORAGE_SETTINGS (YAML flow-mapping entries), so that
+// the suite compares storages on the same binary; unset, the queue stays
+// where otelcol-config.yaml has it.
+func queueStorageOverlays(t *testing.T) []string {
+	name := os.Getenv("RELIABILITY_QUEUE_STORAGE")
+	settings := ""
+	if s := os.Getenv("RELIABILITY_QUEUE_STORAGE_SETTINGS"); s != "" {
+		settings = ", " + s
+	}
+	var ext string
+	switch name {
+	case "":
+		return nil
+	case "pebble_storage", "journal_storage":
+		ext = name + ": {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true" + settings + "}"
+	case "file_storage":
+		ext = "file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true, " +
+			"compaction: {directory: '${env:OTELCOL_STORAGE_DIR}', on_start: true, on_rebound: true}}"
+	default:
+		t.Fatalf("RELIABILITY_QUEUE_STORAGE=%s: not a storage extension of the distribution", name)
+	}
+	return []string{
+		"extensions::" + ext,
+		"exporters::splunk_hec::sending_queue::storage: " + name,
+		"service::extensions: [health_check, " + name + ", file_storage/signup, pprof, zpages]",
+	}
 }
 
 // restart starts the same collector again: same ports, same storage.

@@ -1,0 +1,89 @@
+package pebblestorage
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/xconfmap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/extension/pebblestorage/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		id   component.ID
+		want *Config
+	}{
+		{id: component.NewID(metadata.Type), want: &Config{
+			Directory: "/var/lib/otelcol/queue", CreateDirectory: true,
+			DirectoryPermissions: "0750", Fsync: true, MemTableSizeMiB: 4, ReserveMiB: 8,
+		}},
+		{id: component.NewIDWithName(metadata.Type, "tuned"), want: &Config{
+			Directory: "/var/lib/otelcol/queue", CreateDirectory: true,
+			DirectoryPermissions: "0700", Fsync: false, MemTableSizeMiB: 16, ReserveMiB: 32,
+		}},
+	} {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, xconfmap.Validate(cfg))
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+	for name, tt := range map[string]struct {
+		mutate func(*Config)
+		errs   []string
+	}{
+		"no directory": {mutate: func(c *Config) { c.Directory = "" }, errs: []string{"directory must be set"}},
+		"missing directory": {
+			mutate: func(c *Config) { c.Directory = filepath.Join(t.TempDir(), "missing"); c.CreateDirectory = false },
+			errs:   []string{"does not exist (set create_directory: true to create it)"},
+		},
+		"a file": {mutate: func(c *Config) { c.Directory = file; c.CreateDirectory = false }, errs: []string{"is not a directory"}},
+		"permissions": {
+			mutate: func(c *Config) { c.DirectoryPermissions = "rwx" },
+			errs:   []string{`directory_permissions must be octal permission bits such as 0750, got "rwx"`},
+		},
+		"memtable": {mutate: func(c *Config) { c.MemTableSizeMiB = 0 }, errs: []string{"memtable_size_mib must be between 1 and 1024, got 0"}},
+		"reserve":  {mutate: func(c *Config) { c.ReserveMiB = -1 }, errs: []string{"reserve_mib must be between 0 and 65536, got -1"}},
+		"reserve below a memtable": {
+			mutate: func(c *Config) { c.MemTableSizeMiB, c.ReserveMiB = 16, 8 },
+			errs:   []string{"reserve_mib (8) must be at least memtable_size_mib (16)"},
+		},
+		"everything at once": {
+			mutate: func(c *Config) { c.Directory = ""; c.MemTableSizeMiB = 2048 },
+			errs:   []string{"directory must be set", "memtable_size_mib"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig().(*Config)
+			cfg.Directory = t.TempDir()
+			tt.mutate(cfg)
+			err := cfg.Validate()
+			require.Error(t, err)
+			for _, want := range tt.errs {
+				assert.ErrorContains(t, err, want)
+			}
+		})
+	}
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.Directory = filepath.Join(t.TempDir(), "to-create")
+	cfg.CreateDirectory = true
+	assert.NoError(t, cfg.Validate(), "a directory to create need not exist yet")
+	cfg.ReserveMiB = 0
+	assert.NoError(t, cfg.Validate(), "no reserve")
+}
