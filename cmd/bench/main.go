@@ -92,13 +92,6 @@ var fileStorageQueue = []string{
 	"yaml:service::extensions: [health_check, journal_storage, file_storage, file_storage/signup, pprof, zpages]",
 }
 
-// pebbleQueue puts our queue on pebble_storage, with fsync.
-var pebbleQueue = []string{
-	"yaml:extensions::pebble_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true}",
-	"yaml:exporters::splunk_hec::sending_queue::storage: pebble_storage",
-	"yaml:service::extensions: [health_check, journal_storage, pebble_storage, file_storage/signup, pprof, zpages]",
-}
-
 var pipelines = []pipeline{
 	{name: "ours", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true},
 	{name: "webhookevent+transform", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs"},
@@ -106,7 +99,6 @@ var pipelines = []pipeline{
 	{name: "ours, every attribute a field", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: everyAttribute, reference: true},
 	{name: "webhookevent+transform, journal queue", config: "bench/webhookevent-transform.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", overlay: journalQueue, reference: true},
 	{name: "ours, file_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: fileStorageQueue, reference: true},
-	{name: "ours, pebble_storage queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: pebbleQueue, reference: true},
 	{name: "ours, in-memory queue", config: "otelcol-config.yaml", format: loadtest.FormatAuth0, path: "/auth0/logs", auth0: true, overlay: inMemoryQueue, reference: true},
 	{name: "hec-passthrough, in-memory queue", config: "bench/hec-passthrough.yaml", format: loadtest.FormatHEC, path: "/services/collector", overlay: inMemoryQueue, reference: true},
 }
@@ -573,8 +565,6 @@ func printTable(w io.Writer, o options, results []Result) {
 	ratio("ours", "hec-passthrough")
 	ratio("ours", "webhookevent+transform, journal queue")
 	ratio("ours", "ours, file_storage queue")
-	ratio("ours, pebble_storage queue", "ours")
-	ratio("ours, pebble_storage queue", "ours, file_storage queue")
 	ratio("webhookevent+transform, journal queue", "webhookevent+transform")
 	ratio("ours, in-memory queue", "ours")
 	ratio("ours, in-memory queue", "hec-passthrough, in-memory queue")

@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
-	"github.com/otelcol-auth0/otelcol-auth0/extension/pebblestorage"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
 )
@@ -34,21 +33,7 @@ var fileStorage = storagetest.Storage{Name: "file_storage", Factory: filestorage
 	return cfg
 }}
 
-var pebble = storagetest.Storage{Name: "pebble_storage", Factory: pebblestorage.NewFactory(), Config: pebbleConfig(0, 0)}
-
-// pebbleConfig configures pebble_storage on dir; zero sizes keep the defaults.
-func pebbleConfig(memTableMiB, reserveMiB int) func(string) component.Config {
-	return func(dir string) component.Config {
-		cfg := pebblestorage.NewFactory().CreateDefaultConfig().(*pebblestorage.Config)
-		cfg.Directory, cfg.CreateDirectory = dir, true
-		if memTableMiB > 0 {
-			cfg.MemTableSizeMiB, cfg.ReserveMiB = memTableMiB, reserveMiB
-		}
-		return cfg
-	}
-}
-
-var storages = []storagetest.Storage{journal, fileStorage, pebble}
+var storages = []storagetest.Storage{journal, fileStorage}
 
 func forEach(t *testing.T, test func(*testing.T, storagetest.Storage)) {
 	for _, s := range storages {
@@ -83,8 +68,6 @@ var diskFullCases = []struct {
 	{journal, "defaults", journal.Config, "12m", ""},
 	{fileStorage, "defaults", fileStorage.Config, "12m",
 		"file_storage answers a full disk with bbolt's plain ENOSPC, not storage.ErrStorageFull"},
-	{pebble, "memtable_size_mib=1", pebbleConfig(1, 2), "12m", ""},
-	{pebble, "defaults", pebble.Config, "32m", ""},
 }
 
 // TestDiskFull fills a tmpfs with the exporter's queue on each storage
@@ -102,7 +85,7 @@ func TestDiskFull(t *testing.T) {
 				}
 				// The journal's own TestDiskFull covers it in make test; the
 				// whole matrix runs with QUEUESTORAGE_COMPARE set.
-				if (c.storage.Name != pebble.Name || hog) && os.Getenv("QUEUESTORAGE_COMPARE") == "" {
+				if os.Getenv("QUEUESTORAGE_COMPARE") == "" {
 					t.Skip("part of the comparison: set QUEUESTORAGE_COMPARE=1 to run it")
 				}
 				childtest.Run(t, "QUEUESTORAGE_DISK_FULL_DIR", storagetest.UserAndMountNamespaces(), func(t *testing.T, dir string) {

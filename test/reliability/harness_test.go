@@ -265,7 +265,7 @@ func queueStorageOverlays(t *testing.T) []string {
 	switch name {
 	case "":
 		return nil
-	case "pebble_storage", "journal_storage":
+	case "journal_storage":
 		ext = name + ": {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true" + settings + "}"
 	case "file_storage":
 		ext = "file_storage: {directory: '${env:OTELCOL_STORAGE_DIR}', create_directory: true, fsync: true, " +
