@@ -25,11 +25,12 @@ const (
 	updateFailed           = "failed"
 	updateDroppedQueueFull = "dropped_queue_full"
 	updateDroppedNotFound  = "dropped_not_found"
+	updateAlreadyMarked    = "already_marked"
 )
 
 var updateResultAttrs = func() map[string]metric.MeasurementOption {
 	m := map[string]metric.MeasurementOption{}
-	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound} {
+	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound, updateAlreadyMarked} {
 		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
 	}
 	return m
@@ -48,6 +49,10 @@ func updateKey(seq uint64) string { return keyUpdatePrefix + strconv.FormatUint(
 type pendingUpdate struct {
 	user string
 	seq  uint64
+	// checkFirst: the update may have been applied already (it was left
+	// by an earlier run, or an attempt failed without an answer), so the
+	// user is read before it is written, to mark each user once.
+	checkFirst bool
 }
 
 // updateQueue marks users signed up in Auth0, off the log path: a bounded
@@ -97,8 +102,11 @@ func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client st
 	return q
 }
 
-// load reads the updates a previous run left pending.
-func (q *updateQueue) load(ctx context.Context) error {
+// load reads the updates a previous run left pending. An update whose
+// SignUp was never confirmed (confirmed says) is dropped: that SignUp is
+// doubtful, and the user's next record emits it again with an update of
+// its own; marking the user now would make that record a Login.
+func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Context, user string) (bool, error)) error {
 	if q.client == nil {
 		return nil
 	}
@@ -113,6 +121,7 @@ func (q *updateQueue) load(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.head, q.tail = head, tail
+	var dropped []*storage.Operation
 	for seq := head; seq < tail; seq++ {
 		raw, err := q.client.Get(ctx, updateKey(seq))
 		if err != nil {
@@ -122,14 +131,25 @@ func (q *updateQueue) load(ctx context.Context) error {
 			continue
 		}
 		user := string(raw)
-		q.outstanding[seq] = true
-		if q.queued[user] {
-			// Two entries for one user (a crash between writes): one update.
-			q.ready = append(q.ready, pendingUpdate{user: "", seq: seq})
+		ok, err := confirmed(ctx, user)
+		if err != nil {
+			return err
+		}
+		if !ok || q.queued[user] {
+			// Unconfirmed, or a second entry for one user (a crash
+			// between writes): forget it.
+			dropped = append(dropped, storage.DeleteOperation(updateKey(seq)))
 			continue
 		}
+		q.outstanding[seq] = true
 		q.queued[user] = true
-		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq})
+		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq, checkFirst: true})
+	}
+	dropped = append(dropped, q.advanceHead()...)
+	if len(dropped) > 0 {
+		if err := q.client.Batch(ctx, dropped...); err != nil {
+			return err
+		}
 	}
 	if n := len(q.ready); n > 0 {
 		q.logger.Info("resuming app_metadata updates left pending by the previous run", zap.Int("updates", n))
@@ -273,9 +293,6 @@ func (q *updateQueue) work() {
 // apply sends one update until it succeeds or cannot. It returns false
 // when the queue stopped first: the update stays pending (and persisted).
 func (q *updateQueue) apply(u pendingUpdate) bool {
-	if u.user == "" {
-		return true // a duplicate entry found at load
-	}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = q.cfg.RetryOnFailure.InitialInterval
 	bo.MaxInterval = q.cfg.RetryOnFailure.MaxInterval
@@ -283,7 +300,12 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 	bo.RandomizationFactor = q.cfg.RetryOnFailure.RandomizationFactor
 	started := time.Now()
 	values := map[string]any{q.key: true}
+	checkFirst := u.checkFirst
 	for {
+		if checkFirst && q.alreadyMarked(u.user) {
+			q.count(updateAlreadyMarked)
+			return true
+		}
 		err := q.api.SetAppMetadata(q.ctx, u.user, values)
 		if q.ctx.Err() != nil {
 			return false
@@ -307,6 +329,9 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 		default:
 			if class == mgmtapi.ClassUnauthorized {
 				q.warnUnauthorized(err)
+			} else {
+				// No answer, or a server error: Auth0 may have applied it.
+				checkFirst = true
 			}
 			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
 				q.count(updateFailed)
@@ -319,6 +344,17 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 			}
 		}
 	}
+}
+
+// alreadyMarked reads the user's flag when the tenant's read budget has
+// room now; without an answer the update is sent (it is idempotent).
+func (q *updateQueue) alreadyMarked(user string) bool {
+	md, err := q.api.TryReadAppMetadata(q.ctx, user)
+	if err != nil {
+		return false
+	}
+	marked, _ := md[q.key].(bool)
+	return marked
 }
 
 // warnUnauthorized logs wrong credentials at most once a minute: every
@@ -354,9 +390,7 @@ func (q *updateQueue) count(result string) {
 func (q *updateQueue) finish(u pendingUpdate) {
 	q.mu.Lock()
 	q.inProgress--
-	if u.user != "" {
-		delete(q.queued, u.user)
-	}
+	delete(q.queued, u.user)
 	delete(q.outstanding, u.seq)
 	var ops []*storage.Operation
 	if q.client != nil {
