@@ -64,6 +64,16 @@ func (cs *claimSet) users() []string {
 	return users
 }
 
+// updates are the app_metadata updates the claims call for. A claim that
+// replaces a doubtful one may follow an update that was applied already.
+func (cs *claimSet) updates() []pendingUpdate {
+	updates := make([]pendingUpdate, len(cs.claims))
+	for i, c := range cs.claims {
+		updates[i] = pendingUpdate{user: c.user, checkFirst: c.prev.doubtful()}
+	}
+	return updates
+}
+
 // claimed reports whether this set claimed the user's SignUp.
 func (cs *claimSet) claimed(user string) bool {
 	return slices.ContainsFunc(cs.claims, func(c claim) bool { return c.user == user })

@@ -133,6 +133,15 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 			return signup(basisStore, c)
 		case c.copyOf(st):
 			return decision{drop: true, basis: basisStore, next: st}
+		case st.ByCount && !st.Claimed && c.kind == auth0event.KindSignup:
+			// Known only from a later login that arrived first (records
+			// out of order): this is the user's signup.
+			return signup(basisSignupType, c)
+		case st.ByCount && !st.Claimed && c.hasCount && c.loginsCount == 1:
+			return signup(basisLoginsCount, c)
+		case st.ByCount && c.appMetadata && c.signedUp:
+			// Marked in Auth0: signed up before this collector saw them.
+			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
 		case c.kind == auth0event.KindSignup:
 			// A signup record after the SignUp was emitted (records out of
 			// order): there is only one SignUp per user.
@@ -159,7 +168,7 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 	case c.hasCount && c.loginsCount == 1:
 		return signup(basisLoginsCount, c)
 	case c.hasCount && c.loginsCount > 1:
-		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: known, changed: true}
+		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: userState{SignedUp: true, ByCount: true}, changed: true}
 	default:
 		// Nothing is known: never invent a SignUp.
 		return decision{event: auth0event.EventLogin, basis: basisDefault, next: st}

@@ -15,6 +15,7 @@ func TestDecide(t *testing.T) {
 	mine := userState{SignedUp: true, Claimed: true, SignupRecord: "r1", Confirmed: true}
 	doubt := userState{SignedUp: true, Claimed: true, SignupRecord: "r1"}
 	actionClaim := userState{SignedUp: true, Claimed: true, SignupRecord: "action-uuid", SignupLogin: "u#1", SignupByAction: true, Confirmed: true}
+	byCount := userState{SignedUp: true, ByCount: true}
 	streamClaim := actionClaim
 	streamClaim.SignupByAction = false
 	firstLogin := with(login, func(c *candidate) { c.hasCount, c.loginsCount, c.login = true, 1, "u#1" })
@@ -54,6 +55,11 @@ func TestDecide(t *testing.T) {
 		{"lookup says not signed up", login, userState{}, false, lookupResult{found: true}, "SignUp", basisLookup, false, true, true},
 		{"logins count one is SignUp", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{}, "SignUp", basisLoginsCount, false, true, true},
 		{"logins count above one is Login", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 7 }), userState{}, false, lookupResult{}, "Login", basisLoginsCount, false, false, true},
+		{"a signup record after a later login is the SignUp", signupRec, byCount, false, lookupResult{}, "SignUp", basisSignupType, false, true, true},
+		{"a first login after a later login is the SignUp", firstLogin, byCount, false, lookupResult{}, "SignUp", basisLoginsCount, false, true, true},
+		{"a login without count after a later login is Login", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"marked app_metadata settles a user known by count", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), byCount, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
+		{"a first login of a marked user is Login", firstLogin, known, false, lookupResult{}, "Login", basisStore, false, false, false},
 		{"a lookup beats the count", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
 		{"nothing known is Login, never an invented SignUp", login, userState{}, false, lookupResult{}, "Login", basisDefault, false, false, false},
 		{"password exchange of an unknown user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange; c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{}, "Login", basisPasswordExchange, false, false, false},

@@ -309,7 +309,7 @@ func (p *signupProcessor) reserveUpdates(ctx context.Context, claims *claimSet) 
 	if p.updates == nil || len(claims.claims) == 0 {
 		return nil, nil
 	}
-	return p.updates.reserve(ctx, claims.users())
+	return p.updates.reserve(ctx, claims.updates())
 }
 
 func removeRecords(ld plog.Logs, drop []bool) {

@@ -15,6 +15,10 @@ type userState struct {
 	// SignedUp: the user is signed up, by this collector's SignUp or by
 	// evidence (app_metadata, a lookup, a logins count above one).
 	SignedUp bool `json:"s"`
+	// ByCount: SignedUp rests only on a logins count above one. The
+	// user's signup or first login may still arrive (records out of
+	// order); it is then their SignUp.
+	ByCount bool `json:"n,omitempty"`
 	// Claimed: this collector decided that one of the user's records is
 	// their SignUp (SignupRecord, SignupLogin name it).
 	Claimed bool `json:"k,omitempty"`
@@ -151,6 +155,7 @@ func (s *userStore) prefetch(ctx context.Context, users []string) error {
 	for i, user := range missing {
 		st := userState{absent: true}
 		if ops[i].Value != nil {
+			st = userState{}
 			if err := json.Unmarshal(ops[i].Value, &st); err != nil {
 				return err
 			}

@@ -176,12 +176,13 @@ func (q *updateQueue) start() {
 // delivered, and returns the storage writes that persist them: they go in
 // the same transaction as the SignUp claims, before the records leave.
 // Users already queued get no second place; a full queue drops (counted).
-func (q *updateQueue) reserve(ctx context.Context, users []string) ([]pendingUpdate, []*storage.Operation) {
+func (q *updateQueue) reserve(ctx context.Context, wants []pendingUpdate) ([]pendingUpdate, []*storage.Operation) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var placed []pendingUpdate
 	var ops []*storage.Operation
-	for _, user := range users {
+	for _, u := range wants {
+		user := u.user
 		if q.queued[user] {
 			continue
 		}
@@ -191,7 +192,7 @@ func (q *updateQueue) reserve(ctx context.Context, users []string) ([]pendingUpd
 				zap.Int("queue_size", q.cfg.QueueSize))
 			continue
 		}
-		u := pendingUpdate{user: user, seq: q.tail}
+		u.seq = q.tail
 		q.tail++
 		q.queued[user] = true
 		q.reserved[u.seq] = true
@@ -302,11 +303,19 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 	values := map[string]any{q.key: true}
 	checkFirst := u.checkFirst
 	for {
-		if checkFirst && q.alreadyMarked(u.user) {
-			q.count(updateAlreadyMarked)
-			return true
+		var err error
+		if checkFirst {
+			var md map[string]any
+			if md, err = q.api.ReadAppMetadata(q.ctx, u.user); err == nil {
+				if marked, _ := md[q.key].(bool); marked {
+					q.count(updateAlreadyMarked)
+					return true
+				}
+			}
 		}
-		err := q.api.SetAppMetadata(q.ctx, u.user, values)
+		if err == nil {
+			err = q.api.SetAppMetadata(q.ctx, u.user, values)
+		}
 		if q.ctx.Err() != nil {
 			return false
 		}
@@ -330,7 +339,8 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 			if class == mgmtapi.ClassUnauthorized {
 				q.warnUnauthorized(err)
 			} else {
-				// No answer, or a server error: Auth0 may have applied it.
+				// No answer, or a server error: Auth0 may have applied
+				// the update (or the read before it failed).
 				checkFirst = true
 			}
 			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
@@ -344,17 +354,6 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 			}
 		}
 	}
-}
-
-// alreadyMarked reads the user's flag when the tenant's read budget has
-// room now; without an answer the update is sent (it is idempotent).
-func (q *updateQueue) alreadyMarked(user string) bool {
-	md, err := q.api.TryReadAppMetadata(q.ctx, user)
-	if err != nil {
-		return false
-	}
-	marked, _ := md[q.key].(bool)
-	return marked
 }
 
 // warnUnauthorized logs wrong credentials at most once a minute: every
