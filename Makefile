@@ -93,5 +93,10 @@ bench: build
 	$(GO) build -o _build/bench ./cmd/bench
 	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json
 
+.PHONY: splunk-app
+## splunk-app: the Splunk app in splunk/otelcol_auth0 as _build/otelcol_auth0.tgz (docs/splunk.md)
+splunk-app:
+	$(GO) run ./cmd/splunkapp -app splunk/otelcol_auth0 -o _build/otelcol_auth0.tgz
+
 clean:
 	rm -rf _build local

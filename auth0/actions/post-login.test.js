@@ -6,7 +6,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -58,6 +58,7 @@ function eventWith(overrides, secrets) {
 }
 
 let collector;
+let localHEC;
 let endpoint;
 let hecFile;
 let dir;
@@ -70,9 +71,19 @@ before(async () => {
   const [receiverPort, hecPort, healthPort, metricsPort, pprofPort, zpagesPort] = await Promise.all(
     Array.from({ length: 6 }, freePort));
   endpoint = `http://127.0.0.1:${receiverPort}/auth0/actions`;
+  // The local HEC endpoint `make run` starts (cmd/localhec): LOCALHEC_BINARY,
+  // or built here.
+  let localHECBinary = process.env.LOCALHEC_BINARY;
+  if (!localHECBinary) {
+    localHECBinary = path.join(dir, 'localhec');
+    execFileSync('go', ['build', '-o', localHECBinary, './cmd/localhec'], { cwd: repo, stdio: 'inherit' });
+  }
+  localHEC = spawn(localHECBinary, ['-listen', `127.0.0.1:${hecPort}`, '-file', hecFile], {
+    env: { ...process.env, SPLUNK_HEC_TOKEN: 'action-test-hec-token' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   collector = spawn(binary, [
     '--config', path.join(repo, 'otelcol-config.yaml'),
-    '--config', path.join(repo, 'config', 'local-hec.yaml'),
     '--config', `yaml:extensions::pprof::endpoint: 127.0.0.1:${pprofPort}`,
     '--config', `yaml:extensions::zpages::endpoint: 127.0.0.1:${zpagesPort}`,
     '--config', `yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: ${metricsPort}}}}}]`,
@@ -83,8 +94,6 @@ before(async () => {
       AUTH0_RECEIVER_SECRET: SECRET,
       SPLUNK_HEC_ENDPOINT: `http://127.0.0.1:${hecPort}/services/collector`,
       SPLUNK_HEC_TOKEN: 'action-test-hec-token',
-      LOCAL_HEC_ENDPOINT: `127.0.0.1:${hecPort}`,
-      LOCAL_HEC_FILE: hecFile,
       OTELCOL_STORAGE_DIR: path.join(dir, 'storage'),
       OTELCOL_HEALTH_ENDPOINT: `127.0.0.1:${healthPort}`,
     },
@@ -116,43 +125,28 @@ after(async () => {
     collector.kill('SIGTERM');
     await exited;
   }
+  if (localHEC && localHEC.exitCode === null) {
+    const exited = new Promise((resolve) => localHEC.on('exit', resolve));
+    localHEC.kill('SIGTERM');
+    await exited;
+  }
   if (dir) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
-// OTLP-JSON AnyValue to a plain value.
-function plain(v) {
-  if (v === undefined) return undefined;
-  if ('stringValue' in v) return v.stringValue;
-  if ('boolValue' in v) return v.boolValue;
-  if ('intValue' in v) return Number(v.intValue);
-  if ('doubleValue' in v) return v.doubleValue;
-  if ('kvlistValue' in v) return Object.fromEntries((v.kvlistValue.values || []).map((kv) => [kv.key, plain(kv.value)]));
-  if ('arrayValue' in v) return (v.arrayValue.values || []).map(plain);
-  return null;
-}
-
-// The HEC events the local endpoint wrote: each record's body is the event,
-// its attributes the HEC fields.
+// The HEC events the local endpoint wrote, one JSON object per line, as
+// Splunk would receive them: {time, host, source, sourcetype, index, event, fields}.
 function hecEvents() {
   if (!fs.existsSync(hecFile)) return [];
   const events = [];
   for (const line of fs.readFileSync(hecFile, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    let batch;
     try {
-      batch = JSON.parse(line);
+      const hecEvent = JSON.parse(line);
+      events.push({ event: hecEvent.event, fields: hecEvent.fields || {} });
     } catch {
-      continue; // being written
-    }
-    for (const rl of batch.resourceLogs || []) {
-      for (const sl of rl.scopeLogs || []) {
-        for (const lr of sl.logRecords || []) {
-          const fields = Object.fromEntries((lr.attributes || []).map((kv) => [kv.key, plain(kv.value)]));
-          events.push({ event: plain(lr.body), fields });
-        }
-      }
+      // being written
     }
   }
   return events;

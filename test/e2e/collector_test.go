@@ -8,20 +8,24 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
@@ -68,8 +72,8 @@ type Collector struct {
 type Options struct {
 	// Env adds or overrides environment variables.
 	Env map[string]string
-	// LocalHEC adds config/local-hec.yaml, the binary's own HEC endpoint
-	// writing to a file, and points the exporter at it.
+	// LocalHEC starts cmd/localhec, the local HEC endpoint writing to a
+	// file, and points the exporter at it, as `make run` does.
 	LocalHEC bool
 	// Storage reuses a persistent queue directory (a restart).
 	Storage string
@@ -110,12 +114,9 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 	}
 	args := []string{"--config", filepath.Join(root, config)}
 	if opts.LocalHEC {
-		c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-		c.HECFile = filepath.Join(dir, "hec-events.jsonl")
-		c.Env["LOCAL_HEC_ENDPOINT"] = c.LocalHEC
-		c.Env["LOCAL_HEC_FILE"] = c.HECFile
-		c.Env["SPLUNK_HEC_ENDPOINT"] = "http://" + c.LocalHEC + "/services/collector"
-		args = append(args, "--config", filepath.Join(root, "config", "local-hec.yaml"))
+		hec := StartHEC(t)
+		c.LocalHEC, c.HECFile = hec.LocalHEC, hec.HECFile
+		c.Env["SPLUNK_HEC_ENDPOINT"] = hec.URL()
 	}
 	if opts.HECEndpoint != "" {
 		c.Env["SPLUNK_HEC_ENDPOINT"] = opts.HECEndpoint
@@ -154,18 +155,55 @@ func (c *Collector) run(path string, args ...string) {
 	})
 }
 
-// StartHEC runs the binary as a HEC endpoint only (config/local-hec.yaml):
-// a stand-in for Splunk in its own process, writing what arrives to a file.
+// StartHEC runs cmd/localhec, the local HEC endpoint `make run` starts: a
+// stand-in for Splunk in its own process, writing each HEC event that
+// arrives to a file, one per line.
 func StartHEC(t testing.TB) *Collector {
 	t.Helper()
 	c := &Collector{t: t}
 	c.LocalHEC = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	c.HECFile = filepath.Join(t.TempDir(), "hec-events.jsonl")
-	c.Env = map[string]string{"LOCAL_HEC_ENDPOINT": c.LocalHEC, "LOCAL_HEC_FILE": c.HECFile}
-	c.run(binary(t), "--config", filepath.Join(repoRoot(t), "config", "local-hec.yaml"),
-		"--config", "yaml:service::telemetry::metrics::level: none")
+	c.Env = map[string]string{"SPLUNK_HEC_TOKEN": HECToken}
+	c.run(localHECBinary(t), "-listen", c.LocalHEC, "-file", c.HECFile)
 	waitListening(t, c, c.LocalHEC)
 	return c
+}
+
+// localHECBinary is cmd/localhec: LOCALHEC_BINARY, or built once for the run.
+func localHECBinary(t testing.TB) string {
+	t.Helper()
+	if path := os.Getenv("LOCALHEC_BINARY"); path != "" {
+		return path
+	}
+	localHEC.once.Do(func() {
+		dir, err := os.MkdirTemp("", "e2e-localhec-")
+		if err != nil {
+			localHEC.err = err
+			return
+		}
+		localHEC.path = filepath.Join(dir, "localhec")
+		cmd := exec.Command("go", "build", "-o", localHEC.path, "./cmd/localhec")
+		cmd.Dir = repoRoot(t)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			localHEC.err = fmt.Errorf("go build ./cmd/localhec: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, localHEC.err)
+	return localHEC.path
+}
+
+var localHEC struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if localHEC.path != "" {
+		_ = os.RemoveAll(filepath.Dir(localHEC.path))
+	}
+	os.Exit(code)
 }
 
 // URL is the HEC endpoint an exporter should send to.
@@ -228,14 +266,16 @@ func (c *Collector) Scrape() string {
 	return string(b)
 }
 
-// HECRecords reads the records the local HEC endpoint has written so far:
-// each one's body is a HEC event as the exporter sent it, its attributes
-// the event's fields, host, source, sourcetype and index.
+// HECRecords reads the HEC events the local HEC endpoint has written so
+// far, as records: each one's body is the event, its attributes the
+// event's fields, with host, source, sourcetype and index under the names
+// the contrib splunk_hec receiver gives them.
 func (c *Collector) HECRecords() []plog.LogRecord {
 	c.t.Helper()
 	return readHECFile(c.t, c.HECFile)
 }
 
+// readHECFile reads a file of HEC events, one JSON object per line.
 func readHECFile(t testing.TB, path string) []plog.LogRecord {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -244,32 +284,33 @@ func readHECFile(t testing.TB, path string) []plog.LogRecord {
 	}
 	require.NoError(t, err)
 	var out []plog.LogRecord
-	var u plog.JSONUnmarshaler
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		logs, err := u.UnmarshalLogs(line)
-		if err != nil {
+		var ev struct {
+			Time       float64        `json:"time"`
+			Host       string         `json:"host"`
+			Source     string         `json:"source"`
+			SourceType string         `json:"sourcetype"`
+			Index      string         `json:"index"`
+			Event      any            `json:"event"`
+			Fields     map[string]any `json:"fields"`
+		}
+		if err := json.Unmarshal(line, &ev); err != nil {
 			continue // a line still being written
 		}
-		for i := range logs.ResourceLogs().Len() {
-			rl := logs.ResourceLogs().At(i)
-			for j := range rl.ScopeLogs().Len() {
-				records := rl.ScopeLogs().At(j).LogRecords()
-				for k := range records.Len() {
-					// The HEC receiver puts host, source, sourcetype and index on
-					// the resource: fold them into the record for the tests.
-					lr := records.At(k)
-					for key, v := range rl.Resource().Attributes().All() {
-						if _, ok := lr.Attributes().Get(key); !ok {
-							v.CopyTo(lr.Attributes().PutEmpty(key))
-						}
-					}
-					out = append(out, lr)
-				}
+		lr := plog.NewLogRecord()
+		require.NoError(t, lr.Body().FromRaw(ev.Event))
+		require.NoError(t, lr.Attributes().FromRaw(ev.Fields))
+		for key, v := range map[string]string{"host.name": ev.Host, "com.splunk.source": ev.Source,
+			"com.splunk.sourcetype": ev.SourceType, "com.splunk.index": ev.Index} {
+			if _, ok := lr.Attributes().Get(key); !ok && v != "" {
+				lr.Attributes().PutStr(key, v)
 			}
 		}
+		lr.SetTimestamp(pcommon.Timestamp(ev.Time * 1e9))
+		out = append(out, lr)
 	}
 	return out
 }
