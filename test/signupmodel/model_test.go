@@ -40,7 +40,7 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
-const defaultHistories = 12
+const defaultHistories = 30
 
 func TestExactlyOnceSignUp(t *testing.T) {
 	seeds := seedsToRun(t)
