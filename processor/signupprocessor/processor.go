@@ -166,8 +166,10 @@ func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	b.decisions = decisions
 	p.apply(b, ld)
 
-	placed, reservations := p.reserveUpdates(ctx, claims)
-	if err := p.users.writeAhead(ctx, claims, reservations); err != nil {
+	placed, reservations, reserved := p.reserveUpdates(ctx, claims)
+	err = p.users.writeAhead(ctx, claims, reservations)
+	reserved()
+	if err != nil {
 		p.rollback(ctx, claims, placed)
 		return fmt.Errorf("signup processor could not record its decisions in storage: %w", err)
 	}
@@ -305,9 +307,10 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 }
 
 // reserveUpdates takes update queue places for this batch's SignUps.
-func (p *signupProcessor) reserveUpdates(ctx context.Context, claims *claimSet) ([]pendingUpdate, []*storage.Operation) {
+// The caller calls written once the reservations' writes returned.
+func (p *signupProcessor) reserveUpdates(ctx context.Context, claims *claimSet) (placed []pendingUpdate, ops []*storage.Operation, written func()) {
 	if p.updates == nil || len(claims.claims) == 0 {
-		return nil, nil
+		return nil, nil, func() {}
 	}
 	return p.updates.reserve(ctx, claims.updates())
 }

@@ -68,6 +68,9 @@ type updateQueue struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 
+	// writeOrder is held from a reservation until its writes returned.
+	writeOrder sync.Mutex
+
 	mu          sync.Mutex
 	cond        *sync.Cond
 	ready       []pendingUpdate
@@ -176,7 +179,18 @@ func (q *updateQueue) start() {
 // delivered, and returns the storage writes that persist them: they go in
 // the same transaction as the SignUp claims, before the records leave.
 // Users already queued get no second place; a full queue drops (counted).
-func (q *updateQueue) reserve(ctx context.Context, wants []pendingUpdate) ([]pendingUpdate, []*storage.Operation) {
+//
+// The caller calls written once those writes returned, whatever their
+// outcome: until then no other reservation is made, so that reservations
+// reach storage in the order they were made and the stored tail only
+// grows (a smaller tail written last would hide the entries above it).
+func (q *updateQueue) reserve(ctx context.Context, wants []pendingUpdate) (placed []pendingUpdate, ops []*storage.Operation, written func()) {
+	q.writeOrder.Lock()
+	placed, ops = q.place(ctx, wants)
+	return placed, ops, q.writeOrder.Unlock
+}
+
+func (q *updateQueue) place(ctx context.Context, wants []pendingUpdate) ([]pendingUpdate, []*storage.Operation) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var placed []pendingUpdate
