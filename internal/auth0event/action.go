@@ -39,8 +39,12 @@ func ParseAction(body []byte, limits Limits) (pcommon.Map, Header, error) {
 	}
 	if err := p.ParseObject(payload); err != nil {
 		var se *pjson.SyntaxError
-		if errors.As(err, &se) {
+		var le *pjson.LimitError
+		switch {
+		case errors.As(err, &se):
 			return payload, Header{}, &ActionError{Problems: []string{fmt.Sprintf("invalid JSON at byte offset %d: %s", se.Offset, se.Msg)}}
+		case errors.As(err, &le):
+			return payload, Header{}, &ActionError{Problems: []string{"payload is beyond the receiver's limits: " + le.Error()}}
 		}
 		return payload, Header{}, &ActionError{Problems: []string{err.Error()}}
 	}

@@ -220,7 +220,7 @@ func TestWalkLogStreamRejects(t *testing.T) {
 			name:     "too deep",
 			body:     `{"log_id":"x","data":` + strings.Repeat(`{"a":`, 70) + `1` + strings.Repeat(`}`, 71) + "\n" + good,
 			accepted: []string{"a"},
-			errors:   []RecordError{{Record: 1, Line: 1, Offset: 336, Msg: "invalid JSON: nesting deeper than 64 levels"}},
+			errors:   []RecordError{{Record: 1, Line: 1, Offset: 336, Msg: "record is beyond the receiver's limits: nesting deeper than 64 levels"}},
 		},
 		{
 			name:     "empty array",

@@ -33,48 +33,101 @@ type Limits struct {
 	// after the sender was told it was accepted, so the receiver refuses
 	// it first, saying so. 0 means no bound.
 	MaxRecordBytes int
+	// MaxRecords bounds the values of one payload, records or not: every
+	// value costs a map or a rejection, however few bytes it takes. A
+	// payload with more is refused whole (TooManyRecordsError). 0 means no
+	// bound.
+	MaxRecords int
 }
 
 // DefaultLimits are the receiver's defaults.
-var DefaultLimits = Limits{JSON: pjson.DefaultLimits, MaxRecordBytes: 1 << 20}
+var DefaultLimits = Limits{JSON: pjson.DefaultLimits, MaxRecordBytes: 1 << 20, MaxRecords: 10_000}
+
+// MaxListedErrors is how many rejected records a walk describes; it counts
+// them all, so that a body of broken records costs a counter, not a list.
+const MaxListedErrors = 20
 
 // ErrEmptyPayload is returned for a body that holds no JSON at all.
 var ErrEmptyPayload = errors.New("request body is empty: expected Auth0 log records as JSON lines, a JSON array or a JSON object")
 
+// TooManyRecordsError refuses a payload of more than Limits.MaxRecords
+// values. The walk stops at the first value beyond the bound.
+type TooManyRecordsError struct {
+	Max int
+}
+
+func (e *TooManyRecordsError) Error() string {
+	return fmt.Sprintf("the request holds more than %d records", e.Max)
+}
+
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// WalkLogStream calls fn with each record of an Auth0 log stream body and
-// returns the records it had to reject.
+// Outcome is what a walk of a payload found.
+type Outcome struct {
+	// Records counts the top-level values read: records, and values that
+	// are not records.
+	Records int
+	// Rejected counts the records refused as malformed.
+	Rejected int
+	// Errors describes the first MaxListedErrors rejected records.
+	Errors []RecordError
+}
+
+// ReadLogStream calls fn with each record of an Auth0 log stream body, and
+// its header, and counts the records it had to reject.
 //
 // All of Auth0's content formats are one loop: the body is a sequence of
 // top-level JSON values separated by whitespace, where an object is a record
-// (JSONOBJECT, JSONLINES) and an array holds records (JSONARRAY). A record
-// that is not valid JSON costs only itself: the walk resumes on the line
-// after the one where that record started, which is where the next JSON
-// lines record begins. fn owns rec and may move it elsewhere.
-func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (records int, rejected []RecordError, err error) {
+// (JSONOBJECT, JSONLINES) and an array holds records (JSONARRAY). A bad
+// record costs only itself:
+//   - a record that breaks a limit (nesting, keys, size), is not an object,
+//     or lacks its "log_id" or its "type" is well-formed JSON: it is stepped
+//     over and the walk goes on with the next value, in an array too;
+//   - a record that is not valid JSON has no end that can be trusted: the
+//     walk resumes on the line after the one where that record started,
+//     which is where the next JSON lines record begins. The elements that
+//     followed it on its line, in a single-line array, are not read: its
+//     error says so.
+//
+// fn owns rec and may move it elsewhere.
+func ReadLogStream(body []byte, limits Limits, fn func(rec pcommon.Map, h Header)) (Outcome, error) {
+	var out Outcome
 	body = bytes.TrimPrefix(body, utf8BOM)
 	p := pjson.NewParser(body, limits.JSON)
 	lines := lineCounter{data: body}
+	lastRejected := 0
 	// reject reports a record once: a record that failed for its type and is
 	// then followed by a bad delimiter is one problem, not two.
 	reject := func(offset int, msg string) {
-		if n := len(rejected); n > 0 && rejected[n-1].Record == records {
+		if lastRejected == out.Records {
 			return
 		}
-		rejected = append(rejected, RecordError{Record: records, Line: lines.lineAt(offset), Offset: offset, Msg: msg})
+		lastRejected = out.Records
+		out.Rejected++
+		if len(out.Errors) < MaxListedErrors {
+			out.Errors = append(out.Errors, RecordError{Record: out.Records, Line: lines.lineAt(offset), Offset: offset, Msg: msg})
+		}
 	}
 	// brokenTail reports an array that breaks off after a record: what
 	// follows is lost, and counts as one more (broken) record.
 	brokenTail := func(offset int, msg string) {
-		if n := len(rejected); n == 0 || rejected[n-1].Record != records {
-			records++
+		if lastRejected != out.Records {
+			out.Records++
 		}
 		reject(offset, msg)
 	}
+	// next counts one more value, and tells whether it may be read.
+	next := func() error {
+		out.Records++
+		if limits.MaxRecords > 0 && out.Records > limits.MaxRecords {
+			out.Records--
+			return &TooManyRecordsError{Max: limits.MaxRecords}
+		}
+		return nil
+	}
 
 	if !p.SkipSpace() {
-		return 0, nil, ErrEmptyPayload
+		return out, ErrEmptyPayload
 	}
 	for p.SkipSpace() {
 		start := p.Pos()
@@ -85,14 +138,16 @@ func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (record
 				continue
 			}
 			for {
-				records++
+				if err := next(); err != nil {
+					return out, err
+				}
 				elemStart := p.Pos()
 				if bad := parseRecord(p, limits.MaxRecordBytes, fn); bad != nil {
-					reject(bad.offset, bad.msg)
 					if bad.syntax {
-						resync(p, elemStart)
+						reject(bad.offset, bad.msg+resyncArray(p, elemStart, bad.offset))
 						break
 					}
+					reject(bad.offset, bad.msg)
 				}
 				if !p.SkipSpace() {
 					brokenTail(p.Pos(), "invalid JSON: unexpected end of input in array")
@@ -105,12 +160,14 @@ func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (record
 				if p.Consume(']') {
 					break
 				}
-				brokenTail(p.Pos(), "invalid JSON: expecting ',' or ']' after array element")
-				resync(p, elemStart)
+				at := p.Pos()
+				brokenTail(at, "invalid JSON: expecting ',' or ']' after array element"+resyncArray(p, elemStart, at))
 				break
 			}
 		default:
-			records++
+			if err := next(); err != nil {
+				return out, err
+			}
 			if bad := parseRecord(p, limits.MaxRecordBytes, fn); bad != nil {
 				reject(bad.offset, bad.msg)
 				if bad.syntax {
@@ -119,7 +176,15 @@ func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (record
 			}
 		}
 	}
-	return records, rejected, nil
+	return out, nil
+}
+
+// WalkLogStream is ReadLogStream for callers that need neither the header
+// nor the count of rejections: it returns the values read and the first
+// MaxListedErrors rejected records.
+func WalkLogStream(body []byte, limits Limits, fn func(rec pcommon.Map)) (records int, rejected []RecordError, err error) {
+	out, err := ReadLogStream(body, limits, func(rec pcommon.Map, _ Header) { fn(rec) })
+	return out.Records, out.Errors, err
 }
 
 type badRecord struct {
@@ -130,9 +195,10 @@ type badRecord struct {
 }
 
 // parseRecord parses the value at the parser's position as one record and
-// hands it to fn. A record of the wrong type is stepped over; after a syntax
-// error the parser is left where the error was found.
-func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map)) *badRecord {
+// hands it to fn. A well-formed value that is refused (its type, a limit,
+// a missing field) is stepped over; after a syntax error the parser is
+// left where the error was found.
+func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map, h Header)) *badRecord {
 	start := p.Pos()
 	if p.Peek() != '{' {
 		kind := describeValue(p.Peek())
@@ -143,7 +209,16 @@ func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map)) *badRe
 	}
 	rec := pcommon.NewMap()
 	if err := p.ParseObject(rec); err != nil {
-		return syntaxError(err)
+		var le *pjson.LimitError
+		if !errors.As(err, &le) {
+			return syntaxError(err)
+		}
+		// Well-formed so far: find its end, and go on after it.
+		p.Seek(start)
+		if err := p.SkipValue(); err != nil {
+			return syntaxError(err)
+		}
+		return &badRecord{offset: le.Offset, msg: "record is beyond the receiver's limits: " + le.Msg}
 	}
 	if size := p.Pos() - start; maxBytes > 0 && size > maxBytes {
 		return &badRecord{offset: start, msg: fmt.Sprintf("record is %d bytes, more than max_record_size (%d)", size, maxBytes)}
@@ -151,8 +226,26 @@ func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map)) *badRe
 	if d, ok := rec.Get("data"); ok && d.Type() != pcommon.ValueTypeMap {
 		return &badRecord{offset: start, msg: fmt.Sprintf(`field "data" is a %s, not an object`, jsonTypeName(d.Type()))}
 	}
-	fn(rec)
+	h := LogEventHeader(rec)
+	if h.ID == "" {
+		return &badRecord{offset: start, msg: `record has no "log_id" (a non-empty string): not an Auth0 log record`}
+	}
+	if !hasType(rec) {
+		return &badRecord{offset: start, msg: `record has no "type": not an Auth0 log record`}
+	}
+	fn(rec, h)
 	return nil
+}
+
+// hasType tells whether the event carries a type code. A type of the wrong
+// JSON type still counts: the record is kept, without the attribute.
+func hasType(rec pcommon.Map) bool {
+	event := rec
+	if data, ok := getMap(rec, "data"); ok {
+		event = data
+	}
+	v, ok := event.Get("type")
+	return ok && v.Type() != pcommon.ValueTypeEmpty && (v.Type() != pcommon.ValueTypeStr || v.Str() != "")
 }
 
 func syntaxError(err error) *badRecord {
@@ -172,6 +265,18 @@ func resync(p *pjson.Parser, from int) {
 		return
 	}
 	p.Seek(len(data))
+}
+
+// resyncArray is resync for an element of an array: the elements that
+// followed the broken one on its line cannot be found, and the note it
+// returns, for the element's error, says they were not read.
+func resyncArray(p *pjson.Parser, from, errAt int) string {
+	resync(p, from)
+	to := p.Pos()
+	if errAt < to && len(bytes.TrimSpace(p.Data()[errAt+1:to])) > 0 {
+		return "; the rest of the array on that line was not read"
+	}
+	return ""
 }
 
 func describeValue(c byte) string {

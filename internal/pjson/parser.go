@@ -51,6 +51,19 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s at byte offset %d", e.Msg, e.Offset)
 }
 
+// LimitError reports well-formed input so far that breaks one of the
+// parser's Limits, and the byte offset where it was found. Unlike after a
+// SyntaxError, the value's end can still be found: SkipValue from the
+// value's start steps over it.
+type LimitError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s at byte offset %d", e.Msg, e.Offset)
+}
+
 // Parser scans one buffer. It is not safe for concurrent use; it is cheap to
 // create and may be reset onto a new buffer.
 type Parser struct {
@@ -156,14 +169,87 @@ func (p *Parser) ParseObject(dst pcommon.Map) error {
 	return p.parseObject(dst, 1, "")
 }
 
-// SkipValue scans one JSON value without building anything; used to step
-// over values that are rejected for their type.
+// SkipValue scans one JSON value without building anything, checking its
+// syntax; used to step over values that are rejected for their type or for
+// breaking a limit. It is not bounded by Limits: it keeps one byte per open
+// container, not a stack frame, so any depth costs at most the input's size.
 func (p *Parser) SkipValue() error {
-	return p.skipValue(0)
+	var open []byte // the closing byte of each open container
+	for {
+		// A value is expected here.
+		if !p.SkipSpace() {
+			return p.errorf("unexpected end of input, expecting a value")
+		}
+		c := p.data[p.pos]
+		if c != '{' && c != '[' {
+			if err := p.parseValue(pcommon.NewValueEmpty(), 0, ""); err != nil {
+				return err
+			}
+		} else {
+			closing := byte(']')
+			if c == '{' {
+				closing = '}'
+			}
+			p.pos++
+			if !p.SkipSpace() {
+				return p.errorf("unexpected end of input")
+			}
+			if !p.Consume(closing) {
+				open = append(open, closing)
+				if closing == '}' {
+					if err := p.skipKey(); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+		}
+		// A value ended: close what it ended, up to the next member.
+		for {
+			if len(open) == 0 {
+				return nil
+			}
+			closing := open[len(open)-1]
+			if !p.SkipSpace() {
+				return p.errorf("unexpected end of input")
+			}
+			if p.Consume(closing) {
+				open = open[:len(open)-1]
+				continue
+			}
+			if !p.Consume(',') {
+				return p.errorf("expecting ',' or '%c', found %s", closing, p.describeNext())
+			}
+			if closing == '}' {
+				if err := p.skipKey(); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+}
+
+// skipKey steps over an object key and its colon.
+func (p *Parser) skipKey() error {
+	if !p.SkipSpace() || p.data[p.pos] != '"' {
+		return p.errorf("expecting object key string, found %s", p.describeNext())
+	}
+	if _, err := p.parseString(); err != nil {
+		return err
+	}
+	if !p.SkipSpace() || !p.Consume(':') {
+		return p.errorf("expecting ':' after object key, found %s", p.describeNext())
+	}
+	return nil
 }
 
 func (p *Parser) errorf(format string, args ...any) *SyntaxError {
 	return &SyntaxError{Offset: p.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *Parser) limitf(format string, args ...any) *LimitError {
+	return &LimitError{Offset: p.pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *Parser) describeNext() string {
@@ -220,7 +306,7 @@ func (p *Parser) parseValue(dst pcommon.Value, depth int, key string) error {
 
 func (p *Parser) parseObject(dst pcommon.Map, depth int, key string) error {
 	if depth > p.limits.MaxDepth {
-		return p.errorf("nesting deeper than %d levels", p.limits.MaxDepth)
+		return p.limitf("nesting deeper than %d levels", p.limits.MaxDepth)
 	}
 	p.pos++ // '{'
 	if !p.SkipSpace() {
@@ -234,7 +320,7 @@ func (p *Parser) parseObject(dst pcommon.Map, depth int, key string) error {
 	}
 	for keys := 0; ; keys++ {
 		if keys == p.limits.MaxObjectKeys {
-			return p.errorf("object has more than %d keys", p.limits.MaxObjectKeys)
+			return p.limitf("object has more than %d keys", p.limits.MaxObjectKeys)
 		}
 		if !p.SkipSpace() {
 			return p.errorf("unexpected end of input in object")
@@ -291,7 +377,7 @@ func (p *Parser) rememberSize(key string, n int) {
 
 func (p *Parser) parseArray(dst pcommon.Slice, depth int, key string) error {
 	if depth > p.limits.MaxDepth {
-		return p.errorf("nesting deeper than %d levels", p.limits.MaxDepth)
+		return p.limitf("nesting deeper than %d levels", p.limits.MaxDepth)
 	}
 	p.pos++ // '['
 	if !p.SkipSpace() {
@@ -561,55 +647,4 @@ func hex4(b []byte, at int) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
-}
-
-func (p *Parser) skipValue(depth int) error {
-	if !p.SkipSpace() {
-		return p.errorf("unexpected end of input, expecting a value")
-	}
-	switch c := p.data[p.pos]; c {
-	case '{', '[':
-		if depth+1 > p.limits.MaxDepth {
-			return p.errorf("nesting deeper than %d levels", p.limits.MaxDepth)
-		}
-		closing := byte('}')
-		if c == '[' {
-			closing = ']'
-		}
-		p.pos++
-		if !p.SkipSpace() {
-			return p.errorf("unexpected end of input")
-		}
-		if p.Consume(closing) {
-			return nil
-		}
-		for {
-			if c == '{' {
-				if !p.SkipSpace() || p.data[p.pos] != '"' {
-					return p.errorf("expecting object key string, found %s", p.describeNext())
-				}
-				if _, err := p.parseString(); err != nil {
-					return err
-				}
-				if !p.SkipSpace() || !p.Consume(':') {
-					return p.errorf("expecting ':' after object key, found %s", p.describeNext())
-				}
-			}
-			if err := p.skipValue(depth + 1); err != nil {
-				return err
-			}
-			if !p.SkipSpace() {
-				return p.errorf("unexpected end of input")
-			}
-			if p.Consume(',') {
-				continue
-			}
-			if p.Consume(closing) {
-				return nil
-			}
-			return p.errorf("expecting ',' or '%c', found %s", closing, p.describeNext())
-		}
-	default:
-		return p.parseValue(pcommon.NewValueEmpty(), depth, "")
-	}
 }

@@ -112,7 +112,12 @@ func TestParseErrors(t *testing.T) {
 func TestLimits(t *testing.T) {
 	deep := strings.Repeat("[", 65) + strings.Repeat("]", 65)
 	_, err := parseOne(t, deep)
-	require.ErrorContains(t, err, "nesting deeper than 64 levels")
+	var le *LimitError
+	require.ErrorAs(t, err, &le, "a broken limit is not a syntax error")
+	assert.Equal(t, "nesting deeper than 64 levels", le.Msg)
+	assert.Equal(t, 64, le.Offset, "where the 65th level opens")
+	var se *SyntaxError
+	assert.False(t, errors.As(err, &se))
 
 	ok := strings.Repeat("[", 64) + strings.Repeat("]", 64)
 	_, err = parseOne(t, ok)
@@ -128,12 +133,38 @@ func TestLimits(t *testing.T) {
 	}
 	b.WriteString("}")
 	_, err = parseOne(t, b.String())
-	require.ErrorContains(t, err, "object has more than 512 keys")
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, "object has more than 512 keys", le.Msg)
+}
 
-	// SkipValue honours the depth bound too, so a rejected record cannot
-	// be used to exhaust the stack.
-	p := NewParser([]byte(strings.Repeat("[", 100000)), Limits{})
-	require.ErrorContains(t, p.SkipValue(), "nesting deeper")
+// After a LimitError the value can still be stepped over, whatever its
+// depth, without a stack frame per level: the values after it are read.
+func TestSkipValueBeyondLimits(t *testing.T) {
+	const depth = 200000
+	for _, open := range []string{`[`, `{"a":`} {
+		closing := map[string]string{`[`: `]`, `{"a":`: `}`}[open]
+		value := strings.Repeat(open, depth) + `1` + strings.Repeat(closing, depth)
+		in := value + ` "next"`
+		p := NewParser([]byte(in), Limits{})
+		err := p.ParseValue(pcommon.NewValueEmpty())
+		var le *LimitError
+		require.ErrorAs(t, err, &le)
+
+		p.Seek(0)
+		require.NoError(t, p.SkipValue())
+		assert.Equal(t, len(value), p.Pos())
+		v := pcommon.NewValueEmpty()
+		require.NoError(t, p.ParseValue(v))
+		assert.Equal(t, "next", v.Str())
+	}
+
+	// A deep value that is also broken is a syntax error, not an endless
+	// or unbounded skip.
+	for _, bad := range []string{strings.Repeat("[", depth), strings.Repeat("[", depth) + "}", strings.Repeat(`{"a":`, depth) + "1]"} {
+		p := NewParser([]byte(bad), Limits{})
+		var se *SyntaxError
+		require.ErrorAs(t, p.SkipValue(), &se)
+	}
 }
 
 func TestSkipValue(t *testing.T) {
@@ -142,7 +173,7 @@ func TestSkipValue(t *testing.T) {
 	require.NoError(t, p.SkipValue())
 	assert.Equal(t, strings.Index(in, " tail"), p.Pos())
 
-	for _, bad := range []string{`{"a" 1}`, `[1 2]`, `{"a":}`, `{`, `[`, `{"a":1`} {
+	for _, bad := range []string{`{"a" 1}`, `[1 2]`, `{"a":}`, `{`, `[`, `{"a":1`, `[1,]`, `{"a":1,}`, `{,}`, `[}`, `{"a":1]`, `{1:2}`, `[1,2`} {
 		p := NewParser([]byte(bad), Limits{})
 		assert.Error(t, p.SkipValue(), bad)
 	}
@@ -252,11 +283,21 @@ func checkAgainstStdlib(t *testing.T, in []byte) {
 	if err == nil && p.SkipSpace() {
 		err = errors.New("trailing data")
 	}
-	var limitErr *SyntaxError
-	if errors.As(err, &limitErr) && (strings.Contains(limitErr.Msg, "nesting deeper") || strings.Contains(limitErr.Msg, "keys")) {
+	valid := json.Valid(in)
+	// SkipValue has no bounds: it agrees with the standard library on
+	// every input, including those beyond the parser's limits.
+	skip := NewParser(in, Limits{})
+	skipErr := skip.SkipValue()
+	if skipErr == nil && skip.SkipSpace() {
+		skipErr = errors.New("trailing data")
+	}
+	if valid != (skipErr == nil) {
+		t.Fatalf("input %q: encoding/json valid=%v, SkipValue err=%v", in, valid, skipErr)
+	}
+	var limitErr *LimitError
+	if errors.As(err, &limitErr) {
 		return // beyond our documented bounds; the standard library has none
 	}
-	valid := json.Valid(in)
 	if valid != (err == nil) {
 		t.Fatalf("input %q: encoding/json valid=%v, pjson err=%v", in, valid, err)
 	}

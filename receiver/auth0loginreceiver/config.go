@@ -47,12 +47,22 @@ type Config struct {
 	// the pipeline behind it refuses data for now.
 	RetryAfter time.Duration `mapstructure:"retry_after"`
 
-	// MaxConcurrentRequests bounds the requests decoded at once: a request
-	// is parsed and delivered only once it holds a slot (taken after its
-	// body is read, so that slow senders hold no slot), so that a flood
-	// cannot build more records in memory than memory_limiter, which sees
-	// them only once built, can stop. A request that finds no slot within
+	// MaxRequestRecords refuses (413) a request that holds more records
+	// (more top-level JSON values): each costs a log record, however few
+	// bytes it takes. The body's decoded size is bounded by
+	// max_request_body_size, a confighttp option.
+	MaxRequestRecords int `mapstructure:"max_request_records"`
+
+	// Admission bounds what the requests being read and decoded hold
+	// together, so that a flood cannot build more in memory than
+	// memory_limiter, which sees records only once built, can stop.
+	// AdmissionMemoryMiB counts their memory as the receiver estimates it:
+	// the body as it is read and decoded, then what its records may take,
+	// reserved before they are built. MaxConcurrentRequests bounds how
+	// many are parsed at once (a slot is taken once the body is read, so
+	// that slow senders hold none). A request that finds no room within
 	// AdmissionTimeout is answered 503 with Retry-After.
+	AdmissionMemoryMiB    int64         `mapstructure:"admission_memory_mib"`
 	MaxConcurrentRequests int           `mapstructure:"max_concurrent_requests"`
 	AdmissionTimeout      time.Duration `mapstructure:"admission_timeout"`
 
@@ -151,6 +161,19 @@ func (cfg *Config) Validate() error {
 	if cfg.Dedupe.Window > 0 && cfg.Dedupe.MaxEntries <= 0 {
 		errs = append(errs, fmt.Errorf(`"dedupe.max_entries" must be positive when dedupe is on, got %d`, cfg.Dedupe.MaxEntries))
 	}
+	errs = append(errs, validateCodings(cfg.ServerConfig.CompressionAlgorithms))
+	if cfg.ServerConfig.MaxRequestBodySize < 0 || (cfg.ServerConfig.MaxRequestBodySize > 0 && cfg.ServerConfig.MaxRequestBodySize < minRequestBodySize) {
+		errs = append(errs, fmt.Errorf(`"max_request_body_size" must be at least %d bytes (or 0 for the default, %d), got %d`, minRequestBodySize, defaultMaxRequestBodySize, cfg.ServerConfig.MaxRequestBodySize))
+	}
+	if cfg.MaxRequestRecords < 1 {
+		errs = append(errs, fmt.Errorf(`"max_request_records" must be at least 1, got %d`, cfg.MaxRequestRecords))
+	}
+	if cfg.AdmissionMemoryMiB < 1 {
+		errs = append(errs, fmt.Errorf(`"admission_memory_mib" must be at least 1, got %d`, cfg.AdmissionMemoryMiB))
+	} else if need := maxRequestCost(cfg.maxRequestBodySize(), max(cfg.MaxRequestRecords, 0)); need > cfg.AdmissionMemoryMiB<<20 {
+		errs = append(errs, fmt.Errorf(`"admission_memory_mib" (%d) must hold the largest request allowed, which may take %d MiB (max_request_body_size %d bytes and max_request_records %d; %d bytes of records for each byte of body, %d for each record): raise it or lower those`,
+			cfg.AdmissionMemoryMiB, (need+1<<20-1)>>20, cfg.maxRequestBodySize(), cfg.MaxRequestRecords, 1+pdataPerByte, recordOverhead))
+	}
 	if cfg.MaxConcurrentRequests < 1 {
 		errs = append(errs, fmt.Errorf(`"max_concurrent_requests" must be at least 1, got %d`, cfg.MaxConcurrentRequests))
 	}
@@ -164,6 +187,19 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, cfg.Poll.validate())
 	}
 	return errors.Join(errs...)
+}
+
+// minRequestBodySize keeps max_request_body_size above what one Auth0
+// record takes.
+const minRequestBodySize = 1 << 10
+
+// maxRequestBodySize is the effective max_request_body_size: the bound of a
+// body's decoded bytes, and of its bytes on the wire.
+func (cfg *Config) maxRequestBodySize() int64 {
+	if cfg.ServerConfig.MaxRequestBodySize > 0 {
+		return cfg.ServerConfig.MaxRequestBodySize
+	}
+	return defaultMaxRequestBodySize
 }
 
 var logIDPattern = regexp.MustCompile(`^[0-9]{10,}$`)

@@ -36,6 +36,10 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, DedupeConfig{Window: time.Hour, MaxEntries: 200_000}, def.Dedupe)
 	assert.Equal(t, 5*time.Second, def.RetryAfter)
 	assert.Equal(t, 1<<20, def.MaxRecordSize)
+	assert.Equal(t, int64(4<<20), def.ServerConfig.MaxRequestBodySize)
+	assert.Equal(t, []string{"gzip"}, def.ServerConfig.CompressionAlgorithms)
+	assert.Equal(t, 10_000, def.MaxRequestRecords)
+	assert.Equal(t, int64(96), def.AdmissionMemoryMiB)
 
 	custom := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(custom))
@@ -47,6 +51,14 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, TypeFilterConfig{Include: []string{"s", "ss", "f", "fp"}, Exclude: []string{"sapi"}}, custom.Types)
 	assert.Equal(t, DedupeConfig{Window: 10 * time.Minute, MaxEntries: 5000}, custom.Dedupe)
 	assert.Equal(t, 30*time.Second, custom.RetryAfter)
+	assert.Equal(t, []string{"zstd", "identity"}, custom.ServerConfig.CompressionAlgorithms, "a configured list replaces the default")
+	assert.Equal(t, 500, custom.MaxRequestRecords)
+	assert.Equal(t, int64(64), custom.AdmissionMemoryMiB)
+
+	none := loadConfig(t, "no_compression")
+	require.NoError(t, xconfmap.Validate(none))
+	assert.Empty(t, none.ServerConfig.CompressionAlgorithms)
+	assert.Empty(t, newCodings(none.ServerConfig.CompressionAlgorithms).accepted, "an empty list accepts identity only")
 
 	unauth := loadConfig(t, "unauthenticated")
 	require.NoError(t, xconfmap.Validate(unauth))
@@ -68,12 +80,19 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`"dedupe.window" must not be negative`,
 		`"retry_after" must be at least 1s`,
 		`"max_record_size" must be between 1 and 4194304 bytes`,
+		`"compression_algorithms" has "br", which the receiver cannot decode: use some of deflate, gzip, lz4, snappy, x-snappy-framed, zlib, zstd`,
+		`"max_request_records" must be at least 1, got 0`,
+		`"max_request_body_size" must be at least 1024 bytes (or 0 for the default, 4194304), got 100`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}
 
 	err = xconfmap.Validate(loadConfig(t, "contradiction"))
 	assert.ErrorContains(t, err, "contradict")
+
+	// 8 MiB bodies of records may take 8 x 18 MiB: more than 128 MiB.
+	err = xconfmap.Validate(loadConfig(t, "admission_too_small"))
+	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 159 MiB`)
 }
 
 func TestDefaultConfigNeedsAuthentication(t *testing.T) {

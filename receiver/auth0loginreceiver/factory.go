@@ -2,6 +2,7 @@ package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/rec
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -24,6 +25,17 @@ const (
 	defaultDedupeWindow     = time.Hour
 	defaultDedupeMaxEntries = 200_000
 	defaultRetryAfter       = 5 * time.Second
+	// Auth0 documents neither the size of a log stream batch nor its
+	// records' count; its log API pages hold at most 100 records of about
+	// 1 KB. These bounds leave a margin of 40 and 100 times that. The
+	// admission memory holds the largest request they allow (about 87 MiB
+	// as admission.go counts it) and, beside an ordinary batch (about
+	// 2.7 MiB), dozens of others: the receiver's share stays well under the
+	// shipped memory_limiter's 400 MiB, garbage collection's slack
+	// included.
+	defaultMaxRequestBodySize = 4 << 20
+	defaultMaxRequestRecords  = 10_000
+	defaultAdmissionMemoryMiB = 96
 	// Decoding is CPU work: a few requests per core keep the cores busy
 	// while others wait on the persistent queue's disk writes.
 	defaultMaxConcurrentRequests = 8
@@ -51,6 +63,8 @@ func createDefaultConfig() component.Config {
 	server.NetAddr.Endpoint = defaultEndpoint
 	server.ReadTimeout = defaultReadTimeout
 	server.ReadHeaderTimeout = 10 * time.Second
+	server.MaxRequestBodySize = defaultMaxRequestBodySize
+	server.CompressionAlgorithms = slices.Clone(defaultCodings)
 	return &Config{
 		ServerConfig:  server,
 		LogsPath:      defaultLogsPath,
@@ -61,6 +75,8 @@ func createDefaultConfig() component.Config {
 			MaxEntries: defaultDedupeMaxEntries,
 		},
 		RetryAfter:            defaultRetryAfter,
+		MaxRequestRecords:     defaultMaxRequestRecords,
+		AdmissionMemoryMiB:    defaultAdmissionMemoryMiB,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
 		AdmissionTimeout:      defaultAdmissionTimeout,
 		Poll: PollConfig{

@@ -3,29 +3,16 @@ package auth0loginreceiver // import "github.com/otelcol-auth0/otelcol-auth0/rec
 import (
 	"compress/gzip"
 	"io"
-	"slices"
 	"sync"
-
-	"go.opentelemetry.io/collector/config/confighttp"
 )
 
-// gzipReaders keeps gzip readers between requests. confighttp (v0.144)
-// makes a new one for every gzip request (it pools only zstd's): some 40 KB
-// of window and tables, allocated again for each batch Auth0 sends, and for
-// each request a flood sends before it is even authenticated.
+// gzipReaders keeps gzip readers between requests: some 40 KB of window and
+// tables each, which Auth0's every batch would otherwise allocate again.
+// A gzip reader's memory is fixed, whatever the stream: keeping it keeps
+// nothing a request asked for.
 var gzipReaders sync.Pool
 
-// gzipDecoder replaces confighttp's gzip decoder with one that reuses
-// readers, where the configuration accepts gzip at all (a decoder given to
-// confighttp is used whatever compression_algorithms says).
-func gzipDecoder(cfg confighttp.ServerConfig) []confighttp.ToServerOption {
-	if cfg.CompressionAlgorithms != nil && !slices.Contains(cfg.CompressionAlgorithms, "gzip") {
-		return nil
-	}
-	return []confighttp.ToServerOption{confighttp.WithDecoder("gzip", decodeGzip)}
-}
-
-func decodeGzip(body io.ReadCloser) (io.ReadCloser, error) {
+func openGzip(body io.Reader, _ int64) (io.ReadCloser, error) {
 	zr, ok := gzipReaders.Get().(*gzip.Reader)
 	if !ok {
 		var err error
@@ -41,9 +28,8 @@ func decodeGzip(body io.ReadCloser) (io.ReadCloser, error) {
 	return &pooledGzipReader{zr}, nil
 }
 
-// pooledGzipReader gives its reader back on Close, which confighttp's
-// decompressor calls once the handler has returned: the handler reads the
-// whole body before that and keeps nothing of the reader.
+// pooledGzipReader gives its reader back on Close, which the receiver calls
+// once the body is read: nothing of the reader is kept.
 type pooledGzipReader struct {
 	*gzip.Reader
 }

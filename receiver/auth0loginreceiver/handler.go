@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -54,86 +53,108 @@ func (e endpointKind) obsreportFormat() string {
 	}
 }
 
-// Reasons a request is refused before any record is read.
+// Reasons a request is refused before any record is delivered.
 const (
-	reasonUnauthorized = "unauthorized"
-	reasonMethod       = "method"
-	reasonContentType  = "content_type"
-	reasonTooLarge     = "too_large"
-	reasonEmpty        = "empty"
-	reasonReadError    = "read_error"
-	reasonBusy         = "busy"
+	reasonUnauthorized    = "unauthorized"
+	reasonMethod          = "method"
+	reasonContentType     = "content_type"
+	reasonContentEncoding = "content_encoding"
+	reasonTooLarge        = "too_large"
+	reasonTooManyRecords  = "too_many_records"
+	reasonEmpty           = "empty"
+	reasonReadError       = "read_error"
+	reasonBusy            = "busy"
 )
 
+// requestHandler parses a body and answers; it returns nothing, every
+// answer is written to w.
 type requestHandler func(ctx context.Context, w http.ResponseWriter, body []byte)
 
-// endpoint wraps a handler with what both endpoints share: obsreport, the
-// method, the secret, the content type and reading the (already
-// decompressed and size-limited) body.
+// endpoint wraps a handler with what both endpoints share: obsreport,
+// authentication, the method, the content type and coding, and reading the
+// body within the request's limits and the receiver's admission. Nothing
+// of the body is read, and no decoder made, before the request is
+// authenticated (by the secret here, or by the auth extension, which
+// confighttp runs before this handler).
 func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := r.obsrecv.StartLogsOp(req.Context())
-		if req.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			r.refuse(ctx, w, ep, http.StatusMethodNotAllowed, reasonMethod,
-				fmt.Sprintf("method %s is not allowed: POST the Auth0 events", req.Method))
-			return
-		}
 		if !r.authorized(req) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="auth0login"`)
 			r.refuse(ctx, w, ep, http.StatusUnauthorized, reasonUnauthorized,
 				"missing or wrong Authorization header: send the configured secret, as is or as \"Bearer <secret>\"")
 			return
 		}
+		if req.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			r.refuse(ctx, w, ep, http.StatusMethodNotAllowed, reasonMethod,
+				fmt.Sprintf("method %s is not allowed: POST the Auth0 events", req.Method))
+			return
+		}
 		if ct := req.Header.Get("Content-Type"); !acceptedContentType(ct) {
 			r.refuse(ctx, w, ep, http.StatusUnsupportedMediaType, reasonContentType,
-				fmt.Sprintf("unsupported Content-Type %q: send application/json (a JSON object, a JSON array, or JSON lines)", ct))
+				fmt.Sprintf("unsupported Content-Type %q: send application/json (a JSON object, a JSON array, or JSON lines)", truncate(ct, 64)))
 			return
 		}
-		buf := bodyBuffers.Get().(*bytes.Buffer)
-		defer releaseBuffer(buf)
-		buf.Reset()
-		if _, err := buf.ReadFrom(req.Body); err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge,
-					fmt.Sprintf("request body is larger than max_request_body_size (%d bytes, counted after decompression)", tooLarge.Limit))
-				return
+		coding, codec, err := r.codings.of(req.Header)
+		if err != nil {
+			r.refuse(ctx, w, ep, http.StatusUnsupportedMediaType, reasonContentEncoding, err.Error())
+			return
+		}
+		if req.ContentLength > r.maxBody {
+			r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, tooLargeMessage(errBodyTooLarge, r.maxBody))
+			return
+		}
+
+		t := r.admission.ticket(req.Context())
+		defer t.release()
+		body, err := readBody(req, coding, codec, r.maxBody, t)
+		defer putBodyBuffer(body)
+		if err == nil {
+			// Parsing builds records from the body: reserve what they may
+			// take before building them, then one of the decoding slots.
+			if err = t.reserve(parseCost(len(body), r.recordBound(ep, body))); err == nil {
+				err = t.takeSlot()
 			}
-			r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, "could not read the request body: "+err.Error())
+		}
+		if err != nil {
+			r.refuseBody(ctx, w, ep, err)
 			return
 		}
-		// The slot is taken only once the body is in: a slow sender holds
-		// its bytes, never a slot, and the records (several times the
-		// bytes) are built by at most max_concurrent_requests requests.
-		release, ok := r.admit(req.Context())
-		if !ok {
-			w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
-			r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy,
-				fmt.Sprintf("the collector is busy with %d requests, retry later", r.cfg.MaxConcurrentRequests))
-			return
-		}
-		defer release()
-		handle(ctx, w, buf.Bytes())
+		handle(ctx, w, body)
 	})
 }
 
-// admit waits up to admission_timeout for a decoding slot.
-func (r *auth0Receiver) admit(ctx context.Context) (release func(), ok bool) {
-	select {
-	case r.slots <- struct{}{}:
-		return func() { <-r.slots }, true
+// refuseBody answers a request whose body could not be read, decoded or
+// admitted.
+func (r *auth0Receiver) refuseBody(ctx context.Context, w http.ResponseWriter, ep endpointKind, err error) {
+	var decodeErr *decodeError
+	switch {
+	case errors.Is(err, errBodyTooLarge), errors.Is(err, errZstdWindow):
+		r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, tooLargeMessage(err, r.maxBody))
+	case errors.Is(err, errBusy):
+		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy, r.busyMessage())
+	case errors.As(err, &decodeErr):
+		r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, decodeErr.Error())
 	default:
+		// errBeyondAdmission, which Validate rules out.
+		r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, err.Error())
 	}
-	timer := time.NewTimer(r.cfg.AdmissionTimeout)
-	defer timer.Stop()
-	select {
-	case r.slots <- struct{}{}:
-		return func() { <-r.slots }, true
-	case <-timer.C:
-	case <-ctx.Done():
+}
+
+// recordBound is the most records a body can make: one Action payload, or
+// at most one log record per '{' and at most max_request_records.
+func (r *auth0Receiver) recordBound(ep endpointKind, body []byte) int {
+	if ep == endpointActions {
+		return 1
 	}
-	return nil, false
+	return min(bytes.Count(body, []byte{'{'}), r.cfg.MaxRequestRecords)
+}
+
+func (r *auth0Receiver) busyMessage() string {
+	return fmt.Sprintf("the collector is busy with other requests (at most %d decoded at once, within admission_memory_mib of %d MiB), retry later",
+		r.cfg.MaxConcurrentRequests, r.cfg.AdmissionMemoryMiB)
 }
 
 func (r *auth0Receiver) authorized(req *http.Request) bool {
@@ -162,17 +183,22 @@ func acceptedContentType(header string) bool {
 // handleLogStream delivers an Auth0 log stream batch.
 func (r *auth0Receiver) handleLogStream(ctx context.Context, w http.ResponseWriter, body []byte) {
 	batch := r.newBatch(endpointLogs)
-	_, rejected, err := auth0event.WalkLogStream(body, r.limits, func(rec pcommon.Map) {
-		h := auth0event.LogEventHeader(rec)
+	out, err := auth0event.ReadLogStream(body, r.limits, func(rec pcommon.Map, h auth0event.Header) {
 		if batch.admit(h) {
 			auth0event.MapLogEvent(rec, h, auth0event.SourceLogStream, batch.observed, batch.records.AppendEmpty())
 		}
 	})
-	if err != nil {
+	var tooMany *auth0event.TooManyRecordsError
+	switch {
+	case errors.As(err, &tooMany):
+		r.refuse(ctx, w, endpointLogs, http.StatusRequestEntityTooLarge, reasonTooManyRecords,
+			fmt.Sprintf("the request holds more than max_request_records (%d) records: send smaller batches", tooMany.Max))
+		return
+	case err != nil:
 		r.refuse(ctx, w, endpointLogs, http.StatusBadRequest, reasonEmpty, err.Error())
 		return
 	}
-	batch.rejected = rejected
+	batch.rejected, batch.errors = out.Rejected, out.Errors
 	r.deliver(ctx, w, batch)
 }
 
@@ -181,7 +207,8 @@ func (r *auth0Receiver) handleAction(ctx context.Context, w http.ResponseWriter,
 	batch := r.newBatch(endpointActions)
 	payload, h, err := auth0event.ParseAction(body, r.limits)
 	if err != nil {
-		batch.rejected = []auth0event.RecordError{{Record: 1, Line: 1, Msg: err.Error()}}
+		batch.rejected = 1
+		batch.errors = []auth0event.RecordError{{Record: 1, Line: 1, Msg: err.Error()}}
 		r.deliver(ctx, w, batch)
 		return
 	}
@@ -209,7 +236,10 @@ type batch struct {
 	accepted   int
 	duplicates int
 	filtered   int
-	rejected   []auth0event.RecordError
+	// rejected counts the malformed records, errors describes the first
+	// auth0event.MaxListedErrors of them.
+	rejected int
+	errors   []auth0event.RecordError
 }
 
 // newLogs is the container of a request's (or a commit group's) records:
@@ -283,7 +313,7 @@ func (r *auth0Receiver) consume(ctx context.Context, b *batch) error {
 func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *batch) {
 	err := r.consume(ctx, b)
 	switch {
-	case err == nil && b.accepted == 0 && len(b.rejected) > 0:
+	case err == nil && b.accepted == 0 && b.rejected > 0:
 		writeSummary(w, http.StatusBadRequest, b)
 	case err == nil:
 		writeSummary(w, http.StatusOK, b)
@@ -341,15 +371,5 @@ func (d *dedupeView) duplicate(id string) bool {
 func (d *dedupeView) commit() {
 	if d.window != nil {
 		d.window.Add(d.hashes...)
-	}
-}
-
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// releaseBuffer keeps ordinary buffers for reuse but lets an exceptional
-// large one go, so one huge request does not pin its memory forever.
-func releaseBuffer(buf *bytes.Buffer) {
-	if buf.Cap() <= 4<<20 {
-		bodyBuffers.Put(buf)
 	}
 }

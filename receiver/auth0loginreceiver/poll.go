@@ -207,19 +207,21 @@ func (p *poller) deliver(ctx context.Context, page []json.RawMessage) (string, p
 	ctx = p.obs.StartLogsOp(ctx)
 	var newest pcommon.Timestamp
 	for _, raw := range page {
-		_, rejected, _ := auth0event.WalkLogStream(raw, p.r.limits, func(rec pcommon.Map) {
-			h := auth0event.LogEventHeader(rec)
+		out, _ := auth0event.ReadLogStream(raw, p.r.limits, func(rec pcommon.Map, h auth0event.Header) {
 			if b.admit(h) {
 				lr := b.records.AppendEmpty()
 				auth0event.MapLogEvent(rec, h, auth0event.SourceLogAPI, b.observed, lr)
 				newest = max(newest, lr.Timestamp())
 			}
 		})
-		b.rejected = append(b.rejected, rejected...)
+		b.rejected += out.Rejected
+		if len(b.errors) < auth0event.MaxListedErrors {
+			b.errors = append(b.errors, out.Errors...)
+		}
 	}
-	if len(b.rejected) > 0 {
+	if b.rejected > 0 {
 		p.logger.Warn("Auth0's log API returned records that could not be read; they are skipped",
-			zap.Int("records", len(b.rejected)), zap.String("first_error", b.rejected[0].Msg))
+			zap.Int("records", b.rejected), zap.String("first_error", b.errors[0].Msg))
 	}
 	return header(page[len(page)-1]).id, newest, p.r.consume(ctx, b)
 }

@@ -23,6 +23,11 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
 
+// maxHeaderBytes bounds a request's header lines, which the server reads
+// before anyone is authenticated (net/http allows 1 MiB). Auth0 sends well
+// under 1 KiB; a JWT from an auth extension a few KiB.
+const maxHeaderBytes = 64 << 10
+
 type auth0Receiver struct {
 	cfg       *Config
 	settings  receiver.Settings
@@ -31,11 +36,13 @@ type auth0Receiver struct {
 	obsrecv   *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
 
-	secret *secretMatcher // nil when the receiver runs without one
-	slots  chan struct{}  // admission: one token per request being decoded
-	limits auth0event.Limits
-	filter typeFilter
-	seen   *dedupe.Window // nil when dedupe is off
+	secret    *secretMatcher // nil when the receiver runs without one
+	codings   codings
+	maxBody   int64 // decoded bytes of one request's body
+	admission *admission
+	limits    auth0event.Limits
+	filter    typeFilter
+	seen      *dedupe.Window // nil when dedupe is off
 
 	mu       sync.Mutex
 	server   *http.Server
@@ -70,9 +77,15 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 		next:      next,
 		obsrecv:   obsrecv,
 		telemetry: telemetry,
-		limits:    auth0event.Limits{JSON: auth0event.DefaultLimits.JSON, MaxRecordBytes: cfg.MaxRecordSize},
-		filter:    newTypeFilter(cfg.Types),
-		slots:     make(chan struct{}, cfg.MaxConcurrentRequests),
+		codings:   newCodings(cfg.ServerConfig.CompressionAlgorithms),
+		maxBody:   cfg.maxRequestBodySize(),
+		admission: newAdmission(cfg.AdmissionMemoryMiB<<20, cfg.MaxConcurrentRequests, cfg.AdmissionTimeout),
+		limits: auth0event.Limits{
+			JSON:           auth0event.DefaultLimits.JSON,
+			MaxRecordBytes: cfg.MaxRecordSize,
+			MaxRecords:     cfg.MaxRequestRecords,
+		},
+		filter: newTypeFilter(cfg.Types),
 	}
 	// With include_metadata the pipeline reads each request's client
 	// metadata from its context, which a group of requests cannot carry.
@@ -135,12 +148,20 @@ func (r *auth0Receiver) startServer(ctx context.Context, host component.Host) er
 	if err != nil {
 		return err
 	}
-	opts := append([]confighttp.ToServerOption{confighttp.WithErrorHandler(r.writeDecompressionError)}, gzipDecoder(r.cfg.ServerConfig)...)
-	server, err := r.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, mux, opts...)
+	// confighttp decodes bodies before any handler runs, for anyone: it is
+	// given no coding at all (an empty, not a nil, list), and the endpoints
+	// decode after authentication, within their limits (encoding.go). Its
+	// body limit then counts the bytes on the wire.
+	serverConfig := r.cfg.ServerConfig
+	serverConfig.CompressionAlgorithms = []string{}
+	serverConfig.MaxRequestBodySize = r.maxBody
+	server, err := serverConfig.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, mux,
+		confighttp.WithErrorHandler(r.writeServerError))
 	if err != nil {
 		_ = listener.Close()
 		return err
 	}
+	server.MaxHeaderBytes = maxHeaderBytes
 	r.server = server
 	r.addr = listener.Addr().String()
 	r.serverWG.Add(1)

@@ -238,7 +238,14 @@ func TestAuthExtension(t *testing.T) {
 	}
 	refusing := hostWithExtensions{component.MustNewID("testauth"): extensionauthtest.NewErr(errors.New("denied"))}
 	h := startReceiverWithHost(t, consumertest.NewNop(), refusing, withExtension)
-	assert.Equal(t, http.StatusUnauthorized, h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamObject)).status)
+	r := h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamObject))
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, "denied", r.body["error"], "the receiver's JSON answer")
+	assert.Equal(t, http.StatusUnauthorized, h.post("/auth0/actions", auth0test.Sample(auth0test.Action)).status)
+	metadatatest.AssertEqualReceiverAuth0loginRequestsRejected(t, h.tel, []metricdata.DataPoint[int64]{
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "logs"), attribute.String("reason", "unauthorized")), Value: 1},
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "actions"), attribute.String("reason", "unauthorized")), Value: 1},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
 	accepting := hostWithExtensions{component.MustNewID("testauth"): extensionauthtest.NewNopServer()}
 	h = startReceiverWithHost(t, consumertest.NewNop(), accepting, withExtension)
@@ -254,7 +261,7 @@ func TestRefusedRequests(t *testing.T) {
 	h := startReceiver(t, sink, func(c *Config) { c.ServerConfig.MaxRequestBodySize = 64 << 10 })
 	body := auth0test.Sample(auth0test.LogStreamLines)
 	big := bytes.Repeat([]byte(`{"log_id":"x","data":{"type":"s","pad":"`+strings.Repeat("a", 1000)+`"}}`+"\n"), 100)
-	bomb := gzipped(t, bytes.Repeat([]byte(" "), 50<<20))
+	bomb := bomb(t, codingGzip, ' ', 50)
 
 	tests := []struct {
 		name    string
@@ -268,7 +275,7 @@ func TestRefusedRequests(t *testing.T) {
 		{"PUT", http.MethodPut, body, nil, http.StatusMethodNotAllowed, "method PUT is not allowed"},
 		{"xml", http.MethodPost, body, []string{"Content-Type", "application/xml"}, http.StatusUnsupportedMediaType, `unsupported Content-Type "application/xml"`},
 		{"form", http.MethodPost, body, []string{"Content-Type", "application/x-www-form-urlencoded"}, http.StatusUnsupportedMediaType, "unsupported Content-Type"},
-		{"brotli", http.MethodPost, body, []string{"Content-Encoding", "br"}, http.StatusUnsupportedMediaType, "unsupported Content-Encoding: br"},
+		{"brotli", http.MethodPost, body, []string{"Content-Encoding", "br"}, http.StatusUnsupportedMediaType, `unsupported Content-Encoding "br": send the body uncompressed or compressed once with gzip (compression_algorithms)`},
 		{"not gzip", http.MethodPost, body, []string{"Content-Encoding", "gzip"}, http.StatusBadRequest, "gzip: invalid header"},
 		{"too large", http.MethodPost, big, nil, http.StatusRequestEntityTooLarge, "larger than max_request_body_size (65536 bytes"},
 		{"gzip bomb", http.MethodPost, bomb, []string{"Content-Encoding", "gzip"}, http.StatusRequestEntityTooLarge, "counted after decompression"},
@@ -325,7 +332,7 @@ func TestErrorListIsCapped(t *testing.T) {
 	r := h.post("/auth0/logs", bytes.Repeat([]byte("oops\n"), 500))
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Equal(t, float64(500), r.body["rejected"])
-	assert.Len(t, r.body["errors"], maxReportedErrors)
+	assert.Len(t, r.body["errors"], auth0event.MaxListedErrors)
 }
 
 func TestConsumerErrors(t *testing.T) {
@@ -515,7 +522,7 @@ func TestAdmission(t *testing.T) {
 	r := h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Equal(t, "5", r.header.Get("Retry-After"))
-	assert.Contains(t, r.body["error"], "busy with 1 requests")
+	assert.Contains(t, r.body["error"], "the collector is busy with other requests")
 	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
 
 	close(next.release)

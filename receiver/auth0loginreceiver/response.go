@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,10 +12,6 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
-
-// maxReportedErrors caps the per-record errors listed in a response; the
-// counts always cover every record.
-const maxReportedErrors = 20
 
 // summary is the JSON body of every answer that read the records.
 type summary struct {
@@ -36,8 +31,8 @@ func writeSummary(w http.ResponseWriter, status int, b *batch) {
 		Accepted:   b.accepted,
 		Duplicates: b.duplicates,
 		Filtered:   b.filtered,
-		Rejected:   len(b.rejected),
-		Errors:     b.rejected[:min(len(b.rejected), maxReportedErrors)],
+		Rejected:   b.rejected,
+		Errors:     b.errors,
 	}
 	writeJSON(w, status, s)
 }
@@ -61,13 +56,17 @@ func (r *auth0Receiver) refuse(ctx context.Context, w http.ResponseWriter, ep en
 	writeError(w, status, msg)
 }
 
-// writeDecompressionError answers for confighttp's decompression layer,
-// in the receiver's own format. An encoding it cannot decode is a media
-// type problem (RFC 9110 §15.5.16), anything else a broken body.
-func (r *auth0Receiver) writeDecompressionError(w http.ResponseWriter, _ *http.Request, msg string, status int) {
-	if strings.HasPrefix(msg, "unsupported Content-Encoding") {
-		status = http.StatusUnsupportedMediaType
-		msg += ": send the body uncompressed or gzip-compressed"
+// writeServerError answers, in the receiver's own format, for what
+// confighttp refuses before the endpoints run: a request the auth
+// extension refused.
+func (r *auth0Receiver) writeServerError(w http.ResponseWriter, req *http.Request, msg string, status int) {
+	if status == http.StatusUnauthorized {
+		ep := endpointLogs
+		if req.URL.Path == r.cfg.ActionsPath {
+			ep = endpointActions
+		}
+		r.telemetry.ReceiverAuth0loginRequestsRejected.Add(req.Context(), 1,
+			metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", ep.String()), attribute.String("reason", reasonUnauthorized))))
 	}
 	writeError(w, status, msg)
 }
@@ -80,8 +79,8 @@ func (r *auth0Receiver) countDropped(ctx context.Context, b *batch) {
 	if b.filtered > 0 {
 		r.telemetry.ReceiverAuth0loginRecordsFiltered.Add(ctx, int64(b.filtered), attrs)
 	}
-	if len(b.rejected) > 0 {
-		r.telemetry.ReceiverAuth0loginRecordsMalformed.Add(ctx, int64(len(b.rejected)), attrs)
+	if b.rejected > 0 {
+		r.telemetry.ReceiverAuth0loginRecordsMalformed.Add(ctx, int64(b.rejected), attrs)
 	}
 }
 

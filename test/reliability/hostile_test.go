@@ -61,7 +61,7 @@ func TestHostileInputs(t *testing.T) {
 		{"deeply nested JSON", []byte(line("h5a") + "\n" + `{"log_id":"h5x","data":` + deep + "}\n" + line("h5b")), nil, 200, "nesting deeper than 64 levels", []string{"h5a", "h5b"}},
 		{"invalid UTF-8", []byte(line("h6a") + "\n" + `{"log_id":"h6","data":{"type":"s","user_name":"bad ` + "\xff\xfe" + ` bytes"}}` + "\n"), nil, 200, `"accepted":2`, []string{"h6a", "h6"}},
 		{"huge single field", []byte(line("h7a") + "\n" + hugeField + "\n" + line("h7b")), nil, 200, "more than max_record_size", []string{"h7a", "h7b"}},
-		{"missing log_id", []byte(`{"data":{"type":"s","user_id":"auth0|x","tag":"h8"}}`), nil, 200, `"accepted":1`, nil},
+		{"missing log_id", []byte(`{"data":{"type":"s","user_id":"auth0|x","tag":"h8"}}` + "\n" + line("h8")), nil, 200, `record has no \"log_id\"`, []string{"h8"}},
 		{"unknown type codes", []byte(`{"log_id":"h9","data":{"type":"zz_new_kind"}}`), nil, 200, `"accepted":1`, []string{"h9"}},
 		{"empty body", nil, nil, 400, "request body is empty", nil},
 		{"not JSON at all", []byte("<xml>nope</xml>"), nil, 400, "invalid JSON", nil},

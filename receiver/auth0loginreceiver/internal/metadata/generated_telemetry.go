@@ -162,13 +162,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRecordsMalformed, err = builder.meter.Int64Counter(
 		"otelcol_receiver_auth0login_records_malformed",
-		metric.WithDescription("Records rejected as malformed (invalid JSON, not an object, invalid Action payload); the rest of their request is still delivered. [Alpha]"),
+		metric.WithDescription("Records rejected as malformed (invalid JSON, not an object, beyond a parser limit or max_record_size, without log_id or type, invalid Action payload); the rest of their request is still delivered. [Alpha]"),
 		metric.WithUnit("{records}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRequestsRejected, err = builder.meter.Int64Counter(
 		"otelcol_receiver_auth0login_requests_rejected",
-		metric.WithDescription("Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error, busy). [Alpha]"),
+		metric.WithDescription("Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy). [Alpha]"),
 		metric.WithUnit("{requests}"),
 	)
 	errs = errors.Join(errs, err)

@@ -132,7 +132,7 @@ func AssertEqualReceiverAuth0loginRecordsFiltered(t *testing.T, tt *componenttes
 func AssertEqualReceiverAuth0loginRecordsMalformed(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_auth0login_records_malformed",
-		Description: "Records rejected as malformed (invalid JSON, not an object, invalid Action payload); the rest of their request is still delivered. [Alpha]",
+		Description: "Records rejected as malformed (invalid JSON, not an object, beyond a parser limit or max_record_size, without log_id or type, invalid Action payload); the rest of their request is still delivered. [Alpha]",
 		Unit:        "{records}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -148,7 +148,7 @@ func AssertEqualReceiverAuth0loginRecordsMalformed(t *testing.T, tt *componentte
 func AssertEqualReceiverAuth0loginRequestsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_auth0login_requests_rejected",
-		Description: "Requests refused before any record was read, by reason (unauthorized, method, content_type, too_large, empty, read_error, busy). [Alpha]",
+		Description: "Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy). [Alpha]",
 		Unit:        "{requests}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
