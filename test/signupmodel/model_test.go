@@ -169,7 +169,7 @@ func (w *world) waitFor(ctx context.Context, what string, done func() bool) {
 
 // send starts the senders: the log stream (a few batches in flight, each
 // sent until accepted, as Auth0 does) and the Action (each post tried
-// twice at most).
+// once or twice).
 func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 	s := w.scenario
 	batches := make(chan []record, len(s.batches))
@@ -182,6 +182,9 @@ func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if !sleep(ctx, s.streamDelay) {
+				return
+			}
 			for b := range batches {
 				events := make([]auth0test.Event, len(b))
 				for i, r := range b {
@@ -213,12 +216,12 @@ func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 		go func() {
 			defer wg.Done()
 			for a := range actions {
-				for attempt := range 2 {
+				for attempt := range a.attempts {
 					if w.post(client, "/auth0/actions", w.actionPayload(a)) {
 						acked.add(a)
 						break
 					}
-					if attempt == 0 && !sleep(ctx, 20*time.Millisecond) {
+					if attempt < a.attempts-1 && !sleep(ctx, 20*time.Millisecond) {
 						return
 					}
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
@@ -20,8 +21,11 @@ type scenario struct {
 	actions []record
 	// pulled are the log API's events, read by pull mode (nil: off).
 	pulled []record
-	// streams is how many batches are in flight at once.
-	streams int
+	// streams is how many batches are in flight at once, and streamDelay
+	// how long after the Action's first posts the log stream begins (Auth0
+	// delivers the stream seconds after the logins).
+	streams     int
+	streamDelay time.Duration
 	// incarnations are the collector runs; all but the last end in a crash.
 	incarnations []faults
 }
@@ -39,6 +43,9 @@ type record struct {
 	typ    string // "ss", "s"
 	logins int    // logins count carried; 0 for none
 	action bool
+	// attempts is how often the Action posts it at most: twice, or once
+	// as an Action older than the one in auth0/actions does.
+	attempts int
 }
 
 // login is the key pairing the stream's and the Action's record of one
@@ -55,13 +62,16 @@ func (r record) login() string {
 type faults struct {
 	crashAtStorageOp int // 0: none
 	crashAtAccept    int // 0: none
+	crashAtClaim     int // 0: none; after the write of the n-th SignUp claim
 	crashAfter       bool
 	storageErrorRate float64
 	refuseRate       float64
 	apiFailures      int // Management API calls answered 503 at the start of the run
 }
 
-func (f faults) crashes() bool { return f.crashAtStorageOp > 0 || f.crashAtAccept > 0 }
+func (f faults) crashes() bool {
+	return f.crashAtStorageOp > 0 || f.crashAtAccept > 0 || f.crashAtClaim > 0
+}
 
 func (f faults) String() string {
 	var parts []string
@@ -70,6 +80,8 @@ func (f faults) String() string {
 		parts = append(parts, fmt.Sprintf("crash %s storage operation %d", beforeAfter(f.crashAfter), f.crashAtStorageOp))
 	case f.crashAtAccept > 0:
 		parts = append(parts, fmt.Sprintf("crash %s the exporter's accept %d", beforeAfter(f.crashAfter), f.crashAtAccept))
+	case f.crashAtClaim > 0:
+		parts = append(parts, fmt.Sprintf("crash after the write of SignUp claim %d", f.crashAtClaim))
 	}
 	if f.storageErrorRate > 0 {
 		parts = append(parts, fmt.Sprintf("storage errors %.0f%%", 100*f.storageErrorRate))
@@ -96,7 +108,7 @@ func beforeAfter(after bool) string {
 // generate makes the history of a seed.
 func generate(seed uint64) *scenario {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	s := &scenario{seed: seed, streams: 1 + rng.IntN(3)}
+	s := &scenario{seed: seed, streams: 1 + rng.IntN(3), streamDelay: time.Duration(rng.IntN(300)) * time.Millisecond}
 	nUsers := 3 + rng.IntN(25)
 	var stream []record
 	logSeq := 0
@@ -125,7 +137,7 @@ func generate(seed uint64) *scenario {
 				stream = append(stream, record{id: nextLogID(), user: usr.id, typ: "s", logins: count})
 			}
 			if rng.IntN(2) == 0 {
-				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true})
+				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true, attempts: 1 + rng.IntN(2)})
 			}
 		}
 	}
@@ -143,6 +155,11 @@ func generate(seed uint64) *scenario {
 			b = append(b, prev[rng.IntN(len(prev))])
 		}
 		s.batches = append(s.batches, b)
+		if rng.IntN(4) == 0 {
+			// Sent again while the first is in flight, as Auth0 does when
+			// an answer is late: two streams pick them up at once.
+			s.batches = append(s.batches, b)
+		}
 	}
 	if rng.IntN(3) == 0 {
 		s.pulled = append([]record(nil), stream...)
@@ -162,10 +179,13 @@ func generate(seed uint64) *scenario {
 		}
 		if r < runs-1 {
 			f.crashAfter = rng.IntN(2) == 0
-			if rng.IntN(2) == 0 {
+			switch rng.IntN(3) {
+			case 0:
 				f.crashAtStorageOp = 1 + rng.IntN(40)
-			} else {
+			case 1:
 				f.crashAtAccept = 1 + rng.IntN(8)
+			default:
+				f.crashAtClaim = 1 + rng.IntN(4)
 			}
 		}
 		s.incarnations = append(s.incarnations, f)
@@ -197,7 +217,7 @@ func (s *scenario) describe() string {
 	if s.pulled != nil {
 		fmt.Fprintf(&b, "  pull mode reads the stream's %d records too\n", len(s.pulled))
 	}
-	fmt.Fprintf(&b, "  %d stream batches in flight at once\n", s.streams)
+	fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
 	for i, f := range s.incarnations {
 		fmt.Fprintf(&b, "  run %d: %s\n", i+1, f)
 	}

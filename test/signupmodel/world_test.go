@@ -1,6 +1,7 @@
 package signupmodel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -150,6 +151,14 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// pause sleeps up to max, a random while.
+func (w *world) pause(max time.Duration) {
+	w.rngMu.Lock()
+	d := time.Duration(w.rng.Int64N(int64(max)))
+	w.rngMu.Unlock()
+	time.Sleep(d)
+}
+
 func (w *world) chance(p float64) bool {
 	if p <= 0 {
 		return false
@@ -179,6 +188,7 @@ type run struct {
 
 	storageOps atomic.Int64
 	accepts    atomic.Int64
+	claims     atomic.Int64
 
 	clientsMu sync.Mutex
 	clients   []storage.Client // handed out by the storage, closed by teardown
@@ -404,6 +414,12 @@ func (c *crashableClient) do(op func() error) error {
 	if !crashAfter && r.armed.Load() && r.world.chance(r.faults.storageErrorRate) {
 		return errStorageFault
 	}
+	// A write takes time, so that batches overlap as they do on a disk;
+	// a crash meanwhile stops it.
+	r.world.pause(500 * time.Microsecond)
+	if r.dead.Load() {
+		return errCrashed
+	}
 	err := op()
 	if crashAfter {
 		r.crash(fmt.Sprintf("after storage operation %d", r.storageOps.Load()))
@@ -428,6 +444,14 @@ func (c *crashableClient) Delete(ctx context.Context, key string) error {
 
 func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
 	err := c.do(func() error { return c.inner.Batch(ctx, ops...) })
+	if err == nil && c.run.faults.crashAtClaim > 0 {
+		for _, op := range ops {
+			if op.Type == storage.Set && isClaimWrite(op.Value) && c.run.claims.Add(1) == int64(c.run.faults.crashAtClaim) {
+				c.run.crash(fmt.Sprintf("after the write of SignUp claim %d", c.run.faults.crashAtClaim))
+				return errCrashed
+			}
+		}
+	}
 	for _, op := range ops {
 		if op.Type != storage.Get {
 			c.run.world.trace.add("run %d: storage %v %s=%s: %v", c.run.n, op.Type, op.Key, op.Value, err)
@@ -496,8 +520,16 @@ func (e *exporterStandIn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if !crashAfter && r.armed.Load() && r.world.chance(r.faults.refuseRate) {
 		return errQueueFull
 	}
+	// The persistent queue's write: claims stay in flight that long; a
+	// crash meanwhile stops it.
+	r.world.pause(4 * time.Millisecond)
+	if r.dead.Load() {
+		return errCrashed
+	}
 	tok, _ := ctx.Value(tokenKey{}).(*callToken)
-	r.world.exported.accept(r.n, tok, ld)
+	if !r.world.exported.accept(r, tok, ld) {
+		return errCrashed
+	}
 	if crashAfter {
 		r.crash(fmt.Sprintf("after accept %d", r.accepts.Load()))
 		return errCrashed
@@ -505,9 +537,16 @@ func (e *exporterStandIn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return nil
 }
 
-func (l *exportLog) accept(run int, tok *callToken, ld plog.Logs) {
+// accept keeps the batch unless the run is dead: checked under the log's
+// lock, which a crash takes to open its windows, so that a batch is either
+// taken before the crash (and its window counted) or refused.
+func (l *exportLog) accept(r *run, tok *callToken, ld plog.Logs) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if r.dead.Load() {
+		return false
+	}
+	run := r.n
 	b := &acceptedBatch{run: run, token: tok}
 	for i := range ld.ResourceLogs().Len() {
 		for j := range ld.ResourceLogs().At(i).ScopeLogs().Len() {
@@ -532,6 +571,7 @@ func (l *exportLog) accept(run int, tok *callToken, ld plog.Logs) {
 		}
 	}
 	l.batches = append(l.batches, b)
+	return true
 }
 
 // openWindows is called as a run crashes: every SignUp the exporter took
@@ -585,3 +625,10 @@ func (c traceCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	return nil
 }
 func (c traceCore) Sync() error { return nil }
+
+// isClaimWrite recognizes the signup processor's write of a SignUp claim
+// not yet confirmed (its state is the processor's own business: this only
+// picks a crash point).
+func isClaimWrite(value []byte) bool {
+	return bytes.Contains(value, []byte(`"k":true`)) && !bytes.Contains(value, []byte(`"c":true`))
+}
