@@ -68,11 +68,13 @@ lint:
 	cd test/deploy && $(GO) vet ./...
 	scripts/check-versions.sh go.mod
 
-## reliability: crash, outage, throttling, hostile input, flood, security, at full length; figures to bench/results/reliability.jsonl
+## reliability: crash, outage, throttling, hostile input, flood, security, at full length, and the SignUp model over many histories; figures to bench/results/reliability.jsonl
 reliability: build
 	mkdir -p bench/results && rm -f bench/results/reliability.jsonl
 	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath bench/results/reliability.jsonl) \
 	  $(GO) test -tags reliability -count=1 -timeout 60m -v ./test/reliability/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|figures:'
+	SIGNUP_MODEL_HISTORIES=$${SIGNUP_MODEL_HISTORIES:-500} $(GO) test -race -count=1 -timeout 60m -v -run TestExactlyOnceSignUp ./test/signupmodel/ \
+	  | grep -E '^(--- FAIL|ok|FAIL|PASS)|figures:|histories from|model_test.go'
 
 ## reliability-ci: the same suite, bounded for CI (make test)
 reliability-ci: build

@@ -5,8 +5,9 @@
  * the collector decides SignUp or Login, sends the Rule's event to Splunk and
  * marks new users in app_metadata.
  *
- * It never blocks or fails a login: the call is bounded by a short timeout,
- * every error is caught and logged, and api.access is never touched.
+ * It never blocks or fails a login: the calls are bounded by a short time
+ * budget (a second attempt only within it), every error is caught and
+ * logged, and api.access is never touched.
  *
  * Secrets (Actions > this Action > Secrets):
  *   COLLECTOR_URL         e.g. https://auth0-collector.example.com/auth0/actions
@@ -24,6 +25,10 @@ const SCHEMA_VERSION = 1;
 const DEFAULT_TIMEOUT_MS = 2000;
 const DEFAULT_SIGNED_UP_KEY = 'signedUp';
 const REFRESH_TOKEN_PROTOCOL = 'oauth2-refresh-token';
+const MAX_ATTEMPTS = 2;
+const RETRY_PAUSE_MS = 100;
+// A second attempt needs at least this much of the budget left.
+const MIN_RETRY_BUDGET_MS = 250;
 
 /**
  * @param {Event} event - Details about the user and the context in which they are logging in.
@@ -41,8 +46,30 @@ exports.onExecutePostLogin = async (event, api) => {
     return;
   }
   const timeoutMs = Number(secrets.COLLECTOR_TIMEOUT_MS) > 0 ? Number(secrets.COLLECTOR_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
+  const body = JSON.stringify(buildPayload(event));
+  const deadline = Date.now() + timeoutMs;
+  // A second attempt after a refusal or a lost answer, within the same
+  // time budget: the event id names the login, so the collector keeps one
+  // copy whichever attempts reached it.
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const outcome = await post(secrets, body, deadline);
+    if (outcome.ok) {
+      return;
+    }
+    const remaining = deadline - Date.now();
+    if (!outcome.retry || attempt === MAX_ATTEMPTS || remaining < MIN_RETRY_BUDGET_MS) {
+      console.log(`otelcol-auth0: ${outcome.reason}; event not recorded`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+  }
+};
+
+// post sends the payload once, and says whether it was recorded and, if
+// not, whether another attempt may succeed.
+async function post(secrets, body, deadline) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
   try {
     const response = await fetch(secrets.COLLECTOR_URL, {
       method: 'POST',
@@ -50,25 +77,43 @@ exports.onExecutePostLogin = async (event, api) => {
         'Content-Type': 'application/json',
         Authorization: `Bearer ${secrets.COLLECTOR_SECRET}`,
       },
-      body: JSON.stringify(buildPayload(event)),
+      body,
       signal: controller.signal,
     });
-    if (!response.ok) {
-      // The status only: the answer may echo what was sent.
-      console.log(`otelcol-auth0: the collector answered ${response.status}; event not recorded`);
-    }
     if (response.body) {
       await response.body.cancel();
     }
+    if (response.ok) {
+      return { ok: true };
+    }
+    // The status only: the answer may echo what was sent.
+    return { ok: false, retry: response.status === 429 || response.status >= 500, reason: `the collector answered ${response.status}` };
   } catch (err) {
-    const reason = err && err.name === 'AbortError'
-      ? `no answer within ${timeoutMs} ms`
-      : (err && err.cause && err.cause.code) || (err && err.name) || 'error';
-    console.log(`otelcol-auth0: could not reach the collector (${reason}); event not recorded`);
+    if (err && err.name === 'AbortError') {
+      return { ok: false, retry: false, reason: 'no answer within the time budget' };
+    }
+    const cause = (err && err.cause && err.cause.code) || (err && err.name) || 'error';
+    return { ok: false, retry: true, reason: `could not reach the collector (${cause})` };
   } finally {
     clearTimeout(timer);
   }
-};
+}
+
+/**
+ * eventId names the login: the same login gets the same id however often
+ * it is posted. The user's logins count tells their logins apart; without
+ * it (Auth0 always sends it to post-login) the id is random.
+ */
+function eventId(event) {
+  const userId = event.user && event.user.user_id;
+  const count = event.stats && event.stats.logins_count;
+  if (!userId || !Number.isInteger(count) || count < 1) {
+    return crypto.randomUUID();
+  }
+  const tenant = (event.tenant && event.tenant.id) || '';
+  const digest = crypto.createHash('sha256').update(`${tenant}\n${userId}\n${count}`).digest('hex');
+  return `login-${digest.slice(0, 32)}`;
+}
 
 /**
  * The payload of schema version 1: what the receiver maps to a log record.
@@ -89,7 +134,7 @@ function buildPayload(event) {
   const request = event.request || {};
   const payload = {
     schema_version: SCHEMA_VERSION,
-    event_id: crypto.randomUUID(),
+    event_id: eventId(event),
     timestamp: new Date().toISOString(),
     user: compact({
       user_id: user.user_id,
@@ -121,3 +166,4 @@ function compact(obj) {
 }
 
 exports.buildPayload = buildPayload;
+exports.eventId = eventId;

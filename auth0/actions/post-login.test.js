@@ -192,12 +192,22 @@ test('only the signed-up flag of app_metadata leaves Auth0', () => {
   const payload = action.buildPayload(eventWith({}, {}));
   assert.deepEqual(payload.user.app_metadata, {});
   assert.equal(payload.schema_version, 1);
-  assert.match(payload.event_id, /^[0-9a-f-]{36}$/);
+  assert.match(payload.event_id, /^login-[0-9a-f]{32}$/);
   assert.equal(payload.transaction.protocol, 'oidc-basic-profile');
   assert.equal(payload.stats.logins_count, 1);
   assert.deepEqual(payload.organization, { id: 'org_W1xY2zA3bC4dE5fG', name: 'acme-retail' });
   const flagged = action.buildPayload(eventWith({ user: { ...recordedEvent.user, app_metadata: { plan: 'x', marked: true } } }, { SIGNED_UP_KEY: 'marked' }));
   assert.deepEqual(flagged.user.app_metadata, { marked: true });
+});
+
+test('the event id names the login: the same login, the same id', () => {
+  const first = action.eventId(eventWith({}, {}));
+  assert.equal(action.eventId(eventWith({}, {})), first);
+  assert.notEqual(action.eventId(eventWith({ stats: { logins_count: 2 } }, {})), first);
+  assert.notEqual(action.eventId(eventWith({ user: { ...recordedEvent.user, user_id: 'auth0|other' } }, {})), first);
+  const uncounted = action.eventId(eventWith({ stats: {} }, {}));
+  assert.match(uncounted, /^[0-9a-f-]{36}$/, 'without a logins count the id is random');
+  assert.notEqual(action.eventId(eventWith({ stats: {} }, {})), uncounted);
 });
 
 // A local server that counts requests and answers as told.
@@ -245,6 +255,41 @@ test('returns within its timeout when the collector hangs', async () => {
   } finally {
     server.closeAllConnections();
     server.close();
+  }
+});
+
+test('a refusal the collector may not repeat is tried once more, with the same event id', async () => {
+  const bodies = [];
+  const statuses = [503, 200];
+  const server = await countingServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      bodies.push(JSON.parse(body));
+      res.statusCode = statuses[bodies.length - 1];
+      res.end('{}');
+    });
+  });
+  try {
+    const api = stubApi();
+    await action.onExecutePostLogin(eventWith({}, { COLLECTOR_URL: server.url, COLLECTOR_SECRET: SECRET }), api);
+    assert.equal(server.requests, 2);
+    assert.equal(bodies[0].event_id, bodies[1].event_id);
+    assert.deepEqual(api.calls, []);
+  } finally {
+    server.close();
+  }
+});
+
+test('a refusal that would be repeated is not tried again', async () => {
+  for (const status of [400, 401, 413]) {
+    const server = await countingServer((req, res) => { res.statusCode = status; res.end('{}'); });
+    try {
+      await action.onExecutePostLogin(eventWith({}, { COLLECTOR_URL: server.url, COLLECTOR_SECRET: SECRET }), stubApi());
+      assert.equal(server.requests, 1, `status ${status}`);
+    } finally {
+      server.close();
+    }
   }
 });
 

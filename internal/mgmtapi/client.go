@@ -66,6 +66,19 @@ func (c *Client) TryReadAppMetadata(ctx context.Context, userID string) (map[str
 	if !c.budget.try(c.budget.reads) {
 		return nil, ErrNoBudget
 	}
+	return c.readAppMetadata(ctx, userID)
+}
+
+// ReadAppMetadata reads a user's app_metadata, waiting for the read
+// budget: for work off the log path.
+func (c *Client) ReadAppMetadata(ctx context.Context, userID string) (map[string]any, error) {
+	if err := c.budget.wait(ctx, c.budget.reads); err != nil {
+		return nil, err
+	}
+	return c.readAppMetadata(ctx, userID)
+}
+
+func (c *Client) readAppMetadata(ctx context.Context, userID string) (map[string]any, error) {
 	u, err := c.api.User.Read(ctx, userID, management.IncludeFields("app_metadata"))
 	if err != nil {
 		return nil, err

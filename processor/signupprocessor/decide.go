@@ -1,6 +1,8 @@
 package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
 
 import (
+	"strconv"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
@@ -24,6 +26,12 @@ type candidate struct {
 	user string
 	id   string
 	kind auth0event.Kind
+	// login names the login the record is about, when the record carries
+	// the user's logins count: the log stream's record and the Action's
+	// payload of one login share it, though their ids differ. action says
+	// which of the two sources the record came from.
+	login  string
+	action bool
 	// appMetadata: the record carried the user's app_metadata (Action
 	// payloads do); signedUp is its flag.
 	appMetadata bool
@@ -57,7 +65,23 @@ func readCandidate(view auth0event.View, signedUpKey string) (candidate, bool) {
 		}
 	}
 	c.loginsCount, c.hasCount = view.LoginsCount()
+	if c.hasCount && c.kind == auth0event.KindLogin {
+		c.login = c.user + "#" + strconv.FormatInt(c.loginsCount, 10)
+	}
+	c.action = view.Source() == auth0event.SourceAction
 	return c, true
+}
+
+// copyOf reports whether the record is the one claimed as the user's
+// SignUp: the same record delivered again, or the same login seen through
+// the other source (an Action payload and a log record). Within one source
+// records are told apart by their ids alone: two of a source's records with
+// one logins count are two records.
+func (c candidate) copyOf(st userState) bool {
+	if c.id != "" && c.id == st.SignupRecord {
+		return true
+	}
+	return c.login != "" && c.login == st.SignupLogin && c.action != st.SignupByAction
 }
 
 // needsLookup reports whether only the Management API can tell: a login
@@ -78,7 +102,7 @@ type lookupResult struct {
 type decision struct {
 	event string // auth0event.EventSignUp, EventLogin, or "" (untagged)
 	basis string
-	// drop: a redelivery of the record already emitted as the SignUp.
+	// drop: a copy of the record claimed as the SignUp (decide's copyOf).
 	drop bool
 	// claim: this record is the user's SignUp.
 	claim bool
@@ -92,17 +116,32 @@ type decision struct {
 // given the user's current state. Any source saying "signed up" wins over
 // one saying "not yet": the store and lookups may be fresher than the
 // app_metadata an Action captured before this collector's update landed.
-// inflight is the record id of a SignUp of this user being delivered by
-// this process right now.
-func decide(c candidate, st userState, inflight string, lookup lookupResult) decision {
+// ownClaim says the user's SignUp claim in st was made by the batch being
+// decided (it is in flight with this very batch).
+func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decision {
 	if st.SignedUp {
 		switch {
-		case c.id != "" && c.id == st.SignupRecord && (st.Confirmed || inflight == c.id):
+		case st.doubtful() && !ownClaim && c.appMetadata && c.signedUp:
+			// Auth0 already has the user marked: whoever marked them
+			// emitted their SignUp.
+			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
+		case st.doubtful() && !ownClaim && c.kind != auth0event.KindPasswordExchange:
+			// Claimed by a process that stopped before it learned whether
+			// the pipeline took the SignUp, which then may never have left:
+			// this record (the same one, the same login from another
+			// source, or the user's next login) is the SignUp.
+			return signup(basisStore, c)
+		case c.copyOf(st):
 			return decision{drop: true, basis: basisStore, next: st}
-		case c.id != "" && c.id == st.SignupRecord:
-			// Claimed before a restart, never confirmed: it may not have
-			// reached Splunk, and Auth0 delivers it again. Emit it again.
-			return signup(basisStore, c.id)
+		case st.ByCount && !st.Claimed && c.kind == auth0event.KindSignup:
+			// Known only from a later login that arrived first (records
+			// out of order): this is the user's signup.
+			return signup(basisSignupType, c)
+		case st.ByCount && !st.Claimed && c.hasCount && c.loginsCount == 1:
+			return signup(basisLoginsCount, c)
+		case st.ByCount && c.appMetadata && c.signedUp:
+			// Marked in Auth0: signed up before this collector saw them.
+			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
 		case c.kind == auth0event.KindSignup:
 			// A signup record after the SignUp was emitted (records out of
 			// order): there is only one SignUp per user.
@@ -119,29 +158,29 @@ func decide(c candidate, st userState, inflight string, lookup lookupResult) dec
 	case c.kind == auth0event.KindPasswordExchange:
 		return decision{event: auth0event.EventLogin, basis: basisPasswordExchange, next: st}
 	case c.kind == auth0event.KindSignup:
-		return signup(basisSignupType, c.id)
+		return signup(basisSignupType, c)
 	case c.appMetadata:
-		return signup(basisAppMetadata, c.id)
+		return signup(basisAppMetadata, c)
 	case lookup.found && lookup.signedUp:
 		return decision{event: auth0event.EventLogin, basis: basisLookup, next: known, changed: true}
 	case lookup.found:
-		return signup(basisLookup, c.id)
+		return signup(basisLookup, c)
 	case c.hasCount && c.loginsCount == 1:
-		return signup(basisLoginsCount, c.id)
+		return signup(basisLoginsCount, c)
 	case c.hasCount && c.loginsCount > 1:
-		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: known, changed: true}
+		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: userState{SignedUp: true, ByCount: true}, changed: true}
 	default:
 		// Nothing is known: never invent a SignUp.
 		return decision{event: auth0event.EventLogin, basis: basisDefault, next: st}
 	}
 }
 
-func signup(basis, recordID string) decision {
+func signup(basis string, c candidate) decision {
 	return decision{
 		event:   auth0event.EventSignUp,
 		basis:   basis,
 		claim:   true,
-		next:    userState{SignedUp: true, SignupRecord: recordID},
+		next:    userState{SignedUp: true, Claimed: true, SignupRecord: c.id, SignupLogin: c.login, SignupByAction: c.action},
 		changed: true,
 	}
 }

@@ -11,15 +11,21 @@ import (
 func TestDecide(t *testing.T) {
 	login := candidate{user: "u", id: "r2", kind: auth0event.KindLogin}
 	signupRec := candidate{user: "u", id: "r1", kind: auth0event.KindSignup}
-	mine := userState{SignedUp: true, SignupRecord: "r1", Confirmed: true}
-	known := userState{SignedUp: true}
 	with := func(c candidate, f func(*candidate)) candidate { f(&c); return c }
+	mine := userState{SignedUp: true, Claimed: true, SignupRecord: "r1", Confirmed: true}
+	doubt := userState{SignedUp: true, Claimed: true, SignupRecord: "r1"}
+	actionClaim := userState{SignedUp: true, Claimed: true, SignupRecord: "action-uuid", SignupLogin: "u#1", SignupByAction: true, Confirmed: true}
+	byCount := userState{SignedUp: true, ByCount: true}
+	streamClaim := actionClaim
+	streamClaim.SignupByAction = false
+	firstLogin := with(login, func(c *candidate) { c.hasCount, c.loginsCount, c.login = true, 1, "u#1" })
+	known := userState{SignedUp: true}
 
 	tests := []struct {
 		name      string
 		c         candidate
 		st        userState
-		inflight  string
+		own       bool
 		lookup    lookupResult
 		wantEvent string
 		wantBasis string
@@ -27,34 +33,48 @@ func TestDecide(t *testing.T) {
 		claim     bool
 		learns    bool
 	}{
-		{"signup type is SignUp", signupRec, userState{}, "", lookupResult{}, "SignUp", basisSignupType, false, true, true},
-		{"first login after the signup is Login", login, mine, "", lookupResult{}, "Login", basisStore, false, false, false},
-		{"redelivered SignUp record is dropped", with(login, func(c *candidate) { c.id = "r1" }), mine, "", lookupResult{}, "", basisStore, true, false, false},
-		{"duplicate of an in-flight SignUp is dropped", with(login, func(c *candidate) { c.id = "r1" }), userState{SignedUp: true, SignupRecord: "r1"}, "r1", lookupResult{}, "", basisStore, true, false, false},
-		{"unconfirmed claim from before a restart is emitted again", with(login, func(c *candidate) { c.id = "r1" }), userState{SignedUp: true, SignupRecord: "r1"}, "", lookupResult{}, "SignUp", basisStore, false, true, true},
-		{"late signup record after the SignUp is untagged", with(signupRec, func(c *candidate) { c.id = "r0" }), mine, "", lookupResult{}, "", basisStore, false, false, false},
-		{"app_metadata says signed up", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), userState{}, "", lookupResult{}, "Login", basisAppMetadata, false, false, true},
-		{"app_metadata without the flag is SignUp", with(login, func(c *candidate) { c.appMetadata = true }), userState{}, "", lookupResult{}, "SignUp", basisAppMetadata, false, true, true},
-		{"the store beats a stale app_metadata", with(login, func(c *candidate) { c.appMetadata = true }), known, "", lookupResult{}, "Login", basisStore, false, false, false},
-		{"lookup says signed up", login, userState{}, "", lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
-		{"lookup says not signed up", login, userState{}, "", lookupResult{found: true}, "SignUp", basisLookup, false, true, true},
-		{"logins count one is SignUp", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, "", lookupResult{}, "SignUp", basisLoginsCount, false, true, true},
-		{"logins count above one is Login", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 7 }), userState{}, "", lookupResult{}, "Login", basisLoginsCount, false, false, true},
-		{"a lookup beats the count", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, "", lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
-		{"nothing known is Login, never an invented SignUp", login, userState{}, "", lookupResult{}, "Login", basisDefault, false, false, false},
-		{"password exchange of an unknown user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange; c.hasCount, c.loginsCount = true, 1 }), userState{}, "", lookupResult{}, "Login", basisPasswordExchange, false, false, false},
-		{"password exchange of a known user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange }), known, "", lookupResult{}, "Login", basisStore, false, false, false},
+		{"signup type is SignUp", signupRec, userState{}, false, lookupResult{}, "SignUp", basisSignupType, false, true, true},
+		{"first login after the signup is Login", login, mine, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"redelivered SignUp record is dropped", with(login, func(c *candidate) { c.id = "r1" }), mine, false, lookupResult{}, "", basisStore, true, false, false},
+		{"a copy in the batch that claimed the SignUp is dropped", with(login, func(c *candidate) { c.id = "r1" }), doubt, true, lookupResult{}, "", basisStore, true, false, false},
+		{"unconfirmed claim from before a restart is emitted again", with(login, func(c *candidate) { c.id = "r1" }), doubt, false, lookupResult{}, "SignUp", basisStore, false, true, true},
+		{"after a doubtful claim the next login is the SignUp", login, doubt, false, lookupResult{}, "SignUp", basisStore, false, true, true},
+		{"after a doubtful claim a signup record is the SignUp", with(signupRec, func(c *candidate) { c.id = "r9" }), doubt, false, lookupResult{}, "SignUp", basisStore, false, true, true},
+		{"a doubtful claim of an older store format is doubtful too", login, userState{SignedUp: true, SignupRecord: "r1"}, false, lookupResult{}, "SignUp", basisStore, false, true, true},
+		{"after a doubtful claim a marked app_metadata is Login", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), doubt, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
+		{"after a doubtful claim a password exchange is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange }), doubt, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"the batch's own claim is no doubt", login, doubt, true, lookupResult{}, "Login", basisStore, false, false, false},
+		{"the same login from the other source is dropped", firstLogin, actionClaim, false, lookupResult{}, "", basisStore, true, false, false},
+		{"the same login count from the same source is another record", firstLogin, streamClaim, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"another login of a claimed user is Login", with(firstLogin, func(c *candidate) { c.loginsCount, c.login = 2, "u#2" }), actionClaim, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"late signup record after the SignUp is untagged", with(signupRec, func(c *candidate) { c.id = "r0" }), mine, false, lookupResult{}, "", basisStore, false, false, false},
+		{"app_metadata says signed up", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), userState{}, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
+		{"app_metadata without the flag is SignUp", with(login, func(c *candidate) { c.appMetadata = true }), userState{}, false, lookupResult{}, "SignUp", basisAppMetadata, false, true, true},
+		{"the store beats a stale app_metadata", with(login, func(c *candidate) { c.appMetadata = true }), known, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"lookup says signed up", login, userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
+		{"lookup says not signed up", login, userState{}, false, lookupResult{found: true}, "SignUp", basisLookup, false, true, true},
+		{"logins count one is SignUp", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{}, "SignUp", basisLoginsCount, false, true, true},
+		{"logins count above one is Login", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 7 }), userState{}, false, lookupResult{}, "Login", basisLoginsCount, false, false, true},
+		{"a signup record after a later login is the SignUp", signupRec, byCount, false, lookupResult{}, "SignUp", basisSignupType, false, true, true},
+		{"a first login after a later login is the SignUp", firstLogin, byCount, false, lookupResult{}, "SignUp", basisLoginsCount, false, true, true},
+		{"a login without count after a later login is Login", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"marked app_metadata settles a user known by count", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), byCount, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
+		{"a first login of a marked user is Login", firstLogin, known, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"a lookup beats the count", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
+		{"nothing known is Login, never an invented SignUp", login, userState{}, false, lookupResult{}, "Login", basisDefault, false, false, false},
+		{"password exchange of an unknown user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange; c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{}, "Login", basisPasswordExchange, false, false, false},
+		{"password exchange of a known user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange }), known, false, lookupResult{}, "Login", basisStore, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := decide(tt.c, tt.st, tt.inflight, tt.lookup)
+			d := decide(tt.c, tt.st, tt.own, tt.lookup)
 			assert.Equal(t, tt.wantEvent, d.event)
 			assert.Equal(t, tt.wantBasis, d.basis)
 			assert.Equal(t, tt.drop, d.drop)
 			assert.Equal(t, tt.claim, d.claim)
 			assert.Equal(t, tt.learns, d.changed)
 			if d.claim {
-				assert.Equal(t, userState{SignedUp: true, SignupRecord: tt.c.id}, d.next)
+				assert.Equal(t, userState{SignedUp: true, Claimed: true, SignupRecord: tt.c.id, SignupLogin: tt.c.login, SignupByAction: tt.c.action}, d.next)
 			}
 			if d.changed {
 				assert.True(t, d.next.SignedUp)

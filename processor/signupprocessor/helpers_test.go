@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadatatest"
 )
 
@@ -114,6 +116,24 @@ func (e *env) startWithNext(cfg *Config, next consumer.Logs) *signupProcessor {
 	e.proc = p
 	e.t.Cleanup(func() { e.stop() })
 	return p
+}
+
+// writeStorage applies operations to the processor's store while no
+// processor runs, as an earlier run could have left them.
+func (e *env) writeStorage(ops ...*storage.Operation) {
+	e.t.Helper()
+	require.Nil(e.t, e.proc, "the processor must be stopped")
+	f := filestorage.NewFactory()
+	scfg := f.CreateDefaultConfig().(*filestorage.Config)
+	scfg.Directory = e.dir
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), scfg)
+	require.NoError(e.t, err)
+	require.NoError(e.t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	client, err := ext.(storage.Extension).GetClient(context.Background(), component.KindProcessor, component.NewID(metadata.Type), "")
+	require.NoError(e.t, err)
+	require.NoError(e.t, client.Batch(context.Background(), ops...))
+	require.NoError(e.t, client.Close(context.Background()))
+	require.NoError(e.t, ext.Shutdown(context.Background()))
 }
 
 // stop shuts the processor (and its storage) down; safe to call twice.

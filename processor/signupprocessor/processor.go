@@ -83,7 +83,7 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 		p.lookups = &lookuper{api: api, signedUpKey: p.cfg.SignedUpKey, cfg: p.cfg.Lookups, logger: p.logger, telemetry: p.telemetry}
 	}
 	p.updates = newUpdateQueue(api, p.cfg.SignedUpKey, p.cfg.Updates, p.storageClient, p.logger, p.telemetry)
-	if err := p.updates.load(ctx); err != nil {
+	if err := p.updates.load(ctx, p.users.signupConfirmed); err != nil {
 		return fmt.Errorf("reading pending app_metadata updates from storage: %w", err)
 	}
 	if err := p.telemetry.RegisterProcessorSignupUpdateQueueSizeCallback(func(_ context.Context, o metric.Int64Observer) error {
@@ -151,33 +151,54 @@ func (p *signupProcessor) flushLoop() {
 	}
 }
 
-// ConsumeLogs decides, shapes, delivers, then confirms.
+// ConsumeLogs decides, shapes, writes the SignUp claims ahead, delivers,
+// then confirms (claims.go has the life of a claim).
 func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	b := p.collect(ld)
 	if err := p.users.prefetch(ctx, b.users()); err != nil {
 		return fmt.Errorf("signup processor could not read user states from storage: %w", err)
 	}
 	p.lookupUnknown(ctx, b)
-	if err := p.decideAll(ctx, b); err != nil {
+	decisions, claims, err := p.users.decideBatch(ctx, b.items, b.lookups)
+	if err != nil {
 		return err
 	}
+	b.decisions = decisions
 	p.apply(b, ld)
 
-	placed, ops := p.reserveUpdates(ctx, b)
-	if err := p.users.persist(ctx, append(b.writes, ops...)); err != nil {
-		p.rollback(ctx, b, placed)
+	placed, reservations, reserved := p.reserveUpdates(ctx, claims)
+	err = p.users.writeAhead(ctx, claims, reservations)
+	reserved()
+	if err != nil {
+		p.rollback(ctx, claims, placed)
 		return fmt.Errorf("signup processor could not record its decisions in storage: %w", err)
 	}
-
 	if ld.LogRecordCount() > 0 {
 		if err := p.next.ConsumeLogs(ctx, ld); err != nil {
-			p.rollback(ctx, b, placed)
+			p.rollback(ctx, claims, placed)
 			return err
 		}
 	}
-	p.confirm(ctx, b, placed)
+	confirmErr := p.users.confirm(ctx, claims)
+	// The records are in the pipeline whatever the confirmation's fate: the
+	// updates follow their SignUps (the Rule's order, mark after delivery).
+	if p.updates != nil {
+		p.updates.commit(placed)
+	}
 	p.countRecords(ctx, b)
-	return nil
+	return confirmErr
+}
+
+// rollback undoes a batch's claims and update reservations: the pipeline
+// refused its records, which their senders deliver again.
+func (p *signupProcessor) rollback(ctx context.Context, claims *claimSet, placed []pendingUpdate) {
+	var aborted []*storage.Operation
+	if p.updates != nil {
+		aborted = p.updates.abort(placed)
+	}
+	if err := p.users.rollback(ctx, claims, aborted); err != nil {
+		p.logger.Warn("could not undo refused SignUp claims in storage; after a restart the users' next records are emitted as their SignUps", zap.Error(err))
+	}
 }
 
 // batch is one ConsumeLogs call's records and what was decided for them.
@@ -187,18 +208,7 @@ type batch struct {
 	items      []candidate
 	decisions  []decision
 	lookups    map[string]lookupResult
-	claims     []claim
-	// writes are the claims' storage writes, made before the records leave.
-	writes   []*storage.Operation
-	outcomes map[outcomeKey]int64
-}
-
-// claim is a SignUp this batch makes, with the state to restore if the
-// pipeline refuses it.
-type claim struct {
-	user, record string
-	prev         userState
-	prevKnown    bool
+	outcomes   map[outcomeKey]int64
 }
 
 // users lists the batch's candidates' users, each once.
@@ -233,7 +243,6 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 			}
 		}
 	}
-	b.decisions = make([]decision, len(b.items))
 	return b
 }
 
@@ -267,38 +276,6 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 	}
 }
 
-// decideAll decides each candidate in order, holding its user's lock so
-// that concurrent batches see each other's claims.
-func (p *signupProcessor) decideAll(ctx context.Context, b *batch) error {
-	for i, c := range b.items {
-		unlock := p.users.lockUser(c.user)
-		st, known, err := p.users.get(ctx, c.user)
-		if err != nil {
-			unlock()
-			p.rollback(ctx, b, nil)
-			return fmt.Errorf("signup processor could not read user state from storage: %w", err)
-		}
-		inflight, _ := p.users.inflight.Load(c.user)
-		inflightID, _ := inflight.(string)
-		d := decide(c, st, inflightID, b.lookups[c.user])
-		switch {
-		case d.claim:
-			if op := p.users.put(c.user, d.next); op != nil {
-				b.writes = append(b.writes, op)
-			}
-		case d.changed:
-			p.users.markDirty(c.user, d.next)
-		}
-		if d.claim {
-			b.claims = append(b.claims, claim{user: c.user, record: c.id, prev: st, prevKnown: known})
-			p.users.inflight.Store(c.user, c.id)
-		}
-		unlock()
-		b.decisions[i] = d
-	}
-	return nil
-}
-
 // apply writes decisions onto the records, removes dropped ones and
 // counts outcomes.
 func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
@@ -330,62 +307,12 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 }
 
 // reserveUpdates takes update queue places for this batch's SignUps.
-func (p *signupProcessor) reserveUpdates(ctx context.Context, b *batch) ([]pendingUpdate, []*storage.Operation) {
-	if p.updates == nil || len(b.claims) == 0 {
-		return nil, nil
+// The caller calls written once the reservations' writes returned.
+func (p *signupProcessor) reserveUpdates(ctx context.Context, claims *claimSet) (placed []pendingUpdate, ops []*storage.Operation, written func()) {
+	if p.updates == nil || len(claims.claims) == 0 {
+		return nil, nil, func() {}
 	}
-	users := make([]string, len(b.claims))
-	for i, c := range b.claims {
-		users[i] = c.user
-	}
-	return p.updates.reserve(ctx, users)
-}
-
-// rollback undoes this batch's claims: the pipeline refused the SignUps,
-// Auth0 will deliver them again.
-func (p *signupProcessor) rollback(ctx context.Context, b *batch, placed []pendingUpdate) {
-	var ops []*storage.Operation
-	for _, c := range b.claims {
-		unlock := p.users.lockUser(c.user)
-		if cur, _, _ := p.users.get(ctx, c.user); cur.SignupRecord == c.record && !cur.Confirmed {
-			var op *storage.Operation
-			if c.prevKnown {
-				op = p.users.put(c.user, c.prev)
-			} else {
-				op = p.users.forget(c.user)
-			}
-			if op != nil {
-				ops = append(ops, op)
-			}
-		}
-		p.users.inflight.CompareAndDelete(c.user, c.record)
-		unlock()
-	}
-	b.claims = nil
-	if p.updates != nil {
-		ops = append(ops, p.updates.abort(placed)...)
-	}
-	if err := p.users.persist(ctx, ops); err != nil {
-		p.logger.Warn("could not undo refused SignUp claims in storage; a redelivered record will be emitted again", zap.Error(err))
-	}
-}
-
-// confirm records that the pipeline accepted this batch's SignUps and
-// hands their updates to the workers: the Rule's order, mark after delivery.
-// The confirmation reaches storage with the next flush.
-func (p *signupProcessor) confirm(ctx context.Context, b *batch, placed []pendingUpdate) {
-	for _, c := range b.claims {
-		unlock := p.users.lockUser(c.user)
-		if cur, _, _ := p.users.get(ctx, c.user); cur.SignupRecord == c.record {
-			cur.Confirmed = true
-			p.users.markDirty(c.user, cur)
-		}
-		p.users.inflight.CompareAndDelete(c.user, c.record)
-		unlock()
-	}
-	if p.updates != nil {
-		p.updates.commit(placed)
-	}
+	return p.updates.reserve(ctx, claims.updates())
 }
 
 func removeRecords(ld plog.Logs, drop []bool) {

@@ -15,12 +15,20 @@ type userState struct {
 	// SignedUp: the user is signed up, by this collector's SignUp or by
 	// evidence (app_metadata, a lookup, a logins count above one).
 	SignedUp bool `json:"s"`
-	// SignupRecord is the id of the record this collector emitted as the
-	// user's SignUp; a redelivery of it is not a second SignUp.
-	SignupRecord string `json:"r,omitempty"`
-	// Confirmed: the pipeline accepted SignupRecord. An unconfirmed claim
-	// found after a restart may never have left the collector, so its
-	// record, if delivered again, is emitted again.
+	// ByCount: SignedUp rests only on a logins count above one. The
+	// user's signup or first login may still arrive (records out of
+	// order); it is then their SignUp.
+	ByCount bool `json:"n,omitempty"`
+	// Claimed: this collector decided that one of the user's records is
+	// their SignUp (SignupRecord, SignupLogin name it).
+	Claimed bool `json:"k,omitempty"`
+	// SignupRecord is the id of the record claimed as the SignUp, and
+	// SignupLogin the login it was about (claims.go): copies of it are
+	// not a second SignUp.
+	SignupRecord   string `json:"r,omitempty"`
+	SignupLogin    string `json:"l,omitempty"`
+	SignupByAction bool   `json:"a,omitempty"`
+	// Confirmed: the pipeline accepted the claimed record.
 	Confirmed bool `json:"c,omitempty"`
 
 	// absent marks a cache entry for a user storage does not hold, so that
@@ -28,27 +36,37 @@ type userState struct {
 	absent bool
 }
 
+// doubtful reports a claim whose outcome is unknown: made by a process
+// that stopped before the pipeline answered, its record may never have
+// left (a claim of this process is in flight until confirmed or rolled
+// back, and the caller knows it).
+func (st userState) doubtful() bool {
+	return st.SignedUp && (st.Claimed || st.SignupRecord != "") && !st.Confirmed
+}
+
 // userStore keeps user states in a bounded LRU, backed by a storage
-// extension when one is configured (then the LRU is a cache of it).
-// Callers serialize access to one user with lockUser.
+// extension when one is configured (then the LRU is a cache of it), and
+// runs the life of SignUp claims (claims.go). Access to one user is
+// serialized by its lock stripe.
 //
-// Writes come in two kinds. SignUp claims are written ahead, before their
-// records leave the processor: exactly-once across a crash rests on them.
-// Everything else (users learned to be signed up, confirmations of
-// delivered SignUps) can be learned again or only narrows a crash window,
-// so it is marked dirty and written by a background flush, one transaction
-// a second. Concurrent writers share a transaction (group commit), so that
-// a burst of batches costs one fsync, not one each.
+// Writes come in two kinds. A SignUp claim and its confirmation are
+// written before the processor goes on (ahead of the records leaving, and
+// before the sender is answered): exactly-once across a crash rests on
+// them. Users learned to be signed up can be learned again, so they are
+// marked dirty and written by a background flush, one transaction a
+// second. Concurrent writers share a transaction (group commit), so that a
+// burst of batches costs one fsync, not one each.
 type userStore struct {
 	cache  *lru.Cache[string, userState]
 	client storage.Client // nil without a storage extension
 
 	seed  maphash.Seed
-	locks [256]sync.Mutex
+	locks [lockStripes]sync.Mutex
 
-	// inflight holds, per user, the record id of a SignUp this process is
-	// delivering right now (claimed, not yet confirmed or rolled back).
-	inflight sync.Map
+	// flights holds, per user, the claim set of the batch delivering that
+	// user's SignUp right now (claimed, not yet confirmed or rolled back).
+	flightsMu sync.Mutex
+	flights   map[string]*claimSet
 
 	dirtyMu sync.Mutex
 	dirty   map[string]struct{}
@@ -61,12 +79,25 @@ func newUserStore(size int, client storage.Client) (*userStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &userStore{cache: cache, client: client, seed: maphash.MakeSeed(), dirty: map[string]struct{}{}, commits: groupCommit{client: client}}, nil
+	return &userStore{
+		cache:   cache,
+		client:  client,
+		seed:    maphash.MakeSeed(),
+		flights: map[string]*claimSet{},
+		dirty:   map[string]struct{}{},
+		commits: groupCommit{client: client},
+	}, nil
 }
 
-// lockUser serializes decisions about one user across concurrent batches.
+const lockStripes = 256
+
+func (s *userStore) stripe(user string) int {
+	return int(maphash.String(s.seed, user) % lockStripes)
+}
+
+// lockUser serializes work on one user across concurrent batches.
 func (s *userStore) lockUser(user string) func() {
-	m := &s.locks[maphash.String(s.seed, user)%uint64(len(s.locks))]
+	m := &s.locks[s.stripe(user)]
 	m.Lock()
 	return m.Unlock
 }
@@ -124,6 +155,7 @@ func (s *userStore) prefetch(ctx context.Context, users []string) error {
 	for i, user := range missing {
 		st := userState{absent: true}
 		if ops[i].Value != nil {
+			st = userState{}
 			if err := json.Unmarshal(ops[i].Value, &st); err != nil {
 				return err
 			}

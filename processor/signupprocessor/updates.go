@@ -25,11 +25,12 @@ const (
 	updateFailed           = "failed"
 	updateDroppedQueueFull = "dropped_queue_full"
 	updateDroppedNotFound  = "dropped_not_found"
+	updateAlreadyMarked    = "already_marked"
 )
 
 var updateResultAttrs = func() map[string]metric.MeasurementOption {
 	m := map[string]metric.MeasurementOption{}
-	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound} {
+	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound, updateAlreadyMarked} {
 		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
 	}
 	return m
@@ -48,6 +49,10 @@ func updateKey(seq uint64) string { return keyUpdatePrefix + strconv.FormatUint(
 type pendingUpdate struct {
 	user string
 	seq  uint64
+	// checkFirst: the update may have been applied already (it was left
+	// by an earlier run, or an attempt failed without an answer), so the
+	// user is read before it is written, to mark each user once.
+	checkFirst bool
 }
 
 // updateQueue marks users signed up in Auth0, off the log path: a bounded
@@ -62,6 +67,9 @@ type updateQueue struct {
 	client    storage.Client // nil: memory only
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
+
+	// writeOrder is held from a reservation until its writes returned.
+	writeOrder sync.Mutex
 
 	mu          sync.Mutex
 	cond        *sync.Cond
@@ -97,8 +105,11 @@ func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client st
 	return q
 }
 
-// load reads the updates a previous run left pending.
-func (q *updateQueue) load(ctx context.Context) error {
+// load reads the updates a previous run left pending. An update whose
+// SignUp was never confirmed (confirmed says) is dropped: that SignUp is
+// doubtful, and the user's next record emits it again with an update of
+// its own; marking the user now would make that record a Login.
+func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Context, user string) (bool, error)) error {
 	if q.client == nil {
 		return nil
 	}
@@ -113,6 +124,7 @@ func (q *updateQueue) load(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.head, q.tail = head, tail
+	var dropped []*storage.Operation
 	for seq := head; seq < tail; seq++ {
 		raw, err := q.client.Get(ctx, updateKey(seq))
 		if err != nil {
@@ -122,14 +134,25 @@ func (q *updateQueue) load(ctx context.Context) error {
 			continue
 		}
 		user := string(raw)
-		q.outstanding[seq] = true
-		if q.queued[user] {
-			// Two entries for one user (a crash between writes): one update.
-			q.ready = append(q.ready, pendingUpdate{user: "", seq: seq})
+		ok, err := confirmed(ctx, user)
+		if err != nil {
+			return err
+		}
+		if !ok || q.queued[user] {
+			// Unconfirmed, or a second entry for one user (a crash
+			// between writes): forget it.
+			dropped = append(dropped, storage.DeleteOperation(updateKey(seq)))
 			continue
 		}
+		q.outstanding[seq] = true
 		q.queued[user] = true
-		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq})
+		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq, checkFirst: true})
+	}
+	dropped = append(dropped, q.advanceHead()...)
+	if len(dropped) > 0 {
+		if err := q.client.Batch(ctx, dropped...); err != nil {
+			return err
+		}
 	}
 	if n := len(q.ready); n > 0 {
 		q.logger.Info("resuming app_metadata updates left pending by the previous run", zap.Int("updates", n))
@@ -156,12 +179,24 @@ func (q *updateQueue) start() {
 // delivered, and returns the storage writes that persist them: they go in
 // the same transaction as the SignUp claims, before the records leave.
 // Users already queued get no second place; a full queue drops (counted).
-func (q *updateQueue) reserve(ctx context.Context, users []string) ([]pendingUpdate, []*storage.Operation) {
+//
+// The caller calls written once those writes returned, whatever their
+// outcome: until then no other reservation is made, so that reservations
+// reach storage in the order they were made and the stored tail only
+// grows (a smaller tail written last would hide the entries above it).
+func (q *updateQueue) reserve(ctx context.Context, wants []pendingUpdate) (placed []pendingUpdate, ops []*storage.Operation, written func()) {
+	q.writeOrder.Lock()
+	placed, ops = q.place(ctx, wants)
+	return placed, ops, q.writeOrder.Unlock
+}
+
+func (q *updateQueue) place(ctx context.Context, wants []pendingUpdate) ([]pendingUpdate, []*storage.Operation) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var placed []pendingUpdate
 	var ops []*storage.Operation
-	for _, user := range users {
+	for _, u := range wants {
+		user := u.user
 		if q.queued[user] {
 			continue
 		}
@@ -171,7 +206,7 @@ func (q *updateQueue) reserve(ctx context.Context, users []string) ([]pendingUpd
 				zap.Int("queue_size", q.cfg.QueueSize))
 			continue
 		}
-		u := pendingUpdate{user: user, seq: q.tail}
+		u.seq = q.tail
 		q.tail++
 		q.queued[user] = true
 		q.reserved[u.seq] = true
@@ -273,14 +308,24 @@ func (q *updateQueue) work() {
 // apply sends one update until it succeeds or cannot. It returns false
 // when the queue stopped first: the update stays pending (and persisted).
 func (q *updateQueue) apply(u pendingUpdate) bool {
-	if u.user == "" {
-		return true // a duplicate entry found at load
-	}
 	bo := retry.NewBackOff(q.cfg.RetryOnFailure)
 	started := time.Now()
 	values := map[string]any{q.key: true}
+	checkFirst := u.checkFirst
 	for {
-		err := q.api.SetAppMetadata(q.ctx, u.user, values)
+		var err error
+		if checkFirst {
+			var md map[string]any
+			if md, err = q.api.ReadAppMetadata(q.ctx, u.user); err == nil {
+				if marked, _ := md[q.key].(bool); marked {
+					q.count(updateAlreadyMarked)
+					return true
+				}
+			}
+		}
+		if err == nil {
+			err = q.api.SetAppMetadata(q.ctx, u.user, values)
+		}
 		if q.ctx.Err() != nil {
 			return false
 		}
@@ -303,6 +348,10 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 		default:
 			if class == mgmtapi.ClassUnauthorized {
 				q.warnUnauthorized(err)
+			} else {
+				// No answer, or a server error: Auth0 may have applied
+				// the update (or the read before it failed).
+				checkFirst = true
 			}
 			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
 				q.count(updateFailed)
@@ -339,9 +388,7 @@ func (q *updateQueue) count(result string) {
 func (q *updateQueue) finish(u pendingUpdate) {
 	q.mu.Lock()
 	q.inProgress--
-	if u.user != "" {
-		delete(q.queued, u.user)
-	}
+	delete(q.queued, u.user)
 	delete(q.outstanding, u.seq)
 	var ops []*storage.Operation
 	if q.client != nil {

@@ -1,0 +1,299 @@
+package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// The SignUp invariant: each user the pipeline accepted a SignUp of has
+// exactly one, and no user known to be signed up gets one. It rests on the
+// life of a claim, which this file runs and nothing else changes:
+//
+//   - decided: under the locks of all the batch's users, once no other
+//     batch has a claim in flight for any of them. A batch that finds one
+//     waits, holding no claim itself (so two batches never wait on each
+//     other), and then decides on the outcome: a copy of a SignUp that was
+//     refused becomes the SignUp, a copy of one that was delivered is
+//     dropped. The claim is in flight from here on.
+//   - written ahead, with the batch's update reservations, before the
+//     records leave the processor;
+//   - confirmed once the pipeline accepted the records, written before the
+//     sender is answered; or rolled back when it refused them, the user's
+//     previous state restored.
+//
+// A claim found unconfirmed in storage is doubtful: a process stopped
+// between writing it and learning the outcome. decide emits the user's
+// next record as the SignUp again. If the stop fell after the pipeline
+// accepted the SignUp and before the confirmation was written (one storage
+// write), the user gets a second SignUp: the one window where at least
+// once wins over exactly once, because the other choice loses SignUps
+// whose records never left.
+
+// maxClaimWait bounds how long a batch waits for another batch's claim on
+// one of its users; past it the batch is refused and its sender retries.
+const maxClaimWait = 5 * time.Second
+
+var errClaimBusy = errors.New("a SignUp of a user in this batch is being delivered by another batch, retry later")
+
+// claimSet is one batch's claims: the users it made a SignUp for, with the
+// state to restore if the pipeline refuses them.
+type claimSet struct {
+	claims  []claim
+	writes  []*storage.Operation // the claims' write-ahead operations
+	written bool                 // the write-ahead reached storage
+	done    chan struct{}        // closed when the claims are confirmed or rolled back
+}
+
+type claim struct {
+	user      string
+	state     userState // as claimed
+	prev      userState
+	prevKnown bool
+}
+
+func (cs *claimSet) users() []string {
+	users := make([]string, len(cs.claims))
+	for i, c := range cs.claims {
+		users[i] = c.user
+	}
+	return users
+}
+
+// updates are the app_metadata updates the claims call for. A claim that
+// replaces a doubtful one may follow an update that was applied already.
+func (cs *claimSet) updates() []pendingUpdate {
+	updates := make([]pendingUpdate, len(cs.claims))
+	for i, c := range cs.claims {
+		updates[i] = pendingUpdate{user: c.user, checkFirst: c.prev.doubtful()}
+	}
+	return updates
+}
+
+// claimed reports whether this set claimed the user's SignUp.
+func (cs *claimSet) claimed(user string) bool {
+	return slices.ContainsFunc(cs.claims, func(c claim) bool { return c.user == user })
+}
+
+// decideBatch decides every candidate in order (decide.go has the rules)
+// and records the batch's claims, in memory, as in flight.
+func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups map[string]lookupResult) ([]decision, *claimSet, error) {
+	cs := &claimSet{done: make(chan struct{})}
+	decisions := make([]decision, len(items))
+	if len(items) == 0 {
+		return decisions, cs, nil
+	}
+	unlock, err := s.lockWithoutFlights(ctx, items)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	// The batch's own view of its users: a state it decided stays what it
+	// decided even if the cache evicts it before the batch ends.
+	decided := make(map[string]userState, len(items))
+	for i, c := range items {
+		st, known := decided[c.user]
+		if !known {
+			var err error
+			if st, known, err = s.get(ctx, c.user); err != nil {
+				s.restore(cs)
+				return nil, nil, fmt.Errorf("signup processor could not read user state from storage: %w", err)
+			}
+		}
+		d := decide(c, st, cs.claimed(c.user), lookups[c.user])
+		decided[c.user] = d.next
+		switch {
+		case d.claim:
+			if !cs.claimed(c.user) {
+				cs.claims = append(cs.claims, claim{user: c.user, prev: st, prevKnown: known})
+			}
+			cs.setClaim(c.user, d.next)
+			if op := s.put(c.user, d.next); op != nil {
+				cs.writes = append(cs.writes, op)
+			}
+		case d.changed:
+			s.markDirty(c.user, d.next)
+		}
+		decisions[i] = d
+	}
+	s.flightsMu.Lock()
+	for _, c := range cs.claims {
+		s.flights[c.user] = cs
+	}
+	s.flightsMu.Unlock()
+	return decisions, cs, nil
+}
+
+func (cs *claimSet) setClaim(user string, st userState) {
+	for i := range cs.claims {
+		if cs.claims[i].user == user {
+			cs.claims[i].state = st
+		}
+	}
+}
+
+// lockWithoutFlights takes the lock stripes of the batch's users, in
+// ascending order so that batches never deadlock, once no other batch has
+// a claim in flight for any of them.
+func (s *userStore) lockWithoutFlights(ctx context.Context, items []candidate) (unlock func(), err error) {
+	users := make([]string, len(items))
+	for i, c := range items {
+		users[i] = c.user
+	}
+	var timeout <-chan time.Time
+	for {
+		unlock := s.lockUsers(users)
+		busy := s.flightOf(users)
+		if busy == nil {
+			return unlock, nil
+		}
+		unlock()
+		if timeout == nil {
+			timer := time.NewTimer(maxClaimWait)
+			defer timer.Stop()
+			timeout = timer.C
+		}
+		select {
+		case <-busy.done:
+		case <-timeout:
+			return nil, errClaimBusy
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// lockUsers takes the lock stripes of several users in ascending order, so
+// that two batches locking overlapping users never deadlock.
+func (s *userStore) lockUsers(users []string) (unlock func()) {
+	stripes := make([]int, len(users))
+	for i, user := range users {
+		stripes[i] = s.stripe(user)
+	}
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, i := range stripes {
+		s.locks[i].Lock()
+	}
+	return func() {
+		for _, i := range slices.Backward(stripes) {
+			s.locks[i].Unlock()
+		}
+	}
+}
+
+// flightOf returns a claim set in flight for one of the users.
+func (s *userStore) flightOf(users []string) *claimSet {
+	s.flightsMu.Lock()
+	defer s.flightsMu.Unlock()
+	if len(s.flights) == 0 {
+		return nil
+	}
+	for _, user := range users {
+		if cs, ok := s.flights[user]; ok {
+			return cs
+		}
+	}
+	return nil
+}
+
+// writeAhead makes the claims durable, with other operations that must
+// reach storage with them (update reservations), before the records leave.
+func (s *userStore) writeAhead(ctx context.Context, cs *claimSet, with []*storage.Operation) error {
+	if err := s.persist(ctx, append(cs.writes, with...)); err != nil {
+		return err
+	}
+	cs.written = len(cs.writes) > 0
+	return nil
+}
+
+// confirm records that the pipeline accepted the batch's SignUps, in
+// storage before it returns, so that a redelivery of the batch after the
+// sender was answered is dropped rather than emitted again. When the write
+// fails the confirmations stay in memory (and are flushed later) and the
+// error is returned: the sender is asked to retry, and the copies it sends
+// are dropped as delivered.
+func (s *userStore) confirm(ctx context.Context, cs *claimSet) error {
+	defer s.land(cs)
+	var ops []*storage.Operation
+	for _, c := range cs.claims {
+		unlock := s.lockUser(c.user)
+		st := c.state
+		st.Confirmed = true
+		if op := s.put(c.user, st); op != nil {
+			ops = append(ops, op)
+		}
+		unlock()
+	}
+	if err := s.persist(ctx, ops); err != nil {
+		for _, c := range cs.claims {
+			st := c.state
+			st.Confirmed = true
+			s.markDirty(c.user, st)
+		}
+		return fmt.Errorf("the records were delivered but their SignUps could not be recorded in storage: %w", err)
+	}
+	return nil
+}
+
+// rollback undoes the batch's claims: the pipeline refused the SignUps,
+// which their senders deliver again. It returns what failed to reach
+// storage; the claims left there are doubtful after a restart, which
+// emits the SignUp again, never loses it.
+func (s *userStore) rollback(ctx context.Context, cs *claimSet, with []*storage.Operation) error {
+	defer s.land(cs)
+	ops := s.restoreLocked(cs)
+	if !cs.written {
+		ops = nil
+	}
+	return s.persist(ctx, append(ops, with...))
+}
+
+func (s *userStore) restoreLocked(cs *claimSet) []*storage.Operation {
+	unlock := s.lockUsers(cs.users())
+	defer unlock()
+	return s.restore(cs)
+}
+
+// restore puts back, in memory, the states the claims replaced, and returns
+// the operations that would persist that. The caller holds the users' locks.
+func (s *userStore) restore(cs *claimSet) []*storage.Operation {
+	var ops []*storage.Operation
+	for _, c := range cs.claims {
+		var op *storage.Operation
+		if c.prevKnown {
+			op = s.put(c.user, c.prev)
+		} else {
+			op = s.forget(c.user)
+		}
+		if op != nil {
+			ops = append(ops, op)
+		}
+	}
+	return ops
+}
+
+// land ends the claims' flight: batches waiting for these users go on.
+func (s *userStore) land(cs *claimSet) {
+	s.flightsMu.Lock()
+	for _, c := range cs.claims {
+		if s.flights[c.user] == cs {
+			delete(s.flights, c.user)
+		}
+	}
+	s.flightsMu.Unlock()
+	close(cs.done)
+}
+
+// signupConfirmed reports whether the pipeline accepted the user's SignUp
+// (its claim was confirmed).
+func (s *userStore) signupConfirmed(ctx context.Context, user string) (bool, error) {
+	unlock := s.lockUser(user)
+	defer unlock()
+	st, _, err := s.get(ctx, user)
+	return st.Confirmed, err
+}

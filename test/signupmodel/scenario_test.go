@@ -1,0 +1,234 @@
+package signupmodel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+)
+
+// scenario is one generated history: who the users are, what Auth0 sends
+// about them through which way in, and what goes wrong on the way.
+type scenario struct {
+	seed  uint64
+	users []user
+	// batches are the log stream's requests, each sent until accepted
+	// (Auth0 retries); a record may be in several (redeliveries).
+	batches [][]record
+	// actions are the post-login Action's posts, each tried twice at most.
+	actions []record
+	// pulled are the log API's events, read by pull mode (nil: off).
+	pulled []record
+	// streams is how many batches are in flight at once, and streamDelay
+	// how long after the Action's first posts the log stream begins (Auth0
+	// delivers the stream seconds after the logins).
+	streams     int
+	streamDelay time.Duration
+	// incarnations are the collector runs; all but the last end in a crash.
+	incarnations []faults
+}
+
+type user struct {
+	id string
+	// returning users were marked signed up in Auth0 before the history.
+	returning bool
+}
+
+// record is one Auth0 record of a login or signup.
+type record struct {
+	id     string // log_id, or the Action's event_id
+	user   string
+	typ    string // "ss", "s"
+	logins int    // logins count carried; 0 for none
+	action bool
+	// attempts is how often the Action posts it at most: twice, or once
+	// as an Action older than the one in auth0/actions does.
+	attempts int
+}
+
+// login is the key pairing the stream's and the Action's record of one
+// login (the processor's pairing).
+func (r record) login() string {
+	if r.logins == 0 || r.typ != "s" {
+		return ""
+	}
+	return fmt.Sprintf("%s#%d", r.user, r.logins)
+}
+
+// faults is what goes wrong in one collector run. A crash stops the run at
+// a storage operation or an accept by the exporter, before or after it.
+type faults struct {
+	crashAtStorageOp int // 0: none
+	crashAtAccept    int // 0: none
+	crashAtClaim     int // 0: none; after the write of the n-th SignUp claim
+	crashAfter       bool
+	storageErrorRate float64
+	refuseRate       float64
+	apiFailures      int // Management API calls answered 503 at the start of the run
+}
+
+func (f faults) crashes() bool {
+	return f.crashAtStorageOp > 0 || f.crashAtAccept > 0 || f.crashAtClaim > 0
+}
+
+func (f faults) String() string {
+	var parts []string
+	switch {
+	case f.crashAtStorageOp > 0:
+		parts = append(parts, fmt.Sprintf("crash %s storage operation %d", beforeAfter(f.crashAfter), f.crashAtStorageOp))
+	case f.crashAtAccept > 0:
+		parts = append(parts, fmt.Sprintf("crash %s the exporter's accept %d", beforeAfter(f.crashAfter), f.crashAtAccept))
+	case f.crashAtClaim > 0:
+		parts = append(parts, fmt.Sprintf("crash after the write of SignUp claim %d", f.crashAtClaim))
+	}
+	if f.storageErrorRate > 0 {
+		parts = append(parts, fmt.Sprintf("storage errors %.0f%%", 100*f.storageErrorRate))
+	}
+	if f.refuseRate > 0 {
+		parts = append(parts, fmt.Sprintf("exporter refusals %.0f%%", 100*f.refuseRate))
+	}
+	if f.apiFailures > 0 {
+		parts = append(parts, fmt.Sprintf("%d Management API 503s", f.apiFailures))
+	}
+	if len(parts) == 0 {
+		return "no faults"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func beforeAfter(after bool) string {
+	if after {
+		return "after"
+	}
+	return "before"
+}
+
+// generate makes the history of a seed.
+func generate(seed uint64) *scenario {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	s := &scenario{seed: seed, streams: 1 + rng.IntN(3), streamDelay: time.Duration(rng.IntN(300)) * time.Millisecond}
+	nUsers := 3 + rng.IntN(25)
+	var stream []record
+	logSeq := 0
+	nextLogID := func() string {
+		logSeq++
+		// Log ids sort by time, as Auth0's do.
+		return fmt.Sprintf("9002026112008%013d%024d", seed%1e13, logSeq)
+	}
+	for u := range nUsers {
+		usr := user{id: fmt.Sprintf("auth0|s%d-u%d", seed, u), returning: rng.IntN(3) == 0}
+		s.users = append(s.users, usr)
+		first, logins := 1, 1+rng.IntN(3)
+		if usr.returning {
+			first = 2 + rng.IntN(20)
+		}
+		if !usr.returning && rng.IntN(2) == 0 {
+			// A database signup: "ss" before the first login.
+			stream = append(stream, record{id: nextLogID(), user: usr.id, typ: "ss"})
+		}
+		for n := first; n < first+logins; n++ {
+			count := n
+			if rng.IntN(5) == 0 {
+				count = 0 // SSO or silent auth: the stream carries no count
+			}
+			if rng.IntN(4) != 0 {
+				stream = append(stream, record{id: nextLogID(), user: usr.id, typ: "s", logins: count})
+			}
+			if rng.IntN(2) == 0 {
+				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true, attempts: 1 + rng.IntN(2)})
+			}
+		}
+	}
+	rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+	rng.Shuffle(len(s.actions), func(i, j int) { s.actions[i], s.actions[j] = s.actions[j], s.actions[i] })
+
+	// Batches of 1-5 records; some records are delivered again in a later
+	// batch, as Auth0 does after a timeout.
+	for i := 0; i < len(stream); {
+		n := min(1+rng.IntN(5), len(stream)-i)
+		b := append([]record(nil), stream[i:i+n]...)
+		i += n
+		if len(s.batches) > 0 && rng.IntN(3) == 0 {
+			prev := s.batches[rng.IntN(len(s.batches))]
+			b = append(b, prev[rng.IntN(len(prev))])
+		}
+		s.batches = append(s.batches, b)
+		if rng.IntN(4) == 0 {
+			// Sent again while the first is in flight, as Auth0 does when
+			// an answer is late: two streams pick them up at once.
+			s.batches = append(s.batches, b)
+		}
+	}
+	if rng.IntN(3) == 0 {
+		s.pulled = append([]record(nil), stream...)
+	}
+
+	runs := 1 + rng.IntN(3)
+	for r := range runs {
+		f := faults{}
+		if rng.IntN(2) == 0 {
+			f.storageErrorRate = 0.05 * float64(1+rng.IntN(3))
+		}
+		if rng.IntN(2) == 0 {
+			f.refuseRate = 0.1 * float64(1+rng.IntN(3))
+		}
+		if rng.IntN(3) == 0 {
+			f.apiFailures = 1 + rng.IntN(4)
+		}
+		if r < runs-1 {
+			f.crashAfter = rng.IntN(2) == 0
+			switch rng.IntN(3) {
+			case 0:
+				f.crashAtStorageOp = 1 + rng.IntN(40)
+			case 1:
+				f.crashAtAccept = 1 + rng.IntN(8)
+			default:
+				f.crashAtClaim = 1 + rng.IntN(4)
+			}
+		}
+		s.incarnations = append(s.incarnations, f)
+	}
+	return s
+}
+
+// describe prints the history so that a failure can be read and replayed.
+func (s *scenario) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+	for _, u := range s.users {
+		kind := "new"
+		if u.returning {
+			kind = "returning"
+		}
+		fmt.Fprintf(&b, "  user %s (%s)\n", u.id, kind)
+	}
+	for i, batch := range s.batches {
+		fmt.Fprintf(&b, "  stream batch %d:", i)
+		for _, r := range batch {
+			fmt.Fprintf(&b, " %s", r)
+		}
+		b.WriteString("\n")
+	}
+	for _, r := range s.actions {
+		fmt.Fprintf(&b, "  action %s\n", r)
+	}
+	if s.pulled != nil {
+		fmt.Fprintf(&b, "  pull mode reads the stream's %d records too\n", len(s.pulled))
+	}
+	fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
+	for i, f := range s.incarnations {
+		fmt.Fprintf(&b, "  run %d: %s\n", i+1, f)
+	}
+	return b.String()
+}
+
+func (r record) String() string {
+	return fmt.Sprintf("%s[%s %s n=%d]", r.id[max(0, len(r.id)-4):], r.typ, r.user[strings.LastIndex(r.user, "-")+1:], r.logins)
+}
+
+// event is the Auth0 log event of a stream or log API record.
+func (r record) event() auth0test.Event {
+	return auth0test.Event{LogID: r.id, Type: r.typ, UserID: r.user, LoginsCount: r.logins}
+}

@@ -1,0 +1,634 @@
+package signupmodel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
+)
+
+const (
+	secret       = "model-secret"
+	clientID     = "model-client"
+	clientSecret = "model-client-secret"
+)
+
+var storageID = component.MustNewID("model_storage")
+
+var errCrashed = errors.New("the collector crashed")
+
+// world is what outlives the collector's crashes: Auth0 (the fake tenant),
+// the storage directory, and what the exporter accepted.
+type world struct {
+	t        *testing.T
+	scenario *scenario
+	rng      *rand.Rand
+	rngMu    sync.Mutex
+
+	fake    *fakeauth0.Server
+	fakeURL string
+	domain  string
+	dir     string
+	addr    string // the receiver's address, the same in every run
+
+	exported exportLog
+	trace    traceLog
+	acked    map[string]record // set by play
+
+	mu  sync.Mutex
+	run *run
+}
+
+// exported is one record the exporter accepted.
+type exported struct {
+	run    int
+	user   string
+	id     string // auth0.log_id or auth0.event_id
+	event  string // SignUp, Login or ""
+	login  string
+	action bool
+}
+
+type exportLog struct {
+	mu      sync.Mutex
+	records []exported
+	// batches the exporter accepted, for the crash window: their SignUps
+	// and whether the processor's ConsumeLogs returned nil for them.
+	batches []*acceptedBatch
+	// windows counts, per user, the SignUps left in the crash window.
+	windows map[string]int
+}
+
+type acceptedBatch struct {
+	run     int
+	token   *callToken
+	signups []string
+}
+
+type traceLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *traceLog) without(substr string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var lines []string
+	for _, line := range l.lines {
+		if !strings.Contains(line, substr) {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+func (l *traceLog) add(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+}
+
+func newWorld(t *testing.T, s *scenario) *world {
+	domain := fmt.Sprintf("model%d.eu.auth0.com", s.seed)
+	fake := fakeauth0.New(clientID, clientSecret, "https://"+domain+"/api/v2/")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	for _, u := range s.users {
+		if u.returning {
+			fake.AddUser(u.id, map[string]any{"signedUp": true})
+		} else {
+			fake.AddUser(u.id, nil)
+		}
+	}
+	for _, r := range s.pulled {
+		fake.AddLogs(r.event().Data())
+	}
+	return &world{
+		t: t, scenario: s, rng: rand.New(rand.NewPCG(s.seed, 0xfa17)),
+		fake: fake, fakeURL: srv.URL, domain: domain, dir: t.TempDir(), addr: freeAddr(t),
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// pause sleeps up to max, a random while.
+func (w *world) pause(max time.Duration) {
+	w.rngMu.Lock()
+	d := time.Duration(w.rng.Int64N(int64(max)))
+	w.rngMu.Unlock()
+	time.Sleep(d)
+}
+
+func (w *world) chance(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	w.rngMu.Lock()
+	defer w.rngMu.Unlock()
+	return w.rng.Float64() < p
+}
+
+// run is one collector process: the real receiver and signup processor on
+// the world's storage directory, in front of the exporter. A crash makes
+// every storage operation, exporter accept and Management API call of the
+// run fail from that instant on, as if the process were gone, then stops it.
+type run struct {
+	n      int
+	world  *world
+	faults faults
+
+	dead    atomic.Bool
+	armed   atomic.Bool   // faults apply once the run has started
+	crashed chan struct{} // closed by the first crash
+	once    sync.Once
+	// life is held for reading by every storage operation and exporter
+	// accept of a live run, and for writing to tear the run down once it
+	// is dead (when the operations fail without taking it).
+	life sync.RWMutex
+
+	storageOps atomic.Int64
+	accepts    atomic.Int64
+	claims     atomic.Int64
+
+	clientsMu sync.Mutex
+	clients   []storage.Client // handed out by the storage, closed by teardown
+
+	files     extension.Extension
+	api       *httptest.Server
+	receiver  receiver.Logs
+	processor processor.Logs
+}
+
+func (w *world) start(n int, f faults) *run {
+	r := &run{n: n, world: w, faults: f, crashed: make(chan struct{})}
+	w.fake.FailNext(repeat(http.StatusServiceUnavailable, f.apiFailures)...)
+
+	ff := filestorage.NewFactory()
+	fcfg := ff.CreateDefaultConfig().(*filestorage.Config)
+	fcfg.Directory = w.dir
+	files, err := ff.Create(context.Background(), extensiontest.NewNopSettings(ff.Type()), fcfg)
+	require.NoError(w.t, err)
+	require.NoError(w.t, files.Start(context.Background(), componenttest.NewNopHost()))
+	r.files = files
+
+	// The Management API through this run only: gone with it.
+	target, _ := url.Parse(w.fakeURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	r.api = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if r.dead.Load() {
+			if hj, ok := rw.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+			rw.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: rw}
+		proxy.ServeHTTP(rec, req)
+		if req.Method == http.MethodPatch || strings.HasPrefix(req.URL.Path, "/api/v2/users/") {
+			w.trace.add("run %d: %s %s -> %d", n, req.Method, req.URL.Path, rec.status)
+		}
+	}))
+
+	host := modelHost{storageID: &crashableStorage{run: r}}
+	down := &exporterStandIn{run: r}
+
+	pf := signupprocessor.NewFactory()
+	pcfg := pf.CreateDefaultConfig().(*signupprocessor.Config)
+	pcfg.Storage = &storageID
+	pcfg.ManagementAPI.Domain = w.domain
+	pcfg.ManagementAPI.ClientID = clientID
+	pcfg.ManagementAPI.ClientSecret = clientSecret
+	pcfg.ManagementAPI.ClientConfig.Endpoint = r.api.URL
+	pcfg.ManagementAPI.RateLimit.WritesPerSecond, pcfg.ManagementAPI.RateLimit.WriteBurst = 1000, 1000
+	pcfg.ManagementAPI.RateLimit.ReadsPerSecond, pcfg.ManagementAPI.RateLimit.ReadBurst = 1000, 1000
+	pcfg.Lookups.Cooldown = 50 * time.Millisecond
+	pcfg.Updates.DrainTimeout = 50 * time.Millisecond
+	pcfg.Updates.RetryOnFailure.InitialInterval = 10 * time.Millisecond
+	pcfg.Updates.RetryOnFailure.MaxInterval = 50 * time.Millisecond
+	require.NoError(w.t, pcfg.Validate())
+	pset := processortest.NewNopSettings(pf.Type())
+	pset.Logger = zap.New(traceCore{trace: &w.trace, run: n})
+	proc, err := pf.CreateLogs(context.Background(), pset, pcfg, down)
+	require.NoError(w.t, err)
+	require.NoError(w.t, proc.Start(context.Background(), host))
+	r.processor = proc
+
+	rf := auth0loginreceiver.NewFactory()
+	rcfg := rf.CreateDefaultConfig().(*auth0loginreceiver.Config)
+	rcfg.ServerConfig.NetAddr.Endpoint = w.addr
+	rcfg.Secret = secret
+	rcfg.RetryAfter = time.Second
+	if w.scenario.pulled != nil {
+		rcfg.Poll.Enabled = true
+		rcfg.Poll.ManagementAPI = pcfg.ManagementAPI
+		rcfg.Poll.Interval = time.Second
+		rcfg.Poll.Start = "oldest"
+		rcfg.Poll.Storage = &storageID
+	}
+	require.NoError(w.t, rcfg.Validate())
+	rcv, err := rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, &probe{next: proc})
+	require.NoError(w.t, err)
+	require.NoError(w.t, startListening(rcv, host))
+	r.receiver = rcv
+
+	w.mu.Lock()
+	w.run = r
+	w.mu.Unlock()
+	r.armed.Store(true)
+	w.trace.add("run %d started: %s", n, f)
+	return r
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// startListening starts the receiver, retrying while the previous run's
+// socket is still being released.
+func startListening(rcv receiver.Logs, host component.Host) error {
+	var err error
+	for range 50 {
+		if err = rcv.Start(context.Background(), host); err == nil {
+			return nil
+		}
+		_ = rcv.Shutdown(context.Background())
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+func repeat(status, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = status
+	}
+	return out
+}
+
+// crash makes the run dead from this instant; teardown happens in crashed's
+// reader. Safe to call from inside a storage operation or an accept.
+func (r *run) crash(why string) {
+	r.once.Do(func() {
+		r.dead.Store(true)
+		r.world.trace.add("run %d crashed %s", r.n, why)
+		r.world.exported.openWindows(r.n)
+		close(r.crashed)
+	})
+}
+
+// teardown stops what is left of a dead run: its listener and connections
+// at once, its components in the background, its storage once no
+// operation is in flight.
+func (r *run) teardown() {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = r.receiver.Shutdown(cancelled)
+	r.life.Lock() // no storage operation or accept in flight from here on
+	_ = r.processor.Shutdown(context.Background())
+	r.clientsMu.Lock()
+	for _, c := range r.clients {
+		_ = c.Close(context.Background())
+	}
+	r.clientsMu.Unlock()
+	_ = r.files.Shutdown(context.Background())
+	r.life.Unlock()
+	r.api.Close()
+}
+
+// stop ends the last run the way an orderly shutdown does.
+func (r *run) stop() {
+	r.armed.Store(false)
+	require.NoError(r.world.t, r.receiver.Shutdown(context.Background()))
+	require.NoError(r.world.t, r.processor.Shutdown(context.Background()))
+	require.NoError(r.world.t, r.files.Shutdown(context.Background()))
+	r.api.Close()
+}
+
+// step counts one storage operation or accept against the run's crash
+// point, and says whether the caller may go on and whether it crashes
+// after it.
+func (r *run) step(counter *atomic.Int64, crashAt int, what string) (proceed, crashAfter bool) {
+	if r.dead.Load() {
+		return false, false
+	}
+	if !r.armed.Load() {
+		return true, false
+	}
+	n := counter.Add(1)
+	if crashAt > 0 && n == int64(crashAt) {
+		if r.faults.crashAfter {
+			return true, true
+		}
+		r.crash(fmt.Sprintf("before %s %d", what, n))
+		return false, false
+	}
+	return true, false
+}
+
+// crashableStorage hands out file_storage clients that die with the run.
+type crashableStorage struct {
+	run *run
+}
+
+func (s *crashableStorage) Start(context.Context, component.Host) error { return nil }
+func (s *crashableStorage) Shutdown(context.Context) error              { return nil }
+
+func (s *crashableStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	inner, err := s.run.files.(storage.Extension).GetClient(ctx, kind, id, name)
+	if err != nil {
+		return nil, err
+	}
+	s.run.clientsMu.Lock()
+	s.run.clients = append(s.run.clients, inner)
+	s.run.clientsMu.Unlock()
+	return &crashableClient{run: s.run, inner: inner}, nil
+}
+
+type crashableClient struct {
+	run   *run
+	inner storage.Client
+}
+
+var errStorageFault = errors.New("injected storage fault")
+
+func (c *crashableClient) do(op func() error) error {
+	r := c.run
+	if r.dead.Load() {
+		return errCrashed
+	}
+	r.life.RLock()
+	defer r.life.RUnlock()
+	proceed, crashAfter := r.step(&r.storageOps, r.faults.crashAtStorageOp, "storage operation")
+	if !proceed {
+		return errCrashed
+	}
+	if !crashAfter && r.armed.Load() && r.world.chance(r.faults.storageErrorRate) {
+		return errStorageFault
+	}
+	// A write takes time, so that batches overlap as they do on a disk;
+	// a crash meanwhile stops it.
+	r.world.pause(500 * time.Microsecond)
+	if r.dead.Load() {
+		return errCrashed
+	}
+	err := op()
+	if crashAfter {
+		r.crash(fmt.Sprintf("after storage operation %d", r.storageOps.Load()))
+		return errCrashed
+	}
+	return err
+}
+
+func (c *crashableClient) Get(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := c.do(func() (err error) { v, err = c.inner.Get(ctx, key); return err })
+	return v, err
+}
+
+func (c *crashableClient) Set(ctx context.Context, key string, value []byte) error {
+	return c.do(func() error { return c.inner.Set(ctx, key, value) })
+}
+
+func (c *crashableClient) Delete(ctx context.Context, key string) error {
+	return c.do(func() error { return c.inner.Delete(ctx, key) })
+}
+
+func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	err := c.do(func() error { return c.inner.Batch(ctx, ops...) })
+	if err == nil && c.run.faults.crashAtClaim > 0 {
+		for _, op := range ops {
+			if op.Type == storage.Set && isClaimWrite(op.Value) && c.run.claims.Add(1) == int64(c.run.faults.crashAtClaim) {
+				c.run.crash(fmt.Sprintf("after the write of SignUp claim %d", c.run.faults.crashAtClaim))
+				return errCrashed
+			}
+		}
+	}
+	for _, op := range ops {
+		if op.Type != storage.Get {
+			c.run.world.trace.add("run %d: storage %v %s=%s: %v", c.run.n, op.Type, op.Key, op.Value, err)
+		}
+	}
+	return err
+}
+
+func (c *crashableClient) Close(ctx context.Context) error {
+	if c.run.dead.Load() {
+		return nil
+	}
+	return c.inner.Close(ctx)
+}
+
+type modelHost map[component.ID]component.Component
+
+func (h modelHost) GetExtensions() map[component.ID]component.Component { return h }
+
+// probe stands between the receiver and the processor and marks each call
+// it passes on, so that the exporter knows whether the processor returned
+// nil for a batch it accepted before the run crashed.
+type probe struct {
+	next consumer.Logs
+}
+
+type callToken struct {
+	returnedNil atomic.Bool
+}
+
+type tokenKey struct{}
+
+func (p *probe) Capabilities() consumer.Capabilities { return p.next.Capabilities() }
+
+func (p *probe) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	tok := &callToken{}
+	err := p.next.ConsumeLogs(context.WithValue(ctx, tokenKey{}, tok), ld)
+	if err == nil {
+		tok.returnedNil.Store(true)
+	}
+	return err
+}
+
+// exporterStandIn is the exporter's persistent queue: what it accepts is
+// kept for good (in the world), it refuses some batches as a full queue
+// does, and it dies with the run.
+type exporterStandIn struct {
+	run *run
+}
+
+func (e *exporterStandIn) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+var errQueueFull = errors.New("sending queue is full")
+
+func (e *exporterStandIn) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	r := e.run
+	if r.dead.Load() {
+		return errCrashed
+	}
+	r.life.RLock()
+	defer r.life.RUnlock()
+	proceed, crashAfter := r.step(&r.accepts, r.faults.crashAtAccept, "accept")
+	if !proceed {
+		return errCrashed
+	}
+	if !crashAfter && r.armed.Load() && r.world.chance(r.faults.refuseRate) {
+		return errQueueFull
+	}
+	// The persistent queue's write: claims stay in flight that long; a
+	// crash meanwhile stops it.
+	r.world.pause(4 * time.Millisecond)
+	if r.dead.Load() {
+		return errCrashed
+	}
+	tok, _ := ctx.Value(tokenKey{}).(*callToken)
+	if !r.world.exported.accept(r, tok, ld) {
+		return errCrashed
+	}
+	if crashAfter {
+		r.crash(fmt.Sprintf("after accept %d", r.accepts.Load()))
+		return errCrashed
+	}
+	return nil
+}
+
+// accept keeps the batch unless the run is dead: checked under the log's
+// lock, which a crash takes to open its windows, so that a batch is either
+// taken before the crash (and its window counted) or refused.
+func (l *exportLog) accept(r *run, tok *callToken, ld plog.Logs) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r.dead.Load() {
+		return false
+	}
+	run := r.n
+	b := &acceptedBatch{run: run, token: tok}
+	for i := range ld.ResourceLogs().Len() {
+		for j := range ld.ResourceLogs().At(i).ScopeLogs().Len() {
+			records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+			for k := range records.Len() {
+				v := auth0event.NewView(records.At(k).Attributes(), records.At(k).Body())
+				x := exported{
+					run:    run,
+					user:   v.Str(auth0event.AttrUserID),
+					id:     v.ID(),
+					event:  v.Str(auth0event.AttrEvent),
+					action: v.Source() == auth0event.SourceAction,
+				}
+				if n, ok := v.LoginsCount(); ok {
+					x.login = x.user + "#" + strconv.FormatInt(n, 10)
+				}
+				l.records = append(l.records, x)
+				if x.event == auth0event.EventSignUp {
+					b.signups = append(b.signups, x.user)
+				}
+			}
+		}
+	}
+	l.batches = append(l.batches, b)
+	return true
+}
+
+// openWindows is called as a run crashes: every SignUp the exporter took
+// in that run whose ConsumeLogs had not returned nil may be emitted again
+// (claims.go: the one window where at least once wins).
+func (l *exportLog) openWindows(run int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range l.batches {
+		if b.run == run && b.token != nil && !b.token.returnedNil.Load() {
+			b.token = nil // counted once
+			for _, u := range b.signups {
+				l.window(u)
+			}
+		}
+	}
+}
+
+func (l *exportLog) window(user string) {
+	if l.windows == nil {
+		l.windows = map[string]int{}
+	}
+	l.windows[user]++
+}
+
+// traceCore writes the processor's log lines of Info and above into the
+// history's trace.
+type traceCore struct {
+	trace  *traceLog
+	run    int
+	fields []zapcore.Field
+}
+
+func (c traceCore) Enabled(l zapcore.Level) bool { return l >= zapcore.InfoLevel }
+func (c traceCore) With(fields []zapcore.Field) zapcore.Core {
+	c.fields = append(append([]zapcore.Field(nil), c.fields...), fields...)
+	return c
+}
+func (c traceCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+func (c traceCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	enc := zapcore.NewMapObjectEncoder()
+	for _, f := range append(c.fields, fields...) {
+		f.AddTo(enc)
+	}
+	c.trace.add("run %d: %s %s %v", c.run, e.Level, e.Message, enc.Fields)
+	return nil
+}
+func (c traceCore) Sync() error { return nil }
+
+// isClaimWrite recognizes the signup processor's write of a SignUp claim
+// not yet confirmed (its state is the processor's own business: this only
+// picks a crash point).
+func isClaimWrite(value []byte) bool {
+	return bytes.Contains(value, []byte(`"k":true`)) && !bytes.Contains(value, []byte(`"c":true`))
+}
