@@ -1,0 +1,478 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+)
+
+// fleetScale is how many users each phase of TestFleet sends: bounded in
+// `make test`, larger with FLEET_SCALE=full (`make fleet`).
+type fleetScale struct {
+	newUsers, returning, userless int
+	// spread is how long a phase's records take to send.
+	spread time.Duration
+}
+
+func fleetScaleFromEnv() fleetScale {
+	if os.Getenv("FLEET_SCALE") == "full" {
+		return fleetScale{newUsers: 5000, returning: 5000, userless: 1000, spread: 30 * time.Second}
+	}
+	return fleetScale{newUsers: 1000, returning: 1000, userless: 300, spread: 10 * time.Second}
+}
+
+// phase is one wave of logins: new users, each with a signup record (ss)
+// and a first login (s) that reach different agents, and returning users
+// already marked signed up in Auth0.
+type phase struct {
+	name      string
+	newUsers  []string
+	returning []string
+	byAgent   [2][]record
+}
+
+func (f *fleet) newPhase(name string, newUsers, returning int) *phase {
+	p := &phase{name: name}
+	for i := range newUsers {
+		u := fmt.Sprintf("auth0|fleet-%s-n%d", name, i)
+		f.fake.AddUser(u, map[string]any{})
+		p.newUsers = append(p.newUsers, u)
+		a := i % 2
+		p.byAgent[a] = append(p.byAgent[a], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-ss-%d", name, i), Type: "ss", UserID: u}))
+		p.byAgent[1-a] = append(p.byAgent[1-a], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-s-%d", name, i), Type: "s", UserID: u, LoginsCount: 1}))
+	}
+	for i := range returning {
+		u := fmt.Sprintf("auth0|fleet-returning-%d", i)
+		f.fake.AddUser(u, map[string]any{"signedUp": true})
+		p.returning = append(p.returning, u)
+		p.byAgent[i%2] = append(p.byAgent[i%2], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-r-%d", name, i), Type: "s", UserID: u, LoginsCount: 7}))
+	}
+	// The same order every run: the test is as repeatable as the machine
+	// lets it be.
+	r := rand.New(rand.NewPCG(uint64(len(name)), 16))
+	for a := range p.byAgent {
+		r.Shuffle(len(p.byAgent[a]), func(i, j int) { p.byAgent[a][i], p.byAgent[a][j] = p.byAgent[a][j], p.byAgent[a][i] })
+	}
+	return p
+}
+
+// send posts both agents' records at once, in batches of 100 spread over
+// spread. Once a fraction at of the batches is acknowledged, during runs
+// (on the test's goroutine) while the posting goes on. It returns the
+// acknowledged log ids.
+func (f *fleet) send(byAgent [2][]record, spread time.Duration, at float64, during func()) []string {
+	const batch = 100
+	total := 0
+	for _, recs := range byAgent {
+		total += (len(recs) + batch - 1) / batch
+	}
+	var posted atomic.Int64
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	pause := time.Duration(int64(spread) * 2 / int64(max(total, 1)))
+	for a, recs := range byAgent {
+		wg.Go(func() {
+			for start := 0; start < len(recs); start += batch {
+				ids := f.post(a, recs[start:min(start+batch, len(recs))])
+				mu.Lock()
+				acked = append(acked, ids...)
+				mu.Unlock()
+				posted.Add(1)
+				time.Sleep(pause)
+			}
+		})
+	}
+	if during != nil {
+		for float64(posted.Load()) < at*float64(total) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		during()
+	}
+	wg.Wait()
+	return acked
+}
+
+// phaseResult is what a phase delivered.
+type phaseResult struct {
+	lost       []string
+	duplicates int            // records that arrived more than once
+	signUps    map[string]int // per user, over the whole run
+	patches    map[string]int // successful app_metadata updates per user
+}
+
+// settle waits until every acknowledged id reached HEC and every new user
+// of p was marked in Auth0 (or timeout), then counts.
+func (f *fleet) settle(t *testing.T, p *phase, acked []string, timeout time.Duration) phaseResult {
+	t.Helper()
+	var r phaseResult
+	r.lost = f.hec.waitFor(acked, timeout)
+	deadline := time.Now().Add(timeout)
+	for {
+		r.patches = f.patches()
+		unmarked := 0
+		for _, u := range p.newUsers {
+			if r.patches[u] == 0 {
+				unmarked++
+			}
+		}
+		if unmarked == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	received := f.hec.received()
+	for _, id := range acked {
+		if received[id] > 1 {
+			r.duplicates += received[id] - 1
+		}
+	}
+	r.signUps = map[string]int{}
+	for _, e := range f.hec.snapshot() {
+		if e.Event == "SignUp" {
+			r.signUps[e.User]++
+		}
+	}
+	return r
+}
+
+func (f *fleet) patches() map[string]int {
+	out := map[string]int{}
+	for _, r := range f.fake.Requests(http.MethodPatch, "/api/v2/users/") {
+		if r.Status == http.StatusOK {
+			out[r.UserID]++
+		}
+	}
+	return out
+}
+
+// countSignUps returns how many of users have exactly one SignUp, none, and
+// more than one.
+func countSignUps(signUps map[string]int, users []string) (one, none int, twice []string) {
+	for _, u := range users {
+		switch n := signUps[u]; {
+		case n == 1:
+			one++
+		case n == 0:
+			none++
+		default:
+			twice = append(twice, u)
+		}
+	}
+	return one, none, twice
+}
+
+// windowReport explains the users with more than one SignUp: on what
+// basis each SignUp was decided, how long after the first the second
+// reached HEC, and whether the gateway that decided the second asked Auth0
+// at all, and if it did, whether the user's app_metadata update had landed
+// by then (the fake Management API timestamps both calls).
+type windowReport struct {
+	patterns map[string]int // "first record(basis) -> second record(basis)"
+	gaps     []time.Duration
+	// notAsked: the second SignUp was decided from the record alone,
+	// without asking Auth0; askedEarly: a lookup ran before the update
+	// landed (the window proper).
+	notAsked, askedEarly, other int
+	lines                       []string
+}
+
+func (f *fleet) explainTwice(users []string) windowReport {
+	events := f.hec.snapshot()
+	patched := map[string]time.Time{}
+	for _, r := range f.fake.Requests(http.MethodPatch, "/api/v2/users/") {
+		if _, ok := patched[r.UserID]; !ok && r.Status == http.StatusOK {
+			patched[r.UserID] = r.At
+		}
+	}
+	lookups := map[string][]time.Time{}
+	for _, r := range f.fake.Requests(http.MethodGet, "/api/v2/users/") {
+		if r.Status == http.StatusOK {
+			lookups[r.UserID] = append(lookups[r.UserID], r.At)
+		}
+	}
+	w := windowReport{patterns: map[string]int{}}
+	for _, u := range users {
+		var signUps []hecEvent
+		for _, e := range events {
+			if e.User == u && e.Event == "SignUp" {
+				signUps = append(signUps, e)
+			}
+		}
+		if len(signUps) < 2 {
+			continue
+		}
+		first, second := signUps[0], signUps[1]
+		kind := func(e hecEvent) string { return strings.SplitN(e.ID, "-", 3)[1] + "(" + e.Basis + ")" }
+		w.patterns[kind(first)+" -> "+kind(second)]++
+		gap := second.At.Sub(first.At)
+		w.gaps = append(w.gaps, gap)
+		patch, landed := patched[u]
+		verdict := "update never landed"
+		switch {
+		case !landed:
+			w.other++
+		case second.Basis != "lookup":
+			w.notAsked++
+			verdict = "decided from the record alone; the update landed " + patch.Sub(first.At).Round(time.Millisecond).String() + " after the first SignUp reached HEC"
+		default:
+			early := false
+			for _, at := range lookups[u] {
+				early = early || at.Before(patch)
+			}
+			if early {
+				w.askedEarly++
+				verdict = "looked up before the update landed"
+			} else {
+				w.other++
+				verdict = "looked up after the update landed"
+			}
+		}
+		w.lines = append(w.lines, fmt.Sprintf("%s: %s then %s, %s apart at HEC; %s", u, kind(first), kind(second), gap.Round(time.Millisecond), verdict))
+	}
+	sort.Slice(w.gaps, func(i, j int) bool { return w.gaps[i] < w.gaps[j] })
+	return w
+}
+
+func (w windowReport) String() string {
+	if len(w.gaps) == 0 {
+		return "none"
+	}
+	var patterns []string
+	for p, n := range w.patterns {
+		patterns = append(patterns, fmt.Sprintf("%d %s", n, p))
+	}
+	sort.Strings(patterns)
+	return fmt.Sprintf("%d users; %s; the second SignUp reached HEC after the first by min %s, median %s, max %s; "+
+		"decided from the record alone, without asking Auth0: %d; looked up before the update landed: %d; other: %d",
+		len(w.gaps), strings.Join(patterns, ", "), w.gaps[0].Round(time.Millisecond), w.gaps[len(w.gaps)/2].Round(time.Millisecond),
+		w.gaps[len(w.gaps)-1].Round(time.Millisecond), w.notAsked, w.askedEarly, w.other)
+}
+
+// signUpsPerGateway reads each running gateway's count of SignUps.
+func (f *fleet) signUpsPerGateway(which []int) []float64 {
+	var out []float64
+	for _, i := range which {
+		out = append(out, metricValue(f.gateways[i].Scrape(), "otelcol_processor_signup_records", `outcome="signup"`))
+	}
+	return out
+}
+
+func (f *fleet) acceptedPerGateway(which []int) []float64 {
+	var out []float64
+	for _, i := range which {
+		out = append(out, metricValue(f.gateways[i].Scrape(), "otelcol_receiver_accepted_log_records"))
+	}
+	return out
+}
+
+// TestFleet runs config/agent.yaml twice (two nodes of the DaemonSet) in
+// front of three config/gateway.yaml (the StatefulSet), sharded by user
+// with the load_balancing exporter (static resolver on loopback), TLS and
+// a bearer token on the hop. Three phases share the fleet:
+//
+//  1. steady: new users' ss and first s reach different agents at once,
+//     returning users log in: one SignUp and one app_metadata update per
+//     new user, none for returning users, nothing lost; each gateway's
+//     share of users within 15% of even; records without a user reach
+//     every gateway;
+//  2. a gateway killed (SIGKILL) mid-stream and restarted on its storage:
+//     the same, and no user has two SignUps;
+//  3. a gateway removed for good mid-stream, while Splunk is unavailable
+//     for a moment (SIGTERM, agents reconfigured to the two others, its
+//     volume drained afterwards): nothing lost;
+//     users with two SignUps are counted and explained (the resharding
+//     window); users who signed up long before the move get no SignUp.
+func TestFleet(t *testing.T) {
+	scale := fleetScaleFromEnv()
+	started := time.Now()
+	f := newFleet(t, 3, 2)
+	t.Logf("fleet of 2 agents and 3 gateways started in %s", time.Since(started).Round(time.Millisecond))
+	all := []int{0, 1, 2}
+
+	var steady *phase
+	t.Run("steady", func(t *testing.T) {
+		steady = f.newPhase("p1", scale.newUsers, scale.returning)
+		began := time.Now()
+		acked := f.send(steady.byAgent, scale.spread, 0, nil)
+		sent := time.Since(began)
+		r := f.settle(t, steady, acked, 3*time.Minute)
+		t.Logf("figures: steady: %d records acknowledged in %s, delivered and marked after %s; lost %d, duplicates %d",
+			len(acked), sent.Round(time.Millisecond), time.Since(began).Round(time.Millisecond), len(r.lost), r.duplicates)
+		require.Empty(t, r.lost, "acknowledged records lost")
+		one, none, twice := countSignUps(r.signUps, steady.newUsers)
+		t.Logf("figures: steady: new users with one SignUp %d, none %d, two or more %d", one, none, len(twice))
+		assert.Equal(t, len(steady.newUsers), one, "one SignUp per new user: %v", f.explainTwice(twice))
+		_, noneReturning, _ := countSignUps(r.signUps, steady.returning)
+		assert.Equal(t, len(steady.returning), noneReturning, "no SignUp for returning users")
+		for _, u := range steady.newUsers {
+			if !assert.Equal(t, 1, r.patches[u], "one app_metadata update for %s", u) {
+				break
+			}
+		}
+
+		shares := f.signUpsPerGateway(all)
+		t.Logf("figures: steady: new users per gateway: %s", fmtShares(shares))
+		for i, n := range shares {
+			assert.InDelta(t, 1, n/(float64(len(steady.newUsers))/3), 0.15, "gateway %d's share of users", i)
+		}
+
+		// Records without a user spread over every gateway.
+		before := f.acceptedPerGateway(all)
+		var userless [2][]record
+		for i := range scale.userless {
+			userless[i%2] = append(userless[i%2], userlessRecord(fmt.Sprintf("p1-userless-%d", i)))
+		}
+		require.Empty(t, f.hec.waitFor(f.send(userless, 0, 0, nil), time.Minute))
+		after := f.acceptedPerGateway(all)
+		spread := make([]float64, len(all))
+		for i := range all {
+			spread[i] = after[i] - before[i]
+			assert.Greater(t, spread[i], float64(scale.userless)/3/2, "gateway %d got too few records without a user", i)
+		}
+		t.Logf("figures: steady: records without a user per gateway: %s", fmtShares(spread))
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("gateway killed and restarted", func(t *testing.T) {
+		p := f.newPhase("p2", scale.newUsers, scale.returning)
+		began := time.Now()
+		var down time.Duration
+		acked := f.send(p.byAgent, scale.spread, 0.3, func() {
+			killed := time.Now()
+			_, _ = f.gateways[1].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			time.Sleep(3 * time.Second)
+			f.startGateway(1)
+			down = time.Since(killed)
+		})
+		r := f.settle(t, p, acked, 5*time.Minute)
+		t.Logf("figures: kill: gateway 1 down %s; %d records acknowledged, delivered and marked after %s; lost %d, duplicates %d",
+			down.Round(time.Millisecond), len(acked), time.Since(began).Round(time.Millisecond), len(r.lost), r.duplicates)
+		require.Empty(t, r.lost, "acknowledged records lost")
+		one, none, twice := countSignUps(r.signUps, p.newUsers)
+		t.Logf("figures: kill: new users with one SignUp %d, none %d, two or more %d", one, none, len(twice))
+		assert.Empty(t, twice, "users with two SignUps after a gateway crash: %v", f.explainTwice(twice))
+		assert.Equal(t, len(p.newUsers), one)
+		_, noneReturning, _ := countSignUps(r.signUps, p.returning)
+		assert.Equal(t, len(p.returning), noneReturning, "no SignUp for returning users")
+		for _, u := range p.newUsers {
+			if !assert.Equal(t, 1, r.patches[u], "one app_metadata update for %s", u) {
+				break
+			}
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("gateway removed for good", func(t *testing.T) {
+		p := f.newPhase("p3", scale.newUsers, scale.returning)
+		began := time.Now()
+		var gatewayStop, agentsRestart time.Duration
+		before := f.signUpsPerGateway([]int{0, 1})
+		acked := f.send(p.byAgent, scale.spread, 0.3, func() {
+			// Splunk is unavailable for a moment, so that the gateway
+			// leaves with records in its queue.
+			f.hec.down.Store(true)
+			time.Sleep(2 * time.Second)
+			// The scale-down: the gateway gets SIGTERM, then the agents
+			// route to the two others.
+			at := time.Now()
+			assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, 2*time.Minute))
+			gatewayStop = time.Since(at)
+			at = time.Now()
+			var wg sync.WaitGroup
+			for i := range f.agents {
+				wg.Go(func() { _, _ = f.agents[i].Process.Stop(syscall.SIGTERM, 2*time.Minute) })
+			}
+			wg.Wait()
+			for i := range f.agents {
+				f.startAgent(i, f.gatewayAddrs[:2])
+			}
+			agentsRestart = time.Since(at)
+			f.hec.down.Store(false)
+		})
+		// Users who signed up in the first phase log in again: those who
+		// moved are known to their new gateway only through Auth0.
+		var again [2][]record
+		for i, u := range steady.newUsers {
+			again[i%2] = append(again[i%2], loginRecord(auth0test.Event{LogID: fmt.Sprintf("p3-again-%d", i), Type: "s", UserID: u, LoginsCount: 2}))
+		}
+		acked = append(acked, f.send(again, scale.spread/2, 0, nil)...)
+
+		// What the removed gateway accepted but had not delivered, and the
+		// updates it had not sent, are on its volume: drain it, outside
+		// the ring.
+		drainStart := time.Now()
+		f.startGateway(2)
+		var drained string
+		require.Eventually(t, func() bool {
+			m := f.gateways[2].Scrape()
+			drained = fmt.Sprintf("%.0f records sent to HEC, %.0f updates sent",
+				metricValue(m, "otelcol_exporter_sent_log_records", `exporter="splunk_hec"`),
+				metricValue(m, "otelcol_processor_signup_updates", `result="ok"`))
+			return metricValue(m, "otelcol_exporter_queue_size", `exporter="splunk_hec"`) == 0 &&
+				metricValue(m, "otelcol_processor_signup_update_queue_size") == 0
+		}, 2*time.Minute, 500*time.Millisecond, "the removed gateway's volume did not drain")
+		assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, time.Minute))
+		drain := time.Since(drainStart)
+		t.Logf("figures: removal: the drain of the removed gateway's volume took %s: %s", drain.Round(time.Millisecond), drained)
+
+		r := f.settle(t, p, acked, 5*time.Minute)
+		t.Logf("figures: removal: gateway stop %s, agents reconfigured in %s, drain of the removed volume %s; %d records acknowledged, delivered and marked after %s; lost %d, duplicates %d",
+			gatewayStop.Round(time.Millisecond), agentsRestart.Round(time.Millisecond), drain.Round(time.Millisecond),
+			len(acked), time.Since(began).Round(time.Millisecond), len(r.lost), r.duplicates)
+		require.Empty(t, r.lost, "acknowledged records lost")
+		one, none, twice := countSignUps(r.signUps, p.newUsers)
+		t.Logf("figures: removal: new users with one SignUp %d, none %d, two or more %d (the resharding window)", one, none, len(twice))
+		window := f.explainTwice(twice)
+		t.Logf("figures: removal: window: %s", window)
+		for _, line := range window.lines[:min(10, len(window.lines))] {
+			t.Logf("window: %s", line)
+		}
+		assert.Zero(t, none, "every new user has a SignUp")
+		_, _, settledTwice := countSignUps(r.signUps, steady.newUsers)
+		assert.Empty(t, settledTwice, "users who signed up before the move must not sign up again: %v", f.explainTwice(settledTwice))
+		_, noneReturning, _ := countSignUps(r.signUps, p.returning)
+		assert.Equal(t, len(p.returning), noneReturning, "no SignUp for returning users")
+		patchedTwice := 0
+		for _, u := range p.newUsers {
+			if !assert.GreaterOrEqual(t, r.patches[u], 1, "app_metadata update for %s", u) {
+				break
+			}
+			if r.patches[u] > 1 {
+				patchedTwice++
+			}
+		}
+		t.Logf("figures: removal: new users updated more than once: %d", patchedTwice)
+		after := f.signUpsPerGateway([]int{0, 1})
+		t.Logf("figures: removal: SignUps of this phase per remaining gateway: %s", fmtShares([]float64{after[0] - before[0], after[1] - before[1]}))
+	})
+
+	for _, c := range append(append([]*Collector{}, f.agents...), f.gateways[0], f.gateways[1]) {
+		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
+	}
+	var out strings.Builder
+	for _, c := range append(f.agents, f.gateways...) {
+		out.WriteString(c.Output())
+	}
+	assertNoSecrets(t, out.String(), fleetToken, FakeClientSecret, Secret)
+	t.Logf("figures: total %s", time.Since(started).Round(time.Second))
+}
