@@ -177,22 +177,24 @@ func countSignUps(signUps map[string]int, users []string) (one, none int, twice 
 	return one, none, twice
 }
 
-// windowReport explains the users with more than one SignUp: on what
-// basis each SignUp was decided, how long after the first the second
-// reached HEC, and whether the gateway that decided the second asked Auth0
-// at all, and if it did, whether the user's app_metadata update had landed
-// by then (the fake Management API timestamps both calls).
+// windowReport explains the users with more than one SignUp after a
+// gateway left: on what basis each SignUp was decided, how far apart they
+// reached HEC, and whether the gateway that took over the user asked Auth0
+// and, if it did, whether the user's app_metadata update had landed by
+// then (the fake Management API timestamps both calls; the new owner's
+// calls are those after the cutover).
 type windowReport struct {
-	patterns map[string]int // "first record(basis) -> second record(basis)"
+	patterns map[string]int // "record(basis) + record(basis)"
 	gaps     []time.Duration
-	// notAsked: the second SignUp was decided from the record alone,
-	// without asking Auth0; askedEarly: a lookup ran before the update
-	// landed (the window proper).
-	notAsked, askedEarly, other int
-	lines                       []string
+	// notAsked: the new owner decided SignUp from the record alone,
+	// without asking Auth0; askedEarly: it looked up the user before the
+	// update landed (the window proper); askedLate: it looked up after the
+	// update landed and still decided SignUp (must not happen).
+	notAsked, askedEarly, askedLate, neverUpdated int
+	lines                                         []string
 }
 
-func (f *fleet) explainTwice(users []string) windowReport {
+func (f *fleet) explainTwice(users []string, cutover time.Time) windowReport {
 	events := f.hec.snapshot()
 	patched := map[string]time.Time{}
 	for _, r := range f.fake.Requests(http.MethodPatch, "/api/v2/users/") {
@@ -200,10 +202,10 @@ func (f *fleet) explainTwice(users []string) windowReport {
 			patched[r.UserID] = r.At
 		}
 	}
-	lookups := map[string][]time.Time{}
+	newOwnerLookup := map[string]time.Time{}
 	for _, r := range f.fake.Requests(http.MethodGet, "/api/v2/users/") {
-		if r.Status == http.StatusOK {
-			lookups[r.UserID] = append(lookups[r.UserID], r.At)
+		if _, ok := newOwnerLookup[r.UserID]; !ok && r.Status == http.StatusOK && r.At.After(cutover) {
+			newOwnerLookup[r.UserID] = r.At
 		}
 	}
 	w := windowReport{patterns: map[string]int{}}
@@ -217,33 +219,30 @@ func (f *fleet) explainTwice(users []string) windowReport {
 		if len(signUps) < 2 {
 			continue
 		}
-		first, second := signUps[0], signUps[1]
 		kind := func(e hecEvent) string { return strings.SplitN(e.ID, "-", 3)[1] + "(" + e.Basis + ")" }
-		w.patterns[kind(first)+" -> "+kind(second)]++
-		gap := second.At.Sub(first.At)
+		kinds := []string{kind(signUps[0]), kind(signUps[1])}
+		sort.Strings(kinds)
+		w.patterns[strings.Join(kinds, " + ")]++
+		gap := signUps[1].At.Sub(signUps[0].At)
 		w.gaps = append(w.gaps, gap)
-		patch, landed := patched[u]
-		verdict := "update never landed"
+		patch, updated := patched[u]
+		lookup, asked := newOwnerLookup[u]
+		verdict := ""
 		switch {
-		case !landed:
-			w.other++
-		case second.Basis != "lookup":
+		case !updated:
+			w.neverUpdated++
+			verdict = "never updated"
+		case !asked:
 			w.notAsked++
-			verdict = "decided from the record alone; the update landed " + patch.Sub(first.At).Round(time.Millisecond).String() + " after the first SignUp reached HEC"
+			verdict = "the new owner decided from the record alone"
+		case lookup.Before(patch):
+			w.askedEarly++
+			verdict = fmt.Sprintf("the new owner looked up %s before the update landed", patch.Sub(lookup).Round(time.Millisecond))
 		default:
-			early := false
-			for _, at := range lookups[u] {
-				early = early || at.Before(patch)
-			}
-			if early {
-				w.askedEarly++
-				verdict = "looked up before the update landed"
-			} else {
-				w.other++
-				verdict = "looked up after the update landed"
-			}
+			w.askedLate++
+			verdict = "the new owner looked up after the update landed"
 		}
-		w.lines = append(w.lines, fmt.Sprintf("%s: %s then %s, %s apart at HEC; %s", u, kind(first), kind(second), gap.Round(time.Millisecond), verdict))
+		w.lines = append(w.lines, fmt.Sprintf("%s: %s, %s apart at HEC; %s", u, strings.Join(kinds, " + "), gap.Round(time.Millisecond), verdict))
 	}
 	sort.Slice(w.gaps, func(i, j int) bool { return w.gaps[i] < w.gaps[j] })
 	return w
@@ -258,10 +257,10 @@ func (w windowReport) String() string {
 		patterns = append(patterns, fmt.Sprintf("%d %s", n, p))
 	}
 	sort.Strings(patterns)
-	return fmt.Sprintf("%d users; %s; the second SignUp reached HEC after the first by min %s, median %s, max %s; "+
-		"decided from the record alone, without asking Auth0: %d; looked up before the update landed: %d; other: %d",
+	return fmt.Sprintf("%d users (%s); their two SignUps reached HEC min %s, median %s, max %s apart; "+
+		"the new owner decided from the record alone: %d, looked up before the update landed: %d, after: %d; never updated: %d",
 		len(w.gaps), strings.Join(patterns, ", "), w.gaps[0].Round(time.Millisecond), w.gaps[len(w.gaps)/2].Round(time.Millisecond),
-		w.gaps[len(w.gaps)-1].Round(time.Millisecond), w.notAsked, w.askedEarly, w.other)
+		w.gaps[len(w.gaps)-1].Round(time.Millisecond), w.notAsked, w.askedEarly, w.askedLate, w.neverUpdated)
 }
 
 // signUpsPerGateway reads each running gateway's count of SignUps.
@@ -317,7 +316,7 @@ func TestFleet(t *testing.T) {
 		require.Empty(t, r.lost, "acknowledged records lost")
 		one, none, twice := countSignUps(r.signUps, steady.newUsers)
 		t.Logf("figures: steady: new users with one SignUp %d, none %d, two or more %d", one, none, len(twice))
-		assert.Equal(t, len(steady.newUsers), one, "one SignUp per new user: %v", f.explainTwice(twice))
+		assert.Equal(t, len(steady.newUsers), one, "one SignUp per new user: %v", f.explainTwice(twice, time.Time{}).lines)
 		_, noneReturning, _ := countSignUps(r.signUps, steady.returning)
 		assert.Equal(t, len(steady.returning), noneReturning, "no SignUp for returning users")
 		for _, u := range steady.newUsers {
@@ -368,7 +367,7 @@ func TestFleet(t *testing.T) {
 		require.Empty(t, r.lost, "acknowledged records lost")
 		one, none, twice := countSignUps(r.signUps, p.newUsers)
 		t.Logf("figures: kill: new users with one SignUp %d, none %d, two or more %d", one, none, len(twice))
-		assert.Empty(t, twice, "users with two SignUps after a gateway crash: %v", f.explainTwice(twice))
+		assert.Empty(t, twice, "users with two SignUps after a gateway crash: %v", f.explainTwice(twice, time.Time{}).lines)
 		assert.Equal(t, len(p.newUsers), one)
 		_, noneReturning, _ := countSignUps(r.signUps, p.returning)
 		assert.Equal(t, len(p.returning), noneReturning, "no SignUp for returning users")
@@ -386,6 +385,7 @@ func TestFleet(t *testing.T) {
 		p := f.newPhase("p3", scale.newUsers, scale.returning)
 		began := time.Now()
 		var gatewayStop, agentsRestart time.Duration
+		var cutover time.Time
 		before := f.signUpsPerGateway([]int{0, 1})
 		acked := f.send(p.byAgent, scale.spread, 0.3, func() {
 			// Splunk is unavailable for a moment, so that the gateway
@@ -403,6 +403,9 @@ func TestFleet(t *testing.T) {
 				wg.Go(func() { _, _ = f.agents[i].Process.Stop(syscall.SIGTERM, 2*time.Minute) })
 			}
 			wg.Wait()
+			// From here on, the two remaining gateways own the removed
+			// one's users.
+			cutover = time.Now()
 			for i := range f.agents {
 				f.startAgent(i, f.gatewayAddrs[:2])
 			}
@@ -442,14 +445,15 @@ func TestFleet(t *testing.T) {
 		require.Empty(t, r.lost, "acknowledged records lost")
 		one, none, twice := countSignUps(r.signUps, p.newUsers)
 		t.Logf("figures: removal: new users with one SignUp %d, none %d, two or more %d (the resharding window)", one, none, len(twice))
-		window := f.explainTwice(twice)
+		window := f.explainTwice(twice, cutover)
 		t.Logf("figures: removal: window: %s", window)
 		for _, line := range window.lines[:min(10, len(window.lines))] {
 			t.Logf("window: %s", line)
 		}
 		assert.Zero(t, none, "every new user has a SignUp")
+		assert.Zero(t, window.askedLate, "a gateway that found the user signed up in Auth0 must not emit a SignUp")
 		_, _, settledTwice := countSignUps(r.signUps, steady.newUsers)
-		assert.Empty(t, settledTwice, "users who signed up before the move must not sign up again: %v", f.explainTwice(settledTwice))
+		assert.Empty(t, settledTwice, "users who signed up before the move must not sign up again: %v", f.explainTwice(settledTwice, time.Time{}).lines)
 		_, noneReturning, _ := countSignUps(r.signUps, p.returning)
 		assert.Equal(t, len(p.returning), noneReturning, "no SignUp for returning users")
 		patchedTwice := 0
