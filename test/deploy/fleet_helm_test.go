@@ -166,32 +166,47 @@ func TestFleetHelmValues(t *testing.T) {
 	assert.True(t, gateway.Statefulset.PersistentVolumeClaimRetentionPolicy.Enabled)
 	assert.Equal(t, "Retain", gateway.Statefulset.PersistentVolumeClaimRetentionPolicy.WhenScaled)
 
-	// TLS: the gateways' key pair, the agents' CA, from one Secret issued
-	// for the names the agents dial.
-	certFile := gateway.env()["OTELCOL_GATEWAY_TLS_CERT_FILE"].Value
-	tlsVol := gateway.volume(t, gateway.mount(t, filepath.Dir(certFile)).Name)
-	caFile := agent.env()["OTELCOL_GATEWAY_CA_FILE"].Value
-	caVol := agent.volume(t, agent.mount(t, filepath.Dir(caFile)).Name)
-	assert.Equal(t, tlsVol.Secret.SecretName, caVol.Secret.SecretName)
-	assert.Equal(t, []corev1.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}}, caVol.Secret.Items)
-	var certificate map[string]any
+	// Mutual TLS: each tier's key pair and the CA from its Secret, the
+	// certificates issued by the gateway release for the names the agents
+	// dial and for the agents.
+	certificates := map[string]map[string]any{}
 	for _, m := range gateway.ExtraManifests {
-		if m["kind"] == "Certificate" && m["metadata"].(map[string]any)["name"] == tlsVol.Secret.SecretName {
-			certificate = m
+		if m["kind"] == "Certificate" {
+			spec := m["spec"].(map[string]any)
+			certificates[spec["secretName"].(string)] = spec
 		}
 	}
-	require.NotNil(t, certificate, "the certificate behind %s", tlsVol.Secret.SecretName)
-	spec := certificate["spec"].(map[string]any)
-	assert.Equal(t, tlsVol.Secret.SecretName, spec["secretName"])
-	assert.Contains(t, spec["dnsNames"], "*."+gateway.FullnameOverride+".{{ .Release.Namespace }}")
+	for _, tier := range []struct {
+		values fleetHelmValues
+		files  map[string]string // env -> key in the Secret
+		usage  string
+	}{
+		{gateway, map[string]string{"OTELCOL_GATEWAY_TLS_CERT_FILE": "tls.crt", "OTELCOL_GATEWAY_TLS_KEY_FILE": "tls.key", "OTELCOL_GATEWAY_CLIENT_CA_FILE": "ca.crt"}, "server auth"},
+		{agent, map[string]string{"OTELCOL_AGENT_TLS_CERT_FILE": "tls.crt", "OTELCOL_AGENT_TLS_KEY_FILE": "tls.key", "OTELCOL_GATEWAY_CA_FILE": "ca.crt"}, "client auth"},
+	} {
+		var secretName string
+		for name, key := range tier.files {
+			file := tier.values.env()[name].Value
+			require.NotEmpty(t, file, name)
+			vol := tier.values.volume(t, tier.values.mount(t, filepath.Dir(file)).Name)
+			require.NotNil(t, vol.Secret, name)
+			assert.Contains(t, vol.Secret.Items, corev1.KeyToPath{Key: key, Path: filepath.Base(file)}, name)
+			secretName = vol.Secret.SecretName
+		}
+		spec := certificates[secretName]
+		require.NotNil(t, spec, "a certificate for %s", secretName)
+		assert.Contains(t, spec["usages"], tier.usage)
+		assert.Equal(t, "otelcol-auth0-gateway-ca", spec["issuerRef"].(map[string]any)["name"])
+	}
+	assert.Contains(t, certificates["otelcol-auth0-gateway-tls"]["dnsNames"], "*."+gateway.FullnameOverride+".{{ .Release.Namespace }}")
 
 	// Secrets from Secrets; the agents hold none of the gateways'.
-	for name, secret := range map[string]string{"OTELCOL_GATEWAY_TOKEN": "otelcol-auth0-gateway-token", "AUTH0_RECEIVER_SECRET": "otelcol-auth0-secrets"} {
+	for name, secret := range map[string]string{"AUTH0_RECEIVER_SECRET": "otelcol-auth0-secrets"} {
 		e := agent.env()[name]
 		require.NotNil(t, e.ValueFrom, name)
 		assert.Equal(t, secret, e.ValueFrom.SecretKeyRef.Name, name)
 	}
-	for name, secret := range map[string]string{"OTELCOL_GATEWAY_TOKEN": "otelcol-auth0-gateway-token", "SPLUNK_HEC_TOKEN": "otelcol-auth0-secrets", "AUTH0_CLIENT_SECRET": "otelcol-auth0-secrets"} {
+	for name, secret := range map[string]string{"SPLUNK_HEC_TOKEN": "otelcol-auth0-secrets", "AUTH0_CLIENT_SECRET": "otelcol-auth0-secrets"} {
 		e := gateway.env()[name]
 		require.NotNil(t, e.ValueFrom, name)
 		assert.Equal(t, secret, e.ValueFrom.SecretKeyRef.Name, name)

@@ -243,16 +243,20 @@ func TestFleetAgents(t *testing.T) {
 	require.Len(t, r.headless.Spec.Ports, 1)
 	assert.Equal(t, []int32{r.headless.Spec.Ports[0].Port}, k8s.Ports)
 
-	// TLS: the gateways' CA, and only the CA.
-	caFile := env["OTELCOL_GATEWAY_CA_FILE"]
-	require.NotEmpty(t, caFile)
-	caVol := volume(t, pod, mountAt(t, c, filepath.Dir(caFile)).Name)
-	require.NotNil(t, caVol.Secret)
-	assert.Equal(t, r.certificates["otelcol-auth0-gateway-tls"].Spec.SecretName, caVol.Secret.SecretName)
-	assert.Equal(t, []corev1.KeyToPath{{Key: "ca.crt", Path: filepath.Base(caFile)}}, caVol.Secret.Items)
-	token := envVar(t, c, "OTELCOL_GATEWAY_TOKEN")
-	require.NotNil(t, token.ValueFrom)
-	assert.Equal(t, "otelcol-auth0-gateway-token", token.ValueFrom.SecretKeyRef.Name)
+	// Mutual TLS: the agents' certificate, and the CA, from their Secret.
+	agentCert := r.certificates["otelcol-auth0-agent-tls"]
+	require.NotNil(t, agentCert)
+	assert.Contains(t, agentCert.Spec.Usages, "client auth")
+	assert.Equal(t, r.certificates["otelcol-auth0-gateway-tls"].Spec.IssuerRef, agentCert.Spec.IssuerRef, "one CA signs both tiers' certificates")
+	for _, name := range []string{"OTELCOL_GATEWAY_CA_FILE", "OTELCOL_AGENT_TLS_CERT_FILE", "OTELCOL_AGENT_TLS_KEY_FILE"} {
+		file := env[name]
+		require.NotEmpty(t, file, name)
+		vol := volume(t, pod, mountAt(t, c, filepath.Dir(file)).Name)
+		require.NotNil(t, vol.Secret, name)
+		assert.Equal(t, agentCert.Spec.SecretName, vol.Secret.SecretName, name)
+		assert.Contains(t, vol.Secret.Items, corev1.KeyToPath{Key: map[string]string{
+			"OTELCOL_GATEWAY_CA_FILE": "ca.crt", "OTELCOL_AGENT_TLS_CERT_FILE": "tls.crt", "OTELCOL_AGENT_TLS_KEY_FILE": "tls.key"}[name], Path: filepath.Base(file)}, name)
+	}
 	for _, e := range c.Env {
 		assert.NotContains(t, []string{"SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET"}, e.Name, "the agents do not need %s", e.Name)
 	}
@@ -302,12 +306,18 @@ func TestFleetGateways(t *testing.T) {
 	assert.Equal(t, appsv1.RetainPersistentVolumeClaimRetentionPolicyType, sts.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled,
 		"a removed gateway's claim holds what it has not delivered")
 
-	// TLS: the certificate cert-manager issues for the pods' names.
+	// Mutual TLS: the certificate cert-manager issues for the pods' names,
+	// and the CA that signed the agents'.
 	cert := r.certificates["otelcol-auth0-gateway-tls"]
 	require.NotNil(t, cert)
-	tlsVol := volume(t, pod, mountAt(t, c, filepath.Dir(env["OTELCOL_GATEWAY_TLS_CERT_FILE"])).Name)
-	assert.Equal(t, cert.Spec.SecretName, tlsVol.Secret.SecretName)
-	assert.Equal(t, filepath.Dir(env["OTELCOL_GATEWAY_TLS_CERT_FILE"]), filepath.Dir(env["OTELCOL_GATEWAY_TLS_KEY_FILE"]))
+	for name, key := range map[string]string{"OTELCOL_GATEWAY_TLS_CERT_FILE": "tls.crt", "OTELCOL_GATEWAY_TLS_KEY_FILE": "tls.key", "OTELCOL_GATEWAY_CLIENT_CA_FILE": "ca.crt"} {
+		file := env[name]
+		require.NotEmpty(t, file, name)
+		vol := volume(t, pod, mountAt(t, c, filepath.Dir(file)).Name)
+		require.NotNil(t, vol.Secret, name)
+		assert.Equal(t, cert.Spec.SecretName, vol.Secret.SecretName, name)
+		assert.Contains(t, vol.Secret.Items, corev1.KeyToPath{Key: key, Path: filepath.Base(file)}, name)
+	}
 	assert.Contains(t, cert.Spec.DNSNames, "*."+r.headless.Name+"."+sts.Namespace, "the name the agents dial: <pod>.<service>.<namespace>")
 	assert.Contains(t, cert.Spec.Usages, "server auth")
 	ca := r.issuers[cert.Spec.IssuerRef.Name]
@@ -367,7 +377,7 @@ func TestFleetGateways(t *testing.T) {
 	// The configuration, secrets and hardening.
 	assert.Equal(t, []string{"--config=/etc/otelcol-auth0/gateway.yaml"}, c.Args)
 	assert.Equal(t, r.gatewayConfig.Name, volume(t, pod, mountAt(t, c, "/etc/otelcol-auth0").Name).ConfigMap.Name)
-	for name, secret := range map[string]string{"OTELCOL_GATEWAY_TOKEN": "otelcol-auth0-gateway-token", "SPLUNK_HEC_TOKEN": "otelcol-auth0-secrets", "AUTH0_CLIENT_SECRET": "otelcol-auth0-secrets"} {
+	for name, secret := range map[string]string{"SPLUNK_HEC_TOKEN": "otelcol-auth0-secrets", "AUTH0_CLIENT_SECRET": "otelcol-auth0-secrets"} {
 		ev := envVar(t, c, name)
 		require.NotNil(t, ev.ValueFrom, name)
 		assert.Equal(t, secret, ev.ValueFrom.SecretKeyRef.Name, name)
@@ -403,22 +413,10 @@ func TestFleetDrain(t *testing.T) {
 	require.NotNil(t, storage.PersistentVolumeClaim)
 	assert.True(t, strings.HasPrefix(storage.PersistentVolumeClaim.ClaimName, r.statefulSet.Spec.VolumeClaimTemplates[0].Name+"-"+r.statefulSet.Name+"-"),
 		"the claims a StatefulSet makes are <template>-<statefulset>-<ordinal>")
-	for _, name := range []string{"OTELCOL_STORAGE_DIR", "OTELCOL_GATEWAY_TLS_CERT_FILE", "OTELCOL_GATEWAY_TLS_KEY_FILE", "OTELCOL_UPDATE_DRAIN_TIMEOUT", "OTELCOL_MEMORY_LIMIT_MIB"} {
+	for _, name := range []string{"OTELCOL_STORAGE_DIR", "OTELCOL_GATEWAY_TLS_CERT_FILE", "OTELCOL_GATEWAY_TLS_KEY_FILE", "OTELCOL_GATEWAY_CLIENT_CA_FILE", "OTELCOL_UPDATE_DRAIN_TIMEOUT", "OTELCOL_MEMORY_LIMIT_MIB"} {
 		assert.Equal(t, envOf(gw)[name], envOf(c)[name], name)
 	}
 	assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
-}
-
-func TestFleetSecretTemplateHoldsNoValues(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(fleetDir, "secret.yaml"))
-	require.NoError(t, err)
-	secret := decodeStrict(t, raw).(*corev1.Secret)
-	assert.Equal(t, map[string]string{"OTELCOL_GATEWAY_TOKEN": ""}, secret.StringData)
-	var kustomization struct {
-		Resources []string `json:"resources"`
-	}
-	readYAML(t, filepath.Join(fleetDir, "kustomization.yaml"), &kustomization)
-	assert.NotContains(t, kustomization.Resources, "secret.yaml", "apply -k must never overwrite the real Secret")
 }
 
 // The ConfigMaps carry the repository's agent and gateway configurations
@@ -436,7 +434,7 @@ func TestFleetConfigMapsCarryTheRepositoryConfigs(t *testing.T) {
 // environment their pods give them.
 func TestFleetConfigsValidate(t *testing.T) {
 	r := buildFleet(t)
-	secrets := map[string]string{"AUTH0_RECEIVER_SECRET": "receiver-secret", "SPLUNK_HEC_TOKEN": "hec-token", "AUTH0_CLIENT_SECRET": "client-secret", "OTELCOL_GATEWAY_TOKEN": "gateway-token"}
+	secrets := map[string]string{"AUTH0_RECEIVER_SECRET": "receiver-secret", "SPLUNK_HEC_TOKEN": "hec-token", "AUTH0_CLIENT_SECRET": "client-secret"}
 	settings := map[string]string{}
 	for k, v := range r.settings.Data {
 		settings[k] = v

@@ -44,8 +44,6 @@ import (
 // run. A lock file keeps two runs on one machine from colliding.
 var fleetGatewayAddrs = []string{"127.0.3.1:4317", "127.0.3.2:4317", "127.0.3.3:4317"}
 
-const fleetToken = "e2e-fleet-token-5a0c"
-
 // lockFleetAddresses holds a machine-wide lock on the fixed addresses for
 // the rest of the test.
 func lockFleetAddresses(t testing.TB) {
@@ -79,49 +77,78 @@ type fleet struct {
 	tls        fleetTLS
 }
 
-// fleetTLS is the hop's private CA and the gateways' certificate, as
-// cert-manager issues them in the Kubernetes overlay.
-type fleetTLS struct{ caFile, certFile, keyFile string }
+// fleetTLS is the hop's private CA and the certificates it signed: the
+// gateways' (server) and the agents' (client), as cert-manager issues them
+// in the Kubernetes overlay.
+type fleetTLS struct {
+	caFile, certFile, keyFile   string // CA, gateway certificate and key
+	agentCertFile, agentKeyFile string
+}
 
-// newFleetTLS writes a CA and a gateway certificate for the fixed
-// addresses (and the StatefulSet's names) to dir.
-func newFleetTLS(t testing.TB, dir string) fleetTLS {
+type certAuthority struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	der  []byte
+}
+
+func newCertAuthority(t testing.TB, name string) certAuthority {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "otelcol-auth0-gateway-ca"},
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return certAuthority{cert: cert, key: key, der: der}
+}
+
+// issue writes a certificate and its key signed by ca, for a server (the
+// fixed addresses and the StatefulSet's names) or a client.
+func (ca certAuthority) issue(t testing.TB, dir, name string, server bool) (certFile, keyFile string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "otelcol-auth0-gateway"},
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"*.otelcol-auth0-gateway.otelcol-auth0"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	for _, addr := range fleetGatewayAddrs {
-		host, _, err := net.SplitHostPort(addr)
-		require.NoError(t, err)
-		leaf.IPAddresses = append(leaf.IPAddresses, net.ParseIP(host))
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.DNSNames = []string{"*.otelcol-auth0-gateway.otelcol-auth0"}
+		for _, addr := range fleetGatewayAddrs {
+			host, _, err := net.SplitHostPort(addr)
+			require.NoError(t, err)
+			tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(host))
+		}
 	}
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	require.NoError(t, err)
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	require.NoError(t, err)
-	out := fleetTLS{caFile: filepath.Join(dir, "ca.crt"), certFile: filepath.Join(dir, "tls.crt"), keyFile: filepath.Join(dir, "tls.key")}
-	write := func(path, kind string, der []byte) {
-		require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
-	}
-	write(out.caFile, "CERTIFICATE", caDER)
-	write(out.certFile, "CERTIFICATE", leafDER)
-	write(out.keyFile, "EC PRIVATE KEY", keyDER)
+	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	writePEM(t, certFile, "CERTIFICATE", der)
+	writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
+	return certFile, keyFile
+}
+
+func writePEM(t testing.TB, path, kind string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
+}
+
+func newFleetTLS(t testing.TB, dir string) fleetTLS {
+	t.Helper()
+	ca := newCertAuthority(t, "otelcol-auth0-gateway-ca")
+	out := fleetTLS{caFile: filepath.Join(dir, "ca.crt")}
+	writePEM(t, out.caFile, "CERTIFICATE", ca.der)
+	out.certFile, out.keyFile = ca.issue(t, dir, "otelcol-auth0-gateway", true)
+	out.agentCertFile, out.agentKeyFile = ca.issue(t, dir, "otelcol-auth0-agent", false)
 	return out
 }
 
@@ -168,14 +195,14 @@ func newFleet(t testing.TB, gateways, agents int) *fleet {
 func (f *fleet) startGateway(i int) {
 	f.t.Helper()
 	env := map[string]string{
-		"OTELCOL_GATEWAY_LISTEN":        f.gatewayAddrs[i],
-		"OTELCOL_GATEWAY_TOKEN":         fleetToken,
-		"OTELCOL_GATEWAY_TLS_CERT_FILE": f.tls.certFile,
-		"OTELCOL_GATEWAY_TLS_KEY_FILE":  f.tls.keyFile,
-		"AUTH0_DOMAIN":                  FakeDomain,
-		"AUTH0_CLIENT_ID":               FakeClientID,
-		"AUTH0_CLIENT_SECRET":           FakeClientSecret,
-		"AUTH0_MANAGEMENT_URL":          f.api.URL,
+		"OTELCOL_GATEWAY_LISTEN":         f.gatewayAddrs[i],
+		"OTELCOL_GATEWAY_TLS_CERT_FILE":  f.tls.certFile,
+		"OTELCOL_GATEWAY_TLS_KEY_FILE":   f.tls.keyFile,
+		"OTELCOL_GATEWAY_CLIENT_CA_FILE": f.tls.caFile,
+		"AUTH0_DOMAIN":                   FakeDomain,
+		"AUTH0_CLIENT_ID":                FakeClientID,
+		"AUTH0_CLIENT_SECRET":            FakeClientSecret,
+		"AUTH0_MANAGEMENT_URL":           f.api.URL,
 	}
 	for k, v := range f.gatewayEnv {
 		env[k] = v
@@ -186,13 +213,29 @@ func (f *fleet) startGateway(i int) {
 	f.mu.Unlock()
 }
 
-// startAgent starts agent i (again) on its storage, routing to gateways.
+// startAgent starts agent i (again) on its storage, routing to gateways,
+// with the fleet's client certificate.
 func (f *fleet) startAgent(i int, gateways []string) {
 	f.t.Helper()
+	f.startAgentWithEnv(i, gateways, nil)
+}
+
+func (f *fleet) startAgentWithCert(i int, gateways []string, certFile, keyFile string) {
+	f.t.Helper()
+	f.startAgentWithEnv(i, gateways, map[string]string{"OTELCOL_AGENT_TLS_CERT_FILE": certFile, "OTELCOL_AGENT_TLS_KEY_FILE": keyFile})
+}
+
+// startAgentWithEnv starts agent i with extra environment over the fleet's.
+func (f *fleet) startAgentWithEnv(i int, gateways []string, extra map[string]string) {
+	f.t.Helper()
 	env := map[string]string{
-		"OTELCOL_GATEWAYS":        "[" + strings.Join(gateways, ", ") + "]",
-		"OTELCOL_GATEWAY_TOKEN":   fleetToken,
-		"OTELCOL_GATEWAY_CA_FILE": f.tls.caFile,
+		"OTELCOL_GATEWAYS":            "[" + strings.Join(gateways, ", ") + "]",
+		"OTELCOL_GATEWAY_CA_FILE":     f.tls.caFile,
+		"OTELCOL_AGENT_TLS_CERT_FILE": f.tls.agentCertFile,
+		"OTELCOL_AGENT_TLS_KEY_FILE":  f.tls.agentKeyFile,
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	c := StartCollector(f.t, Options{Config: "config/agent.yaml", Storage: f.agentStorage[i], Env: env})
 	f.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -487,6 +488,45 @@ func TestFleet(t *testing.T) {
 	for _, c := range append(f.agents, f.gateways...) {
 		out.WriteString(c.Output())
 	}
-	assertNoSecrets(t, out.String(), fleetToken, FakeClientSecret, Secret)
+	assertNoSecrets(t, out.String(), FakeClientSecret, Secret)
 	t.Logf("figures: total %s", time.Since(started).Round(time.Second))
+}
+
+// TestFleetHopRefusesStrangers: the hop is mutual TLS. An agent whose
+// certificate the gateway does not trust, or that does not trust the
+// gateway's, delivers nothing; and a refusal is never a loss: what the agent
+// acknowledged waits in its queue until it has the right certificates.
+func TestFleetHopRefusesStrangers(t *testing.T) {
+	f := newFleet(t, 1, 1)
+	stranger := newCertAuthority(t, "stranger")
+	dir := t.TempDir()
+	strangerCA := filepath.Join(dir, "stranger-ca.crt")
+	writePEM(t, strangerCA, "CERTIFICATE", stranger.der)
+	cert, key := stranger.issue(t, dir, "otelcol-auth0-agent", false)
+
+	for name, start := range map[string]func(){
+		"the gateway refuses the agent's certificate": func() {
+			f.startAgentWithCert(0, f.gatewayAddrs, cert, key)
+		},
+		"the agent refuses the gateway's certificate": func() {
+			f.startAgentWithEnv(0, f.gatewayAddrs, map[string]string{"OTELCOL_GATEWAY_CA_FILE": strangerCA})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, 0, f.agents[0].Stop(syscall.SIGTERM, 2*time.Minute))
+			start()
+			var recs []record
+			for i := range 10 {
+				recs = append(recs, loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-%d", name, i), Type: "s", UserID: fmt.Sprintf("auth0|stranger-%d", i), LoginsCount: 3}))
+			}
+			acked := f.post(0, recs)
+			assert.Len(t, f.hec.waitFor(acked, 5*time.Second), len(acked), "nothing passes the hop")
+			assert.Equal(t, float64(len(acked)), metricValue(f.agents[0].Scrape(), "otelcol_exporter_queue_size"), "the agent keeps what it acknowledged")
+
+			// Fixed, after a crash for good measure: all of it arrives.
+			_, _ = f.agents[0].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			f.startAgent(0, f.gatewayAddrs)
+			assert.Empty(t, f.hec.waitFor(acked, time.Minute), "lost after the certificates were fixed")
+		})
+	}
 }

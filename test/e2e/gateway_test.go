@@ -67,5 +67,5 @@ func TestAgentGateway(t *testing.T) {
 	for _, c := range append(f.agents, f.gateways...) {
 		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
 	}
-	assertNoSecrets(t, f.agents[0].Output()+f.agents[1].Output()+f.gateways[0].Output(), fleetToken, FakeClientSecret, Secret)
+	assertNoSecrets(t, f.agents[0].Output()+f.agents[1].Output()+f.gateways[0].Output(), FakeClientSecret, Secret)
 }
