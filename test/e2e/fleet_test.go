@@ -38,8 +38,9 @@ func fleetScaleFromEnv() fleetScale {
 }
 
 // phase is one wave of logins: new users, each with a signup record (ss)
-// and a first login (s) that reach different agents, and returning users
-// already marked signed up in Auth0.
+// and a first login (s) that reach different agents at about the same
+// moment, as Auth0 emits them, and returning users already marked signed
+// up in Auth0.
 type phase struct {
 	name      string
 	newUsers  []string
@@ -49,35 +50,63 @@ type phase struct {
 
 func (f *fleet) newPhase(name string, newUsers, returning int) *phase {
 	p := &phase{name: name}
+	// Slots in posting order; each puts one record in each agent's list,
+	// so that a new user's two records are posted in the same round.
+	type slot struct{ a, b record }
+	var slots []slot
 	for i := range newUsers {
 		u := fmt.Sprintf("auth0|fleet-%s-n%d", name, i)
 		f.fake.AddUser(u, map[string]any{})
 		p.newUsers = append(p.newUsers, u)
-		a := i % 2
-		p.byAgent[a] = append(p.byAgent[a], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-ss-%d", name, i), Type: "ss", UserID: u}))
-		p.byAgent[1-a] = append(p.byAgent[1-a], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-s-%d", name, i), Type: "s", UserID: u, LoginsCount: 1}))
+		ss := loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-ss-%d", name, i), Type: "ss", UserID: u})
+		first := loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-s-%d", name, i), Type: "s", UserID: u, LoginsCount: 1})
+		if i%2 == 0 {
+			slots = append(slots, slot{ss, first})
+		} else {
+			slots = append(slots, slot{first, ss})
+		}
 	}
+	var logins []record
 	for i := range returning {
 		u := fmt.Sprintf("auth0|fleet-returning-%d", i)
 		f.fake.AddUser(u, map[string]any{"signedUp": true})
 		p.returning = append(p.returning, u)
-		p.byAgent[i%2] = append(p.byAgent[i%2], loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-r-%d", name, i), Type: "s", UserID: u, LoginsCount: 7}))
+		logins = append(logins, loginRecord(auth0test.Event{LogID: fmt.Sprintf("%s-r-%d", name, i), Type: "s", UserID: u, LoginsCount: 7}))
+	}
+	for i := 0; i+1 < len(logins); i += 2 {
+		slots = append(slots, slot{logins[i], logins[i+1]})
 	}
 	// The same order every run: the test is as repeatable as the machine
-	// lets it be.
-	r := rand.New(rand.NewPCG(uint64(len(name)), 16))
+	// lets it be. Slots are shuffled, then records within each round of
+	// 100 per agent, so that a user's records share a round, not a place.
+	r := rand.New(rand.NewPCG(uint64(len(name)), uint64(name[len(name)-1])))
+	r.Shuffle(len(slots), func(i, j int) { slots[i], slots[j] = slots[j], slots[i] })
+	for _, sl := range slots {
+		p.byAgent[0] = append(p.byAgent[0], sl.a)
+		p.byAgent[1] = append(p.byAgent[1], sl.b)
+	}
+	if len(logins)%2 == 1 {
+		p.byAgent[0] = append(p.byAgent[0], logins[len(logins)-1])
+	}
 	for a := range p.byAgent {
-		r.Shuffle(len(p.byAgent[a]), func(i, j int) { p.byAgent[a][i], p.byAgent[a][j] = p.byAgent[a][j], p.byAgent[a][i] })
+		recs := p.byAgent[a]
+		for start := 0; start < len(recs); start += sendBatch {
+			round := recs[start:min(start+sendBatch, len(recs))]
+			r.Shuffle(len(round), func(i, j int) { round[i], round[j] = round[j], round[i] })
+		}
 	}
 	return p
 }
+
+// sendBatch is how many records one request carries.
+const sendBatch = 100
 
 // send posts both agents' records at once, in batches of 100 spread over
 // spread. Once a fraction at of the batches is acknowledged, during runs
 // (on the test's goroutine) while the posting goes on. It returns the
 // acknowledged log ids.
 func (f *fleet) send(byAgent [2][]record, spread time.Duration, at float64, during func()) []string {
-	const batch = 100
+	const batch = sendBatch
 	total := 0
 	for _, recs := range byAgent {
 		total += (len(recs) + batch - 1) / batch
