@@ -20,6 +20,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -59,6 +61,22 @@ func decodeStrict(t *testing.T, doc []byte) any {
 		obj = &corev1.PersistentVolumeClaim{}
 	case "networking.k8s.io/v1/Ingress":
 		obj = &networkingv1.Ingress{}
+	case "networking.k8s.io/v1/NetworkPolicy":
+		obj = &networkingv1.NetworkPolicy{}
+	case "apps/v1/StatefulSet":
+		obj = &appsv1.StatefulSet{}
+	case "v1/ServiceAccount":
+		obj = &corev1.ServiceAccount{}
+	case "policy/v1/PodDisruptionBudget":
+		obj = &policyv1.PodDisruptionBudget{}
+	case "rbac.authorization.k8s.io/v1/Role":
+		obj = &rbacv1.Role{}
+	case "rbac.authorization.k8s.io/v1/RoleBinding":
+		obj = &rbacv1.RoleBinding{}
+	case "cert-manager.io/v1/Issuer":
+		obj = &certManagerIssuer{}
+	case "cert-manager.io/v1/Certificate":
+		obj = &certManagerCertificate{}
 	default:
 		t.Fatalf("no decoder for %s %s", meta.APIVersion, meta.Kind)
 	}

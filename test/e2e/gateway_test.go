@@ -17,53 +17,43 @@ import (
 )
 
 // TestAgentGateway runs config/agent.yaml twice (two nodes of a DaemonSet)
-// in front of one config/gateway.yaml. The same new users' first logins
-// reach both agents at once, as a Service spreading Auth0's requests would
-// make happen: the gateway, alone deciding, emits one SignUp per user.
+// in front of one config/gateway.yaml: the fleet layout with a single
+// gateway. The same new users' first logins reach both agents at once, as
+// a Service spreading Auth0's requests would make happen: the gateway,
+// alone deciding, emits one SignUp per user.
 func TestAgentGateway(t *testing.T) {
-	fake := StartFakeAuth0(t)
-	hec := StartHEC(t)
-	const token = "e2e-gateway-token-1d8e"
-	gatewayAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	env := fake.Env()
-	env["OTELCOL_GATEWAY_LISTEN"] = gatewayAddr
-	env["OTELCOL_GATEWAY_TOKEN"] = token
-	gateway := StartCollector(t, Options{Config: "config/gateway.yaml", HECEndpoint: hec.URL(), Env: env})
-
-	agentEnv := map[string]string{"OTELCOL_GATEWAY_ENDPOINT": "http://" + gatewayAddr, "OTELCOL_GATEWAY_TOKEN": token}
-	agents := []*Collector{
-		StartCollector(t, Options{Config: "config/agent.yaml", Env: agentEnv}),
-		StartCollector(t, Options{Config: "config/agent.yaml", Env: agentEnv}),
-	}
-
+	f := newFleet(t, 1, 2)
 	const users = 10
+	var byAgent [2][]record
 	for u := range users {
-		fake.AddUser(fmt.Sprintf("auth0|gw%d", u), map[string]any{})
+		user := fmt.Sprintf("auth0|gw%d", u)
+		f.fake.AddUser(user, map[string]any{})
+		for a := range byAgent {
+			// Different log ids: two first logins of each user, one per agent.
+			byAgent[a] = append(byAgent[a], loginRecord(auth0test.Event{LogID: fmt.Sprintf("gw-%d-%d", a, u), UserID: user, LoginsCount: 1}))
+		}
 	}
 	var wg sync.WaitGroup
-	for i, agent := range agents {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var events []auth0test.Event
-			for u := range users {
-				// Different log ids: two first logins of each user, one per agent.
-				events = append(events, auth0test.Event{LogID: fmt.Sprintf("gw-%d-%d", i, u), UserID: fmt.Sprintf("auth0|gw%d", u), LoginsCount: 1})
-			}
-			status, body := agent.Post("/auth0/logs", auth0test.Lines(events...))
-			assert.Equal(t, http.StatusOK, status, body)
-		}()
+	var acked []string
+	var mu sync.Mutex
+	for a := range byAgent {
+		wg.Go(func() {
+			ids := f.post(a, byAgent[a])
+			mu.Lock()
+			acked = append(acked, ids...)
+			mu.Unlock()
+		})
 	}
 	wg.Wait()
+	require.Empty(t, f.hec.waitFor(acked, 30*time.Second))
 
-	records := hec.WaitHECRecords(2*users, 30*time.Second)
 	signups, logins := map[string]int{}, map[string]int{}
-	for _, lr := range records {
-		switch attr(lr, "auth0.event") {
+	for _, e := range f.hec.snapshot() {
+		switch e.Event {
 		case "SignUp":
-			signups[userID(lr)]++
+			signups[e.User]++
 		case "Login":
-			logins[userID(lr)]++
+			logins[e.User]++
 		}
 	}
 	for u := range users {
@@ -71,10 +61,11 @@ func TestAgentGateway(t *testing.T) {
 		assert.Equal(t, 1, signups[user], user)
 		assert.Equal(t, 1, logins[user], user)
 	}
-	require.Eventually(t, func() bool { return len(fake.Calls(http.MethodPatch)) == users }, 30*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return len(f.patches()) == users }, 30*time.Second, 100*time.Millisecond)
+	assert.Len(t, f.fake.Requests(http.MethodPatch, "/api/v2/users/"), users, "one update per user")
 
-	for _, c := range append(agents, gateway) {
-		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 60*time.Second))
+	for _, c := range append(f.agents, f.gateways...) {
+		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
 	}
-	assertNoSecrets(t, agents[0].Output()+agents[1].Output()+gateway.Output(), token, FakeClientSecret, Secret)
+	assertNoSecrets(t, f.agents[0].Output()+f.agents[1].Output()+f.gateways[0].Output(), FakeClientSecret, Secret)
 }
