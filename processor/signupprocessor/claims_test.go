@@ -3,6 +3,7 @@ package signupprocessor
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -225,4 +226,28 @@ func TestRefusedReplacementOfADoubtfulClaim(t *testing.T) {
 	assert.Equal(t, []tag{{"auth0|r", "SignUp", basisStore, "19"}}, e.tags())
 	e.waitPatched("auth0|r")
 	assert.Equal(t, map[string]int{"auth0|r": 1}, e.patches())
+}
+
+// A record taken in long ago (it waited in an agent's queue while the
+// gateways were resharded) that would make a SignUp of a user this store
+// does not know is checked with Auth0 first: another gateway may have
+// counted and marked the user meanwhile. A fresh one is not.
+func TestStaleSignUpRecordsAreCheckedFirst(t *testing.T) {
+	e := newEnv(t)
+	e.fake.AddUser("auth0|moved", map[string]any{"signedUp": true})
+	e.fake.AddUser("auth0|fresh", map[string]any{})
+	e.start(e.config())
+	waited := time.Now().Add(-time.Minute)
+	require.NoError(t, e.proc.ConsumeLogs(context.Background(), toLogsObserved(t, waited, auth0test.Lines(
+		ev{LogID: "40", Type: "ss", UserID: "auth0|moved"},
+		ev{LogID: "41", UserID: "auth0|moved", LoginsCount: 1},
+	))))
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "42", Type: "ss", UserID: "auth0|fresh"})))
+	assert.Equal(t, []tag{
+		{"auth0|moved", "", "", "40"},
+		{"auth0|moved", "Login", basisStore, "41"},
+		{"auth0|fresh", "SignUp", basisSignupType, "42"},
+	}, e.tags())
+	assert.Len(t, e.fake.Requests(http.MethodGet, "/api/v2/users/auth0|moved"), 1)
+	assert.Empty(t, e.fake.Requests(http.MethodGet, "/api/v2/users/auth0|fresh"), "a fresh signup record is decided without asking")
 }

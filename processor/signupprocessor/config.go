@@ -76,6 +76,14 @@ type LookupConfig struct {
 	// Cooldown pauses lookups after one failed, so that a slow or failing
 	// Management API costs the log path one timeout per cooldown at most.
 	Cooldown time.Duration `mapstructure:"cooldown"`
+	// CheckSignUpsOlderThan: a record taken in by a collector longer ago
+	// than this (its observed time) that would make a SignUp of a user the
+	// store does not know (a signup record, a first login, an Action
+	// payload without the flag) is checked with a lookup first, waiting for
+	// the read budget up to Timeout: it waited (in an agent's queue while
+	// gateways were resharded), so another collector may have counted the
+	// user meanwhile. 0 checks every such record.
+	CheckSignUpsOlderThan time.Duration `mapstructure:"check_signups_older_than"`
 }
 
 // UpdateConfig governs the queue of app_metadata updates.
@@ -120,6 +128,9 @@ func (cfg *Config) Validate() error {
 		}
 		if cfg.Lookups.Cooldown < 0 {
 			errs = append(errs, fmt.Errorf(`"lookups.cooldown" must not be negative, got %s`, cfg.Lookups.Cooldown))
+		}
+		if cfg.Lookups.CheckSignUpsOlderThan < 0 {
+			errs = append(errs, fmt.Errorf(`"lookups.check_signups_older_than" must not be negative, got %s`, cfg.Lookups.CheckSignUpsOlderThan))
 		}
 	}
 	if cfg.Updates.QueueSize < 1 {

@@ -38,6 +38,11 @@ type candidate struct {
 	signedUp    bool
 	loginsCount int64
 	hasCount    bool
+	// stale: the record was taken in by a collector longer ago than
+	// lookups.check_signups_older_than: it waited (in an agent's queue
+	// while the gateways were resharded), so another collector may have
+	// counted the user meanwhile.
+	stale bool
 }
 
 // readCandidate reports whether a record can be a SignUp or Login: a
@@ -89,6 +94,25 @@ func (c candidate) copyOf(st userState) bool {
 // says nothing.
 func (c candidate) needsLookup(st userState) bool {
 	return c.kind == auth0event.KindLogin && !c.appMetadata && !st.SignedUp
+}
+
+// needsSignUpCheck reports whether a stale record that would make a SignUp
+// of a user the store does not know is checked with Auth0 first: another
+// collector may have emitted the SignUp and marked the user meanwhile.
+func (c candidate) needsSignUpCheck(st userState) bool {
+	if !c.stale || st.SignedUp {
+		return false
+	}
+	switch {
+	case c.kind == auth0event.KindSignup:
+		return true
+	case c.kind != auth0event.KindLogin:
+		return false
+	case c.appMetadata:
+		return !c.signedUp
+	default:
+		return !c.hasCount || c.loginsCount == 1
+	}
 }
 
 // lookupResult is what a lookup said; found is false when none was made,
@@ -157,12 +181,16 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 		return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: known, changed: true}
 	case c.kind == auth0event.KindPasswordExchange:
 		return decision{event: auth0event.EventLogin, basis: basisPasswordExchange, next: st}
+	case lookup.found && lookup.signedUp && c.kind == auth0event.KindSignup:
+		// Counted and marked already (by another collector): a signup
+		// record is then no SignUp.
+		return decision{basis: basisLookup, next: known, changed: true}
+	case lookup.found && lookup.signedUp:
+		return decision{event: auth0event.EventLogin, basis: basisLookup, next: known, changed: true}
 	case c.kind == auth0event.KindSignup:
 		return signup(basisSignupType, c)
 	case c.appMetadata:
 		return signup(basisAppMetadata, c)
-	case lookup.found && lookup.signedUp:
-		return decision{event: auth0event.EventLogin, basis: basisLookup, next: known, changed: true}
 	case lookup.found:
 		return signup(basisLookup, c)
 	case c.hasCount && c.loginsCount == 1:

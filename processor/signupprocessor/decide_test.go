@@ -60,6 +60,9 @@ func TestDecide(t *testing.T) {
 		{"a login without count after a later login is Login", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
 		{"marked app_metadata settles a user known by count", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), byCount, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
 		{"a first login of a marked user is Login", firstLogin, known, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"a signup record of a user Auth0 has marked is no SignUp", signupRec, userState{}, false, lookupResult{found: true, signedUp: true}, "", basisLookup, false, false, true},
+		{"a first login of a user Auth0 has marked is Login", firstLogin, userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
+		{"an Action without the flag of a user Auth0 has marked is Login", with(login, func(c *candidate) { c.appMetadata = true }), userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
 		{"a lookup beats the count", with(login, func(c *candidate) { c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
 		{"nothing known is Login, never an invented SignUp", login, userState{}, false, lookupResult{}, "Login", basisDefault, false, false, false},
 		{"password exchange of an unknown user is Login", with(login, func(c *candidate) { c.kind = auth0event.KindPasswordExchange; c.hasCount, c.loginsCount = true, 1 }), userState{}, false, lookupResult{}, "Login", basisPasswordExchange, false, false, false},
@@ -80,6 +83,24 @@ func TestDecide(t *testing.T) {
 				assert.True(t, d.next.SignedUp)
 			}
 		})
+	}
+}
+
+func TestNeedsSignUpCheck(t *testing.T) {
+	stale := func(c candidate) candidate { c.stale = true; return c }
+	signupRec := candidate{user: "u", kind: auth0event.KindSignup}
+	first := candidate{user: "u", kind: auth0event.KindLogin, hasCount: true, loginsCount: 1}
+	later := candidate{user: "u", kind: auth0event.KindLogin, hasCount: true, loginsCount: 3}
+	action := candidate{user: "u", kind: auth0event.KindLogin, appMetadata: true}
+	marked := candidate{user: "u", kind: auth0event.KindLogin, appMetadata: true, signedUp: true}
+	exchange := candidate{user: "u", kind: auth0event.KindPasswordExchange}
+	for _, c := range []candidate{signupRec, first, action} {
+		assert.True(t, stale(c).needsSignUpCheck(userState{}), "%+v", c)
+		assert.False(t, c.needsSignUpCheck(userState{}), "a fresh record is not checked: %+v", c)
+		assert.False(t, stale(c).needsSignUpCheck(userState{SignedUp: true}), "nor one of a user the store knows: %+v", c)
+	}
+	for _, c := range []candidate{later, marked, exchange} {
+		assert.False(t, stale(c).needsSignUpCheck(userState{}), "would make no SignUp: %+v", c)
 	}
 }
 

@@ -45,6 +45,9 @@ func createDefaultConfig() component.Config {
 			Timeout:     time.Second,
 			Concurrency: 8,
 			Cooldown:    30 * time.Second,
+			// Auth0 delivers a log stream's records within seconds; a
+			// record older than this waited somewhere.
+			CheckSignUpsOlderThan: 10 * time.Second,
 		},
 		Updates: UpdateConfig{
 			QueueSize:      10_000,

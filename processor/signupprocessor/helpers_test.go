@@ -36,7 +36,6 @@ const (
 
 var tenantSeq atomic.Int64
 
-var fixedNow = time.Date(2026, 11, 20, 8, 20, 0, 0, time.UTC)
 
 // env is one processor under test, wired to real parts: the fake
 // Management API over loopback through go-auth0, and the file_storage
@@ -160,9 +159,15 @@ func (e *env) consume(payloads ...[]byte) error {
 
 func toLogs(t testing.TB, payloads ...[]byte) plog.Logs {
 	t.Helper()
+	return toLogsObserved(t, time.Now(), payloads...)
+}
+
+// toLogsObserved is toLogs with records a receiver took in at observed.
+func toLogsObserved(t testing.TB, observed time.Time, payloads ...[]byte) plog.Logs {
+	t.Helper()
 	logs := plog.NewLogs()
 	records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-	now := pcommon.NewTimestampFromTime(fixedNow)
+	now := pcommon.NewTimestampFromTime(observed)
 	for _, body := range payloads {
 		if payload, h, err := auth0event.ParseAction(body, auth0event.DefaultLimits); err == nil {
 			auth0event.MapAction(payload, h, now, records.AppendEmpty())

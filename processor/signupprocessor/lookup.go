@@ -48,19 +48,23 @@ var lookupResultAttrs = func() map[string]metric.MeasurementOption {
 	return m
 }()
 
-// lookupAll looks up users in parallel (bounded) and returns what it learned.
-func (l *lookuper) lookupAll(ctx context.Context, users []string) map[string]lookupResult {
-	results := make(map[string]lookupResult, len(users))
+// lookupAll looks up users in parallel (bounded) and returns what it
+// learned. The lookups of waiting (checks before a SignUp) go first and
+// wait for the read budget, up to lookups.timeout; the others are skipped
+// when the budget has no room.
+func (l *lookuper) lookupAll(ctx context.Context, users, waiting []string) map[string]lookupResult {
+	results := make(map[string]lookupResult, len(users)+len(waiting))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, l.cfg.Concurrency)
-	for _, user := range users {
+	for i, user := range append(append([]string(nil), waiting...), users...) {
+		wait := i < len(waiting)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			r := l.lookup(ctx, user)
+			r := l.lookup(ctx, user, wait)
 			mu.Lock()
 			results[user] = r
 			mu.Unlock()
@@ -71,16 +75,25 @@ func (l *lookuper) lookupAll(ctx context.Context, users []string) map[string]loo
 }
 
 // lookup reads one user, sharing the call with concurrent batches that ask
-// for the same user.
-func (l *lookuper) lookup(ctx context.Context, user string) lookupResult {
+// for the same user. wait: wait for the read budget (within the timeout)
+// rather than skip.
+func (l *lookuper) lookup(ctx context.Context, user string, wait bool) lookupResult {
 	if time.Now().UnixNano() < l.pausedUntil.Load() {
 		l.count(ctx, lookupSkippedCooldown)
 		return lookupResult{}
 	}
-	v, _, _ := l.flight.Do(user, func() (any, error) {
+	key := user
+	if wait {
+		key = "wait/" + user
+	}
+	v, _, _ := l.flight.Do(key, func() (any, error) {
 		callCtx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 		defer cancel()
-		md, err := l.api.TryReadAppMetadata(callCtx, user)
+		read := l.api.TryReadAppMetadata
+		if wait {
+			read = l.api.ReadAppMetadata
+		}
+		md, err := read(callCtx, user)
 		switch class := mgmtapi.Classify(err); class {
 		case mgmtapi.ClassOK:
 			signedUp := false

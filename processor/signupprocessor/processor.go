@@ -226,6 +226,7 @@ func (b *batch) users() []string {
 
 func (p *signupProcessor) collect(ld plog.Logs) *batch {
 	b := &batch{}
+	now := time.Now()
 	for i := range ld.ResourceLogs().Len() {
 		scopes := ld.ResourceLogs().At(i).ScopeLogs()
 		for j := range scopes.Len() {
@@ -238,6 +239,8 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 					b.candidates = append(b.candidates, -1)
 					continue
 				}
+				c.stale = p.cfg.Lookups.Enabled && lr.ObservedTimestamp() != 0 &&
+					now.Sub(lr.ObservedTimestamp().AsTime()) > p.cfg.Lookups.CheckSignUpsOlderThan
 				b.candidates = append(b.candidates, len(b.items))
 				b.items = append(b.items, c)
 			}
@@ -253,26 +256,31 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 		return
 	}
 	// A signup record or app_metadata anywhere in the batch tells about
-	// its user: no need to ask.
+	// its user: no need to ask, unless the record waited long enough for
+	// another collector to have counted the user meanwhile.
 	told := map[string]bool{}
 	for _, c := range b.items {
-		if c.kind == auth0event.KindSignup || c.appMetadata {
+		if (c.kind == auth0event.KindSignup || c.appMetadata) && !c.stale {
 			told[c.user] = true
 		}
 	}
-	var users []string
+	var users, waiting []string
 	for _, c := range b.items {
 		if told[c.user] {
 			continue
 		}
 		st, _, _ := p.users.get(ctx, c.user)
-		if c.needsLookup(st) {
+		switch {
+		case c.needsSignUpCheck(st):
+			told[c.user] = true
+			waiting = append(waiting, c.user)
+		case c.needsLookup(st):
 			told[c.user] = true
 			users = append(users, c.user)
 		}
 	}
-	if len(users) > 0 {
-		b.lookups = p.lookups.lookupAll(ctx, users)
+	if len(users)+len(waiting) > 0 {
+		b.lookups = p.lookups.lookupAll(ctx, users, waiting)
 	}
 }
 
