@@ -36,7 +36,6 @@ const (
 
 var tenantSeq atomic.Int64
 
-
 // env is one processor under test, wired to real parts: the fake
 // Management API over loopback through go-auth0, and the file_storage
 // extension on a temporary directory.
