@@ -81,7 +81,7 @@ type Options struct {
 	HECEndpoint string
 	// Config replaces otelcol-config.yaml (a path relative to the repository).
 	Config string
-	// Configs are extra --config arguments.
+	// Configs are extra command-line arguments: "--config" and its value, per file or overlay.
 	Configs []string
 }
 

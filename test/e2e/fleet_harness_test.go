@@ -212,7 +212,7 @@ func (f *fleet) startGateway(i int) {
 	// default: the test opts in to them as a user would.
 	fields, err := hecfields.Overlay(filepath.Join(repoRoot(f.t), "config/gateway.yaml"), recordedFields...)
 	require.NoError(f.t, err)
-	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: []string{fields}})
+	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: []string{"--config", fields}})
 	f.mu.Lock()
 	f.gateways[i] = c
 	f.mu.Unlock()
@@ -280,6 +280,7 @@ func (f *fleet) post(agent int, records []record) []string {
 		body = append(append(body, r.line...), '\n')
 		ids[i] = r.id
 	}
+	last := "no answer"
 	for attempt := 0; ; attempt++ {
 		f.mu.Lock()
 		c := f.agents[agent]
@@ -291,15 +292,18 @@ func (f *fleet) post(agent int, records []record) []string {
 		req.Header.Set("Authorization", "Bearer "+Secret)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
+		if err != nil {
+			last = err.Error()
+		} else {
+			answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return ids
 			}
+			last = fmt.Sprintf("%d %s", resp.StatusCode, answer)
 		}
 		if attempt > 1200 {
-			panic(fmt.Sprintf("agent %d did not accept a batch in 2 minutes", agent))
+			panic(fmt.Sprintf("agent %d did not accept a batch of %d bytes in 2 minutes; last answer: %s", agent, len(body), last))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -126,7 +126,7 @@ func (a *acks) add(rs ...record) {
 // pulled and marked.
 func (w *world) play() {
 	s := w.scenario
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	var acked acks
 	var senders sync.WaitGroup
 	defer func() {
@@ -427,7 +427,8 @@ func (w *world) story(user string) string {
 	fmt.Fprintf(&b, "\nuser %s in the trace:", user)
 	w.trace.mu.Lock()
 	for _, line := range w.trace.lines {
-		if strings.Contains(line, user+"=") || strings.Contains(line, user+" ") || strings.HasSuffix(line, user) {
+		if strings.Contains(line, user+"=") || strings.Contains(line, user+" ") || strings.Contains(line, user+":") || strings.HasSuffix(line, user) ||
+			strings.Contains(line, "update/head") || strings.Contains(line, "update/tail") {
 			fmt.Fprintf(&b, "\n  %s", line)
 		}
 	}
