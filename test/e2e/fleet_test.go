@@ -397,7 +397,7 @@ func TestFleet(t *testing.T) {
 		var down time.Duration
 		acked := f.send(p.byAgent, scale.spread, 0.3, func() {
 			killed := time.Now()
-			_, _ = f.gateways[1].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			f.gateways[1].Kill()
 			time.Sleep(3 * time.Second)
 			f.startGateway(1)
 			down = time.Since(killed)
@@ -438,7 +438,7 @@ func TestFleet(t *testing.T) {
 			// The scale-down: the gateway gets SIGTERM, then the agents
 			// route to the two others.
 			at := time.Now()
-			assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, 2*time.Minute))
+			assert.Equal(t, 0, f.gateways[2].Terminate(2*time.Minute))
 			gatewayStop = time.Since(at)
 			at = time.Now()
 			var wg sync.WaitGroup
@@ -477,7 +477,7 @@ func TestFleet(t *testing.T) {
 			return metricValue(m, "otelcol_exporter_queue_size", `exporter="splunk_hec"`) == 0 &&
 				metricValue(m, "otelcol_processor_signup_update_queue_size") == 0
 		}, 2*time.Minute, 500*time.Millisecond, "the removed gateway's volume did not drain")
-		assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, time.Minute))
+		assert.Equal(t, 0, f.gateways[2].Terminate(time.Minute))
 		drain := time.Since(drainStart)
 		t.Logf("figures: removal: the drain of the removed gateway's volume took %s: %s", drain.Round(time.Millisecond), drained)
 
@@ -514,7 +514,7 @@ func TestFleet(t *testing.T) {
 	})
 
 	for _, c := range append(append([]*Collector{}, f.agents...), f.gateways[0], f.gateways[1]) {
-		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
+		assert.Equal(t, 0, c.Terminate(2*time.Minute))
 	}
 	var out strings.Builder
 	for _, c := range append(f.agents, f.gateways...) {
@@ -545,7 +545,7 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, 0, f.agents[0].Stop(syscall.SIGTERM, 2*time.Minute))
+			assert.Equal(t, 0, f.agents[0].Terminate(2*time.Minute))
 			start()
 			var recs []record
 			for i := range 10 {
@@ -556,7 +556,7 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 			assert.Equal(t, float64(len(acked)), metricValue(f.agents[0].Scrape(), "otelcol_exporter_queue_size"), "the agent keeps what it acknowledged")
 
 			// Fixed, after a crash for good measure: all of it arrives.
-			_, _ = f.agents[0].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			f.agents[0].Kill()
 			f.startAgent(0, f.gatewayAddrs)
 			assertNoneLost(t, f.hec.waitFor(acked, time.Minute))
 		})
@@ -571,7 +571,7 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 // agent, which would drop the batch.
 func TestFleetLargeBatchesAfterAnOutage(t *testing.T) {
 	f := newFleet(t, 1, 1)
-	_, _ = f.gateways[0].Process.Stop(syscall.SIGKILL, 10*time.Second)
+	f.gateways[0].Kill()
 	var acked []string
 	for r := range 2 {
 		var recs []record
