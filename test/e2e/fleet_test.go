@@ -564,18 +564,18 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 }
 
 // TestFleetLargeBatchesAfterAnOutage: while a gateway is down its agent's
-// queue fills with large requests (1,200 records of 4 KB, 5 MB each, well
-// under the receiver's 20 MiB); when the gateway is back the queue drains
-// in the largest batches the agent makes. None may exceed what the gateway
-// accepts: a message it refuses as too large is a permanent error for the
-// agent, which would drop the batch.
+// queue fills with large requests (800 records of 4 KB, 3.4 MB each, under
+// the receiver's default max_request_body_size of 4 MiB); when the gateway
+// is back the queue drains in the largest batches the agent makes. None
+// may exceed what the gateway accepts: a message it refuses as too large
+// is a permanent error for the agent, which would drop the batch.
 func TestFleetLargeBatchesAfterAnOutage(t *testing.T) {
 	f := newFleet(t, 1, 1)
 	f.gateways[0].Kill()
 	var acked []string
-	for r := range 2 {
+	for r := range 3 {
 		var recs []record
-		for i := range 1200 {
+		for i := range 800 {
 			recs = append(recs, loginRecord(auth0test.Event{LogID: fmt.Sprintf("large-%d-%d", r, i), Type: "s",
 				UserID: fmt.Sprintf("auth0|large-%d-%d", r, i), LoginsCount: 3, ClientName: "Storefront " + strings.Repeat("x", 4000)}))
 		}
