@@ -35,6 +35,8 @@ import (
 // that reserve: when the disk fills, new items are refused with
 // storage.ErrStorageFull while the queue still drains into the reserve,
 // and draining frees whole segments.
+//
+// Not internal/groupcommit: each batch stays its own record, refused alone; only the fsync is shared.
 type journal struct {
 	dir         string
 	fsync       bool

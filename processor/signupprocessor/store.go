@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"hash/maphash"
+	"slices"
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/groupcommit"
 )
 
 // userState is what the processor knows of one user.
@@ -71,7 +74,7 @@ type userStore struct {
 	dirtyMu sync.Mutex
 	dirty   map[string]struct{}
 
-	commits groupCommit
+	commits *groupcommit.Committer[[]*storage.Operation]
 }
 
 func newUserStore(size int, client storage.Client) (*userStore, error) {
@@ -85,8 +88,18 @@ func newUserStore(size int, client storage.Client) (*userStore, error) {
 		seed:    maphash.MakeSeed(),
 		flights: map[string]*claimSet{},
 		dirty:   map[string]struct{}{},
-		commits: groupCommit{client: client},
+		commits: newStorageCommits(client),
 	}, nil
+}
+
+// newStorageCommits merges the storage batches of concurrent callers into
+// one transaction (internal/groupcommit), one transaction at a time, so
+// that operations reach storage in the order they were handed in, across
+// transactions as within one.
+func newStorageCommits(client storage.Client) *groupcommit.Committer[[]*storage.Operation] {
+	return groupcommit.New(func(ctx context.Context, batches [][]*storage.Operation) error {
+		return client.Batch(ctx, slices.Concat(batches...)...)
+	}, groupcommit.Options[[]*storage.Operation]{InFlight: 1})
 }
 
 const lockStripes = 256
@@ -149,7 +162,7 @@ func (s *userStore) prefetch(ctx context.Context, users []string) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	if err := s.commits.commit(ctx, ops); err != nil {
+	if err := s.commits.Commit(ctx, ops); err != nil {
 		return err
 	}
 	for i, user := range missing {
@@ -192,7 +205,7 @@ func (s *userStore) persist(ctx context.Context, ops []*storage.Operation) error
 	if s.client == nil || len(ops) == 0 {
 		return nil
 	}
-	return s.commits.commit(ctx, ops)
+	return s.commits.Commit(ctx, ops)
 }
 
 // markDirty changes the user's state in memory and leaves writing it to
@@ -227,43 +240,4 @@ func (s *userStore) flush(ctx context.Context) error {
 		unlock()
 	}
 	return s.persist(ctx, ops)
-}
-
-// groupCommit merges concurrent storage batches: the first caller commits
-// everything queued while it was committing, again and again, and every
-// caller learns the result of the transaction that held its operations.
-type groupCommit struct {
-	client storage.Client
-
-	mu      sync.Mutex
-	leading bool
-	pending []*storage.Operation
-	waiters []chan error
-}
-
-func (g *groupCommit) commit(ctx context.Context, ops []*storage.Operation) error {
-	done := make(chan error, 1)
-	g.mu.Lock()
-	g.pending = append(g.pending, ops...)
-	g.waiters = append(g.waiters, done)
-	if g.leading {
-		g.mu.Unlock()
-		return <-done
-	}
-	g.leading = true
-	for {
-		batch, waiters := g.pending, g.waiters
-		g.pending, g.waiters = nil, nil
-		g.mu.Unlock()
-		err := g.client.Batch(context.WithoutCancel(ctx), batch...)
-		for _, w := range waiters {
-			w <- err
-		}
-		g.mu.Lock()
-		if len(g.waiters) == 0 {
-			g.leading = false
-			g.mu.Unlock()
-			return <-done
-		}
-	}
 }

@@ -333,7 +333,7 @@ func (r *auth0Receiver) consume(ctx context.Context, b *batch) error {
 	}
 	var err error
 	if r.commits != nil {
-		err = r.commits.commit(ctx, b.records)
+		err = r.commits.Commit(ctx, b.records)
 	} else {
 		err = r.next.ConsumeLogs(ctx, b.logs)
 	}

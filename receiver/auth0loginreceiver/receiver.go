@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/metric"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/groupcommit"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
@@ -32,7 +34,7 @@ type auth0Receiver struct {
 	cfg       *Config
 	settings  receiver.Settings
 	next      consumer.Logs
-	commits   *groupCommit // nil when each request must reach the pipeline alone
+	commits   *groupcommit.Committer[plog.LogRecordSlice] // nil when each request must reach the pipeline alone
 	obsrecv   *receiverhelper.ObsReport
 	obspoll   *receiverhelper.ObsReport // pull mode's: it reads over HTTPS
 	telemetry *metadata.TelemetryBuilder

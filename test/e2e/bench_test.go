@@ -42,11 +42,11 @@ func TestBenchPipelinesSendTheSameEvents(t *testing.T) {
 		sink.DecodeEvents, sink.KeepEvents = true, true
 		hec := httptest.NewServer(sink)
 		t.Cleanup(hec.Close)
-		configs := []string{"--config", fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", freePort(t))}
+		configs := []string{fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", loadtest.FreePort())}
 		if p.config == "otelcol-config.yaml" {
 			overlay, err := hecfields.Overlay(filepath.Join(repoRoot(t), p.config), loadtest.IDField)
 			require.NoError(t, err)
-			configs = append(configs, "--config", overlay)
+			configs = append(configs, overlay)
 		}
 		c := StartCollector(t, Options{Config: p.config, HECEndpoint: hec.URL + "/services/collector", Configs: configs})
 

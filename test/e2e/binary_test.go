@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
 )
 
 func TestValidateShippedConfig(t *testing.T) {
@@ -28,13 +28,13 @@ func TestValidateShippedConfig(t *testing.T) {
 		"SPLUNK_HEC_TOKEN="+HECToken,
 		"OTELCOL_STORAGE_DIR="+t.TempDir(),
 	)
-	cmd := exec.Command(binary(t), "validate", "--config", filepath.Join(root, "otelcol-config.yaml"))
+	cmd := exec.Command(binarytest.Path(t), "validate", "--config", filepath.Join(root, "otelcol-config.yaml"))
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 
 	// Without a secret the production config refuses to start, and says why.
-	cmd = exec.Command(binary(t), "validate", "--config", filepath.Join(root, "otelcol-config.yaml"))
+	cmd = exec.Command(binarytest.Path(t), "validate", "--config", filepath.Join(root, "otelcol-config.yaml"))
 	for _, kv := range env {
 		if !strings.HasPrefix(kv, "AUTH0_RECEIVER_SECRET=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -46,7 +46,7 @@ func TestValidateShippedConfig(t *testing.T) {
 }
 
 func TestComponents(t *testing.T) {
-	out, err := exec.Command(binary(t), "components").CombinedOutput()
+	out, err := exec.Command(binarytest.Path(t), "components").CombinedOutput()
 	require.NoError(t, err, string(out))
 	for _, name := range []string{
 		"auth0login", "otlp", "splunk_hec", "webhook_event",
@@ -66,7 +66,7 @@ func TestLogStreamToHEC(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	assert.JSONEq(t, `{"accepted":5,"duplicates":0,"filtered":0,"rejected":0}`, body)
 
-	records := c.WaitHECRecords(5, 30*time.Second)
+	records := c.HEC.WaitHECRecords(5, 30*time.Second)
 	require.Len(t, records, 5)
 	var bodies []map[string]any
 	for _, lr := range records {
@@ -99,7 +99,7 @@ func TestLogStreamToHEC(t *testing.T) {
 	assert.Contains(t, metrics, `otelcol_receiver_accepted_log_records`)
 	assert.Contains(t, metrics, `otelcol_receiver_auth0login_records{`, "counters without the _total suffix")
 
-	assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 30*time.Second))
+	assert.Equal(t, 0, c.Terminate(30*time.Second))
 	assert.Contains(t, c.Output(), "Shutdown complete.")
 	assertNoSecrets(t, c.Output(), Secret, HECToken)
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,8 +38,8 @@ func TestIndexedFieldsAndAnotherExporter(t *testing.T) {
 	hec := StartHEC(t)
 	recordsFile := filepath.Join(t.TempDir(), "records.jsonl")
 	c := StartCollector(t, Options{HECEndpoint: hec.URL(), Configs: []string{
-		"--config", "yaml:exporters::file/all: {path: " + recordsFile + ", flush_interval: 100ms}",
-		"--config", "yaml:service::pipelines::logs::exporters: [forward/splunk, file/all]",
+		"yaml:exporters::file/all: {path: " + recordsFile + ", flush_interval: 100ms}",
+		"yaml:service::pipelines::logs::exporters: [forward/splunk, file/all]",
 	}})
 	status, body := c.Post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
 	require.Equal(t, http.StatusOK, status, body)
@@ -80,7 +79,7 @@ func TestIndexedFieldsAndAnotherExporter(t *testing.T) {
 	}
 	assert.Equal(t, "SignUp", attr(byType["ss"], "auth0.event"))
 	assert.Equal(t, "signup_type", attr(byType["ss"], "auth0.event_basis"))
-	require.Equal(t, 0, c.Stop(syscall.SIGTERM, time.Minute))
+	require.Equal(t, 0, c.Terminate(time.Minute))
 }
 
 // TestIndexedFieldsOptIn opts in to more index-time fields by name, as
@@ -89,7 +88,7 @@ func TestIndexedFieldsOptIn(t *testing.T) {
 	hec := StartHEC(t)
 	overlay, err := hecfields.Overlay(filepath.Join(repoRoot(t), "otelcol-config.yaml"), "user.id", "auth0.connection")
 	require.NoError(t, err)
-	c := StartCollector(t, Options{HECEndpoint: hec.URL(), Configs: []string{"--config", overlay}})
+	c := StartCollector(t, Options{HECEndpoint: hec.URL(), Configs: []string{overlay}})
 	status, body := c.Post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
 	require.Equal(t, http.StatusOK, status, body)
 	optIn := []string{"user.id", "auth0.connection"}
@@ -112,7 +111,7 @@ func TestIndexedFieldsOptIn(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int{"user.id": 4, "auth0.connection": 3}, gained)
-	require.Equal(t, 0, c.Stop(syscall.SIGTERM, time.Minute))
+	require.Equal(t, 0, c.Terminate(time.Minute))
 }
 
 type hecEvent struct {
@@ -122,10 +121,10 @@ type hecEvent struct {
 
 // waitHECEvents waits for n HEC events in the local HEC endpoint's file and
 // returns them as Splunk received them.
-func waitHECEvents(t *testing.T, hec *Collector, n int) []hecEvent {
+func waitHECEvents(t *testing.T, hec *LocalHEC, n int) []hecEvent {
 	t.Helper()
 	hec.WaitHECRecords(n, 30*time.Second)
-	data, err := os.ReadFile(hec.HECFile)
+	data, err := os.ReadFile(hec.File)
 	require.NoError(t, err)
 	var events []hecEvent
 	dec := json.NewDecoder(bytes.NewReader(data))

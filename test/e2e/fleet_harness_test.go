@@ -212,7 +212,7 @@ func (f *fleet) startGateway(i int) {
 	// default: the test opts in to them as a user would.
 	fields, err := hecfields.Overlay(filepath.Join(repoRoot(f.t), "config/gateway.yaml"), recordedFields...)
 	require.NoError(f.t, err)
-	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: []string{"--config", fields}})
+	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: []string{fields}})
 	f.mu.Lock()
 	f.gateways[i] = c
 	f.mu.Unlock()

@@ -147,7 +147,7 @@ type phaseResult struct {
 	// SignUp records that arrived more than once: the pipeline delivers at
 	// least once, a SignUp as any record (the same record, one decision).
 	signUpRedeliveries int
-	patches    map[string]int // successful app_metadata updates per user
+	patches            map[string]int // successful app_metadata updates per user
 }
 
 // settle waits until every acknowledged id reached HEC and every new user
@@ -408,7 +408,7 @@ func TestFleet(t *testing.T) {
 		var down time.Duration
 		acked := f.send(p.byAgent, scale.spread, 0.3, func() {
 			killed := time.Now()
-			_, _ = f.gateways[1].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			f.gateways[1].Kill()
 			time.Sleep(3 * time.Second)
 			f.startGateway(1)
 			down = time.Since(killed)
@@ -449,7 +449,7 @@ func TestFleet(t *testing.T) {
 			// The scale-down: the gateway gets SIGTERM, then the agents
 			// route to the two others.
 			at := time.Now()
-			assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, 2*time.Minute))
+			assert.Equal(t, 0, f.gateways[2].Terminate(2*time.Minute))
 			gatewayStop = time.Since(at)
 			at = time.Now()
 			var wg sync.WaitGroup
@@ -488,7 +488,7 @@ func TestFleet(t *testing.T) {
 			return metricValue(m, "otelcol_exporter_queue_size", `exporter="splunk_hec"`) == 0 &&
 				metricValue(m, "otelcol_processor_signup_update_queue_size") == 0
 		}, 2*time.Minute, 500*time.Millisecond, "the removed gateway's volume did not drain")
-		assert.Equal(t, 0, f.gateways[2].Stop(syscall.SIGTERM, time.Minute))
+		assert.Equal(t, 0, f.gateways[2].Terminate(time.Minute))
 		drain := time.Since(drainStart)
 		t.Logf("figures: removal: the drain of the removed gateway's volume took %s: %s", drain.Round(time.Millisecond), drained)
 
@@ -525,7 +525,7 @@ func TestFleet(t *testing.T) {
 	})
 
 	for _, c := range append(append([]*Collector{}, f.agents...), f.gateways[0], f.gateways[1]) {
-		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
+		assert.Equal(t, 0, c.Terminate(2*time.Minute))
 	}
 	var out strings.Builder
 	for _, c := range append(f.agents, f.gateways...) {
@@ -556,7 +556,7 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, 0, f.agents[0].Stop(syscall.SIGTERM, 2*time.Minute))
+			assert.Equal(t, 0, f.agents[0].Terminate(2*time.Minute))
 			start()
 			var recs []record
 			for i := range 10 {
@@ -567,7 +567,7 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 			assert.Equal(t, float64(len(acked)), metricValue(f.agents[0].Scrape(), "otelcol_exporter_queue_size"), "the agent keeps what it acknowledged")
 
 			// Fixed, after a crash for good measure: all of it arrives.
-			_, _ = f.agents[0].Process.Stop(syscall.SIGKILL, 10*time.Second)
+			f.agents[0].Kill()
 			f.startAgent(0, f.gatewayAddrs)
 			assertNoneLost(t, f.hec.waitFor(acked, time.Minute))
 		})
@@ -575,14 +575,14 @@ func TestFleetHopRefusesStrangers(t *testing.T) {
 }
 
 // TestFleetLargeBatchesAfterAnOutage: while a gateway is down its agent's
-// queue fills with large requests (800 records of 4 KB, 3.5 MB each, under
-// the receiver's 4 MiB); when the gateway is back the queue drains
-// in the largest batches the agent makes. None may exceed what the gateway
-// accepts: a message it refuses as too large is a permanent error for the
-// agent, which would drop the batch.
+// queue fills with large requests (800 records of 4 KB, 3.4 MB each, under
+// the receiver's default max_request_body_size of 4 MiB); when the gateway
+// is back the queue drains in the largest batches the agent makes. None
+// may exceed what the gateway accepts: a message it refuses as too large
+// is a permanent error for the agent, which would drop the batch.
 func TestFleetLargeBatchesAfterAnOutage(t *testing.T) {
 	f := newFleet(t, 1, 1)
-	_, _ = f.gateways[0].Process.Stop(syscall.SIGKILL, 10*time.Second)
+	f.gateways[0].Kill()
 	var acked []string
 	for r := range 3 {
 		var recs []record

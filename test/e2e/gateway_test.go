@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,7 +64,7 @@ func TestAgentGateway(t *testing.T) {
 	assert.Len(t, f.fake.Requests(http.MethodPatch, "/api/v2/users/"), users, "one update per user")
 
 	for _, c := range append(f.agents, f.gateways...) {
-		assert.Equal(t, 0, c.Stop(syscall.SIGTERM, 2*time.Minute))
+		assert.Equal(t, 0, c.Terminate(2*time.Minute))
 	}
 	assertNoSecrets(t, f.agents[0].Output()+f.agents[1].Output()+f.gateways[0].Output(), FakeClientSecret, Secret)
 }

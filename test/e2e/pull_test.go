@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,7 +38,7 @@ func TestPullMode(t *testing.T) {
 	env := fake.Env()
 	env["AUTH0_POLL_START"] = "oldest"
 	env["AUTH0_POLL_INTERVAL"] = "1s"
-	opts := Options{HECEndpoint: hec.URL(), Storage: storage, Env: env, Configs: []string{"--config", filepath.Join(repoRoot(t), "config", "pull.yaml")}}
+	opts := Options{HECEndpoint: hec.URL(), Storage: storage, Env: env, Configs: []string{filepath.Join(repoRoot(t), "config", "pull.yaml")}}
 	c := StartCollector(t, opts)
 	records := hec.WaitHECRecords(150, 60*time.Second)
 	signups := 0
@@ -52,7 +51,7 @@ func TestPullMode(t *testing.T) {
 	}
 	assert.Equal(t, 1, signups)
 	require.Eventually(t, func() bool { return fake.Calls(http.MethodPatch)["auth0|pull-new"] == 1 }, 30*time.Second, 100*time.Millisecond)
-	require.Equal(t, 0, c.Stop(syscall.SIGTERM, time.Minute))
+	require.Equal(t, 0, c.Terminate(time.Minute))
 
 	// More events while it is down; the restart reads only those.
 	var later []map[string]any
@@ -64,6 +63,6 @@ func TestPullMode(t *testing.T) {
 	hec.WaitHECRecords(160, 60*time.Second)
 	time.Sleep(2 * time.Second)
 	assert.Len(t, hec.HECRecords(), 160, "nothing read twice")
-	require.Equal(t, 0, again.Stop(syscall.SIGTERM, time.Minute))
+	require.Equal(t, 0, again.Terminate(time.Minute))
 	assertNoSecrets(t, c.Output()+again.Output(), FakeClientSecret)
 }

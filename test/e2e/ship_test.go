@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -92,7 +91,7 @@ func TestShippedPipeline(t *testing.T) {
 
 	// Nothing left in the sending queue, then a clean SIGTERM.
 	require.Eventually(t, func() bool { return queueSize(t, c.Scrape()) == 0 }, 30*time.Second, 200*time.Millisecond)
-	require.Equal(t, 0, c.Stop(syscall.SIGTERM, 60*time.Second))
+	require.Equal(t, 0, c.Terminate(60*time.Second))
 	assert.Contains(t, c.Output(), "Shutdown complete.")
 
 	// A restart on the same storage redelivers nothing.
@@ -100,7 +99,7 @@ func TestShippedPipeline(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	assert.Len(t, hec.HECRecords(), 7)
 	assert.Len(t, fake.Calls(http.MethodPatch), 2)
-	require.Equal(t, 0, again.Stop(syscall.SIGTERM, 60*time.Second))
+	require.Equal(t, 0, again.Terminate(60*time.Second))
 
 	assertNoSecrets(t, c.Output()+again.Output()+hec.Output(), Secret, HECToken, FakeClientSecret)
 }

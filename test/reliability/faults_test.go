@@ -50,7 +50,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	for i := range kills {
 		wait := loadInBackground(s, steady(gen, pick(4*time.Second, 10*time.Second)))
 		time.Sleep(pick(2*time.Second, 5*time.Second))
-		c.kill()
+		c.Kill()
 		c.restart()
 		stats := wait()
 		sent += stats.SentEvents
@@ -75,7 +75,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	wait := loadInBackground(s, steady(gen, pick(4*time.Second, 10*time.Second)))
 	time.Sleep(pick(2*time.Second, 5*time.Second))
 	start := time.Now()
-	code := c.terminate(60 * time.Second)
+	code := c.Terminate(60 * time.Second)
 	stopped := time.Since(start)
 	c.restart()
 	stats := wait()
@@ -96,7 +96,7 @@ func TestSplunkOutage(t *testing.T) {
 	s := c.sender()
 	down, busy, throttled := pick(15*time.Second, 60*time.Second), pick(5*time.Second, 20*time.Second), pick(5*time.Second, 20*time.Second)
 	wait := loadInBackground(s, steady(gen, down+busy+throttled+5*time.Second))
-	stopSampling := c.sampleAnon()
+	stopSampling := c.SampleAnon()
 
 	sink.down()
 	time.Sleep(down)
@@ -112,7 +112,7 @@ func TestSplunkOutage(t *testing.T) {
 	lost := waitDelivered(sink.Sink, s.Acked, pick(3*time.Minute, 6*time.Minute))
 	drain := time.Since(recovered)
 	peakAnon := stopSampling()
-	_, peak := c.memory()
+	_, peak := c.Memory()
 	_, dupes, _ := sink.Check(s.Acked)
 	report(t, map[string]any{"down": down.String(), "busy_503": busy.String(), "throttled_429": throttled.String(),
 		"sent": stats.SentEvents, "acknowledged": stats.AcceptedEvents, "refused_by_receiver": stats.Refused, "lost": lost, "duplicates": dupes,
@@ -171,7 +171,7 @@ func TestDiskFullPushesBack(t *testing.T) {
 	lost := waitDelivered(sink.Sink, s.Acked, 2*time.Minute)
 	report(t, map[string]any{"volume": "24 MiB", "requests_accepted_before_push_back": accepted, "lost": lost})
 	assert.Zero(t, lost)
-	assert.Contains(t, c.proc.Output(), "run out of available space", "the log says why requests were refused")
+	assert.Contains(t, c.Output(), "run out of available space", "the log says why requests were refused")
 }
 
 // TestFloodBeyondCapacity: far more than the collector can take, with a
@@ -187,10 +187,10 @@ func TestFloodBeyondCapacity(t *testing.T) {
 	s := c.sender()
 	// Anonymous memory (heap and runtime): the RSS peak also counts file
 	// pages mapped by the signup store's file_storage.
-	stopSampling := c.sampleAnon()
+	stopSampling := c.SampleAnon()
 	flood := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 1000, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 48, Duration: pick(10*time.Second, 30*time.Second)})
 	peakAnon := stopSampling()
-	_, peak := c.memory()
+	_, peak := c.Memory()
 
 	// Recovery: how long until a request is taken again, then a steady load.
 	floodEnd := time.Now()
@@ -253,10 +253,10 @@ func TestManagementAPITrouble(t *testing.T) {
 		return window{(a.perSecond + b.perSecond) / 2, (a.perCPUSecond + b.perCPUSecond) / 2}
 	}
 	measure := func() window {
-		before, err := loadtest.CPUTime(c.proc.Pid())
+		before, err := loadtest.CPUTime(c.Pid())
 		require.NoError(t, err)
 		stats := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 100, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 8, Duration: pick(6*time.Second, 15*time.Second)})
-		after, err := loadtest.CPUTime(c.proc.Pid())
+		after, err := loadtest.CPUTime(c.Pid())
 		require.NoError(t, err)
 		return window{stats.AcceptedPerSecond(), float64(stats.AcceptedEvents) / (after - before).Seconds()}
 	}
@@ -329,12 +329,12 @@ func TestManagementAPITrouble(t *testing.T) {
 	// process begins cold, so its normal is a restart with the right
 	// credentials (measured after, since that restart also drains what the
 	// wrong ones left pending).
-	c.terminate(time.Minute)
+	c.Terminate(time.Minute)
 	c.opts.secret = "wrong-secret"
 	c.restart()
 	lastProbe = time.Time{} // a new process, no cooldown
 	steady, stall := measureFault("wrong_credentials")
-	c.terminate(time.Minute)
+	c.Terminate(time.Minute)
 	c.opts.secret = ""
 	c.restart()
 	check("wrong_credentials", measure(), steady, stall, false)

@@ -11,22 +11,21 @@ package reliability
 import (
 	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
@@ -56,12 +55,6 @@ func pick[T any](ci, full T) T {
 		return full
 	}
 	return ci
-}
-
-func repoRoot(t testing.TB) string {
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // outputs collects everything every collector of the suite printed, for
@@ -125,14 +118,9 @@ func (s *sinkServer) down() {
 
 // collector is one otelcol-auth0 process of the suite.
 type collector struct {
-	t        *testing.T
-	proc     *loadtest.Process
-	receiver string
-	health   string
-	metrics  int
-	pprof    string
-	zpages   string
-	opts     collectorOptions
+	*binarytest.Collector
+	t    *testing.T
+	opts collectorOptions
 }
 
 type collectorOptions struct {
@@ -155,12 +143,6 @@ type collectorOptions struct {
 	tmpfs string
 }
 
-func binary(t testing.TB) string {
-	path := os.Getenv("OTELCOL_AUTH0_BINARY")
-	require.NotEmpty(t, path, "OTELCOL_AUTH0_BINARY must name the built binary: run `make reliability`")
-	return path
-}
-
 // unshareBinary finds util-linux's unshare and checks that this machine
 // lets an unprivileged process mount a tmpfs in namespaces of its own.
 func unshareBinary(t *testing.T) string {
@@ -176,28 +158,18 @@ func unshareBinary(t *testing.T) string {
 // environment, on free ports.
 func start(t *testing.T, opts collectorOptions) *collector {
 	t.Helper()
-	c := &collector{
-		t:        t,
-		receiver: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
-		health:   fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
-		metrics:  loadtest.FreePort(),
-		pprof:    fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
-		zpages:   fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
-		opts:     opts,
-	}
-	c.launch()
+	c := &collector{t: t, opts: opts}
+	c.launch(binarytest.FreeAddresses())
 	return c
 }
 
-func (c *collector) launch() {
+func (c *collector) launch(addrs binarytest.Addresses) {
 	t := c.t
+	t.Helper()
 	env := map[string]string{
-		"AUTH0_RECEIVER_ENDPOINT": c.receiver,
-		"AUTH0_RECEIVER_SECRET":   receiverSecret,
-		"SPLUNK_HEC_ENDPOINT":     c.opts.hec,
-		"SPLUNK_HEC_TOKEN":        hecToken,
-		"OTELCOL_STORAGE_DIR":     c.opts.storage,
-		"OTELCOL_HEALTH_ENDPOINT": c.health,
+		"AUTH0_RECEIVER_SECRET": receiverSecret,
+		"SPLUNK_HEC_ENDPOINT":   c.opts.hec,
+		"SPLUNK_HEC_TOKEN":      hecToken,
 	}
 	if c.opts.fake != nil {
 		secret := c.opts.secret
@@ -206,48 +178,37 @@ func (c *collector) launch() {
 		}
 		env["AUTH0_DOMAIN"], env["AUTH0_CLIENT_ID"], env["AUTH0_CLIENT_SECRET"], env["AUTH0_MANAGEMENT_URL"] = domain, clientID, secret, c.opts.fake.URL
 	}
-	for k, v := range c.opts.env {
-		env[k] = v
-	}
-	config := filepath.Join(repoRoot(t), "otelcol-config.yaml")
+	maps.Copy(env, c.opts.env)
+	config := filepath.Join(binarytest.RepoRoot(t), "otelcol-config.yaml")
 	fields, err := hecfields.Overlay(config, append([]string{loadtest.IDField}, c.opts.indexedFields...)...)
 	require.NoError(t, err)
-	args := []string{
-		"--config", config,
-		"--config", fields,
-		"--config", "yaml:extensions::pprof::endpoint: " + c.pprof,
-		"--config", "yaml:extensions::zpages::endpoint: " + c.zpages,
-		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", c.metrics),
-	}
+	configs := []string{config, fields}
 	for _, o := range queueStorageOverlays(t) {
-		args = append(args, "--config", "yaml:"+o)
+		configs = append(configs, "yaml:"+o)
 	}
-	for _, f := range c.opts.files {
-		args = append(args, "--config", f)
-	}
+	configs = append(configs, c.opts.files...)
 	for _, o := range c.opts.overlays {
-		args = append(args, "--config", "yaml:"+o)
+		configs = append(configs, "yaml:"+o)
 	}
-	path := binary(t)
+	var command func(string, []string) (string, []string)
 	if c.opts.tmpfs != "" {
-		// unshare execs in place, as does sh: the process stays the
-		// collector's, for signals and /proc.
-		args = append([]string{"-Urm", "sh", "-c", `mount -t tmpfs -o size=` + c.opts.tmpfs + ` tmpfs "$OTELCOL_STORAGE_DIR" && exec "$0" "$@"`, path}, args...)
-		path = unshareBinary(t)
+		unshare := unshareBinary(t)
+		command = func(binary string, args []string) (string, []string) {
+			// unshare execs in place, as does sh: the process stays the
+			// collector's, for signals and /proc.
+			return unshare, append([]string{"-Urm", "sh", "-c", `mount -t tmpfs -o size=` + c.opts.tmpfs + ` tmpfs "$OTELCOL_STORAGE_DIR" && exec "$0" "$@"`, binary}, args...)
+		}
 	}
-	proc, err := loadtest.Start(path, args, env)
-	require.NoError(t, err)
-	c.proc = proc
-	t.Cleanup(func() {
-		if proc.Running() {
-			_, _ = proc.Stop(syscall.SIGKILL, 10*time.Second)
-		}
-		recordOutput(proc.Output())
-		if t.Failed() {
-			t.Logf("collector output:\n%s", tail(proc.Output(), 4000))
-		}
+	c.Collector = binarytest.Start(t, binarytest.Options{
+		Configs:          configs,
+		Env:              env,
+		Storage:          c.opts.storage,
+		Addresses:        addrs,
+		MoveDebugServers: true,
+		Command:          command,
+		OnExit:           recordOutput,
+		LogTail:          4000,
 	})
-	require.NoError(t, proc.WaitHTTP("http://"+c.health+"/", 60*time.Second))
 }
 
 // queueStorageOverlays move the exporter's queue to the storage extension
@@ -282,84 +243,22 @@ func queueStorageOverlays(t *testing.T) []string {
 
 // restart starts the same collector again: same ports, same storage.
 func (c *collector) restart() {
-	c.launch()
-}
-
-func (c *collector) kill() {
-	_, err := c.proc.Stop(syscall.SIGKILL, 10*time.Second)
-	require.NoError(c.t, err)
-	recordOutput(c.proc.Output())
-}
-
-// terminate sends SIGTERM and returns the exit code.
-func (c *collector) terminate(timeout time.Duration) int {
-	code, err := c.proc.Stop(syscall.SIGTERM, timeout)
-	require.NoError(c.t, err)
-	recordOutput(c.proc.Output())
-	return code
+	c.launch(c.Addresses)
 }
 
 func (c *collector) sender() *loadtest.Sender {
-	s := loadtest.NewSender("http://"+c.receiver+"/auth0/logs", "Bearer "+receiverSecret)
+	s := loadtest.NewSender("http://"+c.Receiver+"/auth0/logs", "Bearer "+receiverSecret)
 	s.Acked = loadtest.NewIDSet()
 	return s
 }
 
-// get fetches a path of the collector's metrics, pprof or zpages servers.
-func (c *collector) get(url string) string {
-	resp, err := http.Get(url)
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	return string(b)
-}
-
-func (c *collector) scrape() string {
-	return c.get(fmt.Sprintf("http://127.0.0.1:%d/metrics", c.metrics))
-}
-
 // goroutines is the collector's goroutine count, from its pprof extension.
 func (c *collector) goroutines() int {
-	body := c.get("http://" + c.pprof + "/debug/pprof/goroutine?debug=1")
+	body := c.Get("http://" + c.PProf + "/debug/pprof/goroutine?debug=1")
 	var n int
 	_, err := fmt.Sscanf(body, "goroutine profile: total %d", &n)
 	require.NoError(c.t, err)
 	return n
-}
-
-// sampleAnon samples the collector's anonymous memory (Go heap and
-// runtime; RSS also counts the persistent queue's mapped file, which grows
-// with the backlog and which the kernel reclaims at will) until stop is
-// called, which returns the peak.
-func (c *collector) sampleAnon() (stop func() int64) {
-	var peak int64
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for {
-			if anon, _, err := loadtest.MemoryDetail(c.proc.Pid()); err == nil && anon > peak {
-				peak = anon
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	}()
-	return func() int64 {
-		close(done)
-		<-finished
-		return peak
-	}
-}
-
-func (c *collector) memory() (rss, peak int64) {
-	rss, peak, err := loadtest.Memory(c.proc.Pid())
-	require.NoError(c.t, err)
-	return rss, peak
 }
 
 // waitDelivered waits until every acknowledged id reached the sink and
@@ -403,13 +302,6 @@ func report(t *testing.T, figures map[string]any) {
 	require.NoError(t, err)
 	_, err = f.Write(append(line, '\n'))
 	require.NoError(t, err)
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

@@ -42,7 +42,7 @@ func line(id string) string {
 func TestHostileInputs(t *testing.T) {
 	sink := startSink(t)
 	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL()})
-	url := "http://" + c.receiver + "/auth0/logs"
+	url := "http://" + c.Receiver + "/auth0/logs"
 
 	deep := strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000)
 	hugeField := `{"log_id":"huge-field","data":{"type":"s","pad":"` + strings.Repeat("x", 3<<20) + `"}}`
@@ -92,11 +92,11 @@ func TestHostileInputs(t *testing.T) {
 				id := id
 				assert.Eventually(t, func() bool { return sink.Count(id) == 1 }, 30*time.Second, 100*time.Millisecond, "valid record %s must arrive", id)
 			}
-			assert.True(t, c.proc.Running(), "the collector survived")
+			assert.True(t, c.Running(), "the collector survived")
 		})
 		tried = append(tried, tt.name)
 	}
-	_, peak := c.memory()
+	_, peak := c.Memory()
 	report(t, map[string]any{"inputs_tried": len(tried), "peak_rss": mib(peak)})
 	assert.Less(t, peak, int64(400<<20))
 }
@@ -116,7 +116,7 @@ func TestSlowloris(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			conn, err := net.Dial("tcp", c.receiver)
+			conn, err := net.Dial("tcp", c.Receiver)
 			if err != nil {
 				return
 			}

@@ -93,7 +93,7 @@ func TestHTTPLayerAttacks(t *testing.T) {
 			all := setup.overlays != nil
 			sink := startSink(t)
 			c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), overlays: setup.overlays})
-			url := "http://" + c.receiver + "/auth0/logs"
+			url := "http://" + c.Receiver + "/auth0/logs"
 			client := loadtest.NewSender(url, "").Client
 			normal := func(t *testing.T, id string) {
 				t.Helper()
@@ -103,14 +103,14 @@ func TestHTTPLayerAttacks(t *testing.T) {
 			}
 			normal(t, "warm-up")
 			time.Sleep(time.Second)
-			rssBefore, _ := c.memory()
+			rssBefore, _ := c.Memory()
 			figures := map[string]any{"rss_start": mib(rssBefore)}
 
 			// Without the secret: every body, every coding, refused before
 			// a byte of it is read.
-			require.NoError(t, loadtest.ResetPeak(c.proc.Pid()))
-			stop := c.sampleAnon()
-			anonBefore, _, err := loadtest.MemoryDetail(c.proc.Pid())
+			require.NoError(t, loadtest.ResetPeak(c.Pid()))
+			stop := c.SampleAnon()
+			anonBefore, _, err := loadtest.MemoryDetail(c.Pid())
 			require.NoError(t, err)
 			unauth := append(bombs, hostile.Body{Name: "two codings", Coding: "gzip, gzip", Body: gz(gz([]byte("{}")))})
 			var wg sync.WaitGroup
@@ -133,7 +133,7 @@ func TestHTTPLayerAttacks(t *testing.T) {
 			}
 			wg.Wait()
 			anonPeak := stop()
-			_, rssPeak := c.memory()
+			_, rssPeak := c.Memory()
 			figures["unauthenticated_requests"] = n
 			figures["unauthenticated_rss_peak"] = mib(rssPeak)
 			figures["unauthenticated_rss_added"] = mib(rssPeak - rssBefore)
@@ -195,8 +195,8 @@ func TestHTTPLayerAttacks(t *testing.T) {
 
 			var worst int64
 			for i, a := range attacks {
-				before, _ := c.memory()
-				require.NoError(t, loadtest.ResetPeak(c.proc.Pid()))
+				before, _ := c.Memory()
+				require.NoError(t, loadtest.ResetPeak(c.Pid()))
 				answers := make(chan httpAnswer, max(a.parallel, 1))
 				var wg sync.WaitGroup
 				for range max(a.parallel, 1) {
@@ -216,16 +216,16 @@ func TestHTTPLayerAttacks(t *testing.T) {
 				for _, id := range a.valid {
 					assert.Eventually(t, func() bool { return sink.Count(id) >= 1 }, 30*time.Second, 100*time.Millisecond, "%s: %s reaches HEC", a.name, id)
 				}
-				_, peak := c.memory()
+				_, peak := c.Memory()
 				worst = max(worst, peak)
 				figures[fmt.Sprintf("secret_%02d %s", i, a.name)] = fmt.Sprintf("answers %v, rss %s, peak %s", statuses, mib(before), mib(peak))
 				assert.Less(t, peak, int64(authenticatedCeiling), "%s: peak resident memory", a.name)
 				normal(t, fmt.Sprintf("after-attack-%d", i))
 			}
-			rssAfter, _ := c.memory()
+			rssAfter, _ := c.Memory()
 			figures["authenticated_rss_peak"] = mib(worst)
 			figures["rss_end"] = mib(rssAfter)
-			assert.True(t, c.proc.Running())
+			assert.True(t, c.Running())
 			report(t, figures)
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
 
@@ -35,7 +36,7 @@ func TestNoRequestWithoutTheSecret(t *testing.T) {
 	}
 	for i, auth := range refused {
 		for _, path := range []string{"/auth0/logs", "/auth0/actions"} {
-			s := loadtest.NewSender("http://"+c.receiver+path, auth)
+			s := loadtest.NewSender("http://"+c.Receiver+path, auth)
 			body := []byte(line(fmt.Sprintf("unauth-%d", i)))
 			if path == "/auth0/actions" {
 				body = auth0test.ActionEvent{EventID: fmt.Sprintf("unauth-%d", i)}.JSON()
@@ -45,7 +46,7 @@ func TestNoRequestWithoutTheSecret(t *testing.T) {
 		}
 	}
 	for _, auth := range []string{receiverSecret, "Bearer " + receiverSecret, "bearer " + receiverSecret} {
-		s := loadtest.NewSender("http://"+c.receiver+"/auth0/logs", auth)
+		s := loadtest.NewSender("http://"+c.Receiver+"/auth0/logs", auth)
 		r := s.Send(context.Background(), loadtest.Batch{Body: []byte(line("auth-ok-" + auth[:3]))})
 		assert.Equal(t, http.StatusOK, r.Status, auth)
 	}
@@ -65,7 +66,7 @@ func TestPrivacyConfig(t *testing.T) {
 	const salt = "rel-pii-salt"
 	c2 := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), env: map[string]string{"PII_HASH_SALT": salt},
 		indexedFields: []string{"user.name", "client.address", "user_agent.original"},
-		files:         []string{filepath.Join(repoRoot(t), "config", "privacy.yaml")}})
+		files:         []string{filepath.Join(binarytest.RepoRoot(t), "config", "privacy.yaml")}})
 	s := c2.sender()
 	r := s.Send(context.Background(), loadtest.Batch{Body: auth0test.Lines(
 		auth0test.Event{LogID: "pii-1", Type: "s", UserName: "ana@example.com", IP: "203.0.113.7", LoginsCount: 1},
@@ -99,18 +100,18 @@ func TestZSecretsNeverLeak(t *testing.T) {
 	s := c.sender()
 	s.Run(context.Background(), steady(loadtest.NewGenerator("leak"), 2*time.Second))
 	// Wrong credentials put the Management API's error path in the logs too.
-	r := loadtest.NewSender("http://"+c.receiver+"/auth0/logs", "Bearer wrong").Send(context.Background(), loadtest.Batch{Body: []byte(line("leak-x"))})
+	r := loadtest.NewSender("http://"+c.Receiver+"/auth0/logs", "Bearer wrong").Send(context.Background(), loadtest.Batch{Body: []byte(line("leak-x"))})
 	assert.Equal(t, http.StatusUnauthorized, r.Status)
 
 	served := []string{
-		c.scrape(),
-		c.get("http://" + c.zpages + "/debug/servicez"),
-		c.get("http://" + c.zpages + "/debug/pipelinez"),
-		c.get("http://" + c.zpages + "/debug/extensionz"),
-		c.get("http://" + c.zpages + "/debug/tracez"),
-		c.get("http://" + c.pprof + "/debug/pprof/cmdline"),
+		c.Scrape(),
+		c.Get("http://" + c.ZPages + "/debug/servicez"),
+		c.Get("http://" + c.ZPages + "/debug/pipelinez"),
+		c.Get("http://" + c.ZPages + "/debug/extensionz"),
+		c.Get("http://" + c.ZPages + "/debug/tracez"),
+		c.Get("http://" + c.PProf + "/debug/pprof/cmdline"),
 	}
-	c.terminate(time.Minute)
+	c.Terminate(time.Minute)
 	outputs.Lock()
 	texts := append(append([]string(nil), outputs.texts...), served...)
 	outputs.Unlock()
