@@ -20,8 +20,8 @@ var fastjsonParsers fastjson.ParserPool
 // tiny values takes many times its size that way, far more than admission
 // counts for it (docs/reliability.md). A record of more values is decoded
 // from encoding/json's tokens instead, which build nothing but the pdata.
-// Auth0 records hold about a hundred.
-const maxTreeValues = 4096
+// Auth0 records hold a few dozen.
+const maxTreeValues = 1024
 
 // builder decodes the objects a jsonReader accepted into pdata.
 type builder struct {
