@@ -187,9 +187,11 @@ func (r *jsonReader) ParseObject(dst pcommon.Map) error {
 // error.
 func (r *jsonReader) next(limits *JSONLimits) (scanned, error) {
 	start := r.pos
-	if err := r.failed.err; err != nil && start >= r.failed.from && start < err.Offset {
+	covered := r.failed.covers(start)
+	if covered {
 		open := r.failed.open
 		if i := sort.SearchInts(open, start); i < len(open) && open[i] == start {
+			err := r.failed.err
 			r.pos = err.Offset
 			return scanned{}, &SyntaxError{Offset: err.Offset, Msg: err.Msg}
 		}
@@ -199,7 +201,7 @@ func (r *jsonReader) next(limits *JSONLimits) (scanned, error) {
 	if err != nil {
 		// A failure inside the remembered one is a string, a number or a
 		// literal, on one line: the remembered failure still covers more.
-		if r.failed.err == nil || start >= r.failed.err.Offset {
+		if !covered {
 			r.failed.from, r.failed.err = start, err
 			r.failed.open, r.scan.open = r.scan.open, r.failed.open[:0]
 		}
@@ -208,4 +210,10 @@ func (r *jsonReader) next(limits *JSONLimits) (scanned, error) {
 	}
 	r.pos = v.end
 	return v, nil
+}
+
+// covers tells whether a value starting at pos lies inside the failed one,
+// before its error.
+func (f *failedScan) covers(pos int) bool {
+	return f.err != nil && pos >= f.from && pos < f.err.Offset
 }

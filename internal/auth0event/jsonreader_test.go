@@ -75,8 +75,8 @@ func TestReadValues(t *testing.T) {
 	}
 }
 
-// checkValue steps over the one value in "in", as pjson's tests parsed it:
-// anything after it is an error.
+// checkValue steps over the one value in "in": anything after it is an
+// error.
 func checkValue(in string) error {
 	r := newJSONReader([]byte(in), JSONLimits{})
 	if err := r.SkipValue(); err != nil {
