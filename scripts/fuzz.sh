@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 fuzztime=${1:-1m}
 minimizetime=${2:-10s}
 targets=(
-  "./internal/pjson FuzzParse"
+  "./internal/auth0event FuzzParse"
   "./internal/auth0event FuzzLogStream"
   "./internal/auth0event FuzzAction"
   "./extension/journalstorage FuzzOpen"

@@ -7,8 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
 // ActionSchemaVersion is the version of the payload the post-login Action
@@ -33,13 +31,13 @@ func ParseAction(body []byte, limits Limits) (pcommon.Map, Header, error) {
 	if limits.MaxRecordBytes > 0 && len(body) > limits.MaxRecordBytes {
 		return payload, Header{}, &ActionError{Problems: []string{fmt.Sprintf("payload is %d bytes, more than max_record_size (%d)", len(body), limits.MaxRecordBytes)}}
 	}
-	p := pjson.NewParser(body, limits.JSON)
+	p := newJSONReader(body, limits.JSON)
 	if !p.SkipSpace() {
 		return payload, Header{}, &ActionError{Problems: []string{"request body is empty: expected one JSON object"}}
 	}
 	if err := p.ParseObject(payload); err != nil {
-		var se *pjson.SyntaxError
-		var le *pjson.LimitError
+		var se *SyntaxError
+		var le *LimitError
 		switch {
 		case errors.As(err, &se):
 			return payload, Header{}, &ActionError{Problems: []string{fmt.Sprintf("invalid JSON at byte offset %d: %s", se.Offset, se.Msg)}}

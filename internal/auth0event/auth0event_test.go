@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
@@ -130,7 +129,7 @@ func TestBodyIsLossless(t *testing.T) {
 	require.Equal(t, len(lines), records.Len())
 	for i, line := range lines {
 		want := pcommon.NewMap()
-		require.NoError(t, pjson.NewParser([]byte(line), pjson.Limits{}).ParseObject(want))
+		require.NoError(t, newJSONReader([]byte(line), JSONLimits{}).ParseObject(want))
 		assert.Equal(t, want.AsRaw(), records.At(i).Body().Map().AsRaw())
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-
-	"github.com/otelcol-auth0/otelcol-auth0/internal/pjson"
 )
 
 // RecordError says which record of a payload was rejected, where and why.
@@ -27,7 +25,7 @@ func (e RecordError) Error() string {
 // Limits bound what a payload may hold.
 type Limits struct {
 	// JSON bounds nesting and keys per object.
-	JSON pjson.Limits
+	JSON JSONLimits
 	// MaxRecordBytes refuses a record whose JSON text is longer: the
 	// splunk_hec exporter drops an event above its max_event_size (5 MiB)
 	// after the sender was told it was accepted, so the receiver refuses
@@ -41,7 +39,7 @@ type Limits struct {
 }
 
 // DefaultLimits are the receiver's defaults.
-var DefaultLimits = Limits{JSON: pjson.DefaultLimits, MaxRecordBytes: 1 << 20, MaxRecords: 10_000}
+var DefaultLimits = Limits{JSON: DefaultJSONLimits, MaxRecordBytes: 1 << 20, MaxRecords: 10_000}
 
 // MaxListedErrors is how many rejected records a walk describes; it counts
 // them all, so that a body of broken records costs a counter, not a list.
@@ -91,9 +89,13 @@ type Outcome struct {
 //
 // fn owns rec and may move it elsewhere.
 func ReadLogStream(body []byte, limits Limits, fn func(rec pcommon.Map, h Header)) (Outcome, error) {
+	return readLogStream(newJSONReader(bytes.TrimPrefix(body, utf8BOM), limits.JSON), limits, fn)
+}
+
+// readLogStream is ReadLogStream on a reader the tests can look into.
+func readLogStream(p *jsonReader, limits Limits, fn func(rec pcommon.Map, h Header)) (Outcome, error) {
 	var out Outcome
-	body = bytes.TrimPrefix(body, utf8BOM)
-	p := pjson.NewParser(body, limits.JSON)
+	body := p.Data()
 	lines := lineCounter{data: body}
 	lastRejected := 0
 	// reject reports a record once: a record that failed for its type and is
@@ -196,9 +198,9 @@ type badRecord struct {
 
 // parseRecord parses the value at the parser's position as one record and
 // hands it to fn. A well-formed value that is refused (its type, a limit,
-// a missing field) is stepped over; after a syntax error the parser is
-// left where the error was found.
-func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map, h Header)) *badRecord {
+// its size, a missing field) is stepped over; after a syntax error the
+// parser is left where the error was found.
+func parseRecord(p *jsonReader, maxBytes int, fn func(rec pcommon.Map, h Header)) *badRecord {
 	start := p.Pos()
 	if p.Peek() != '{' {
 		kind := describeValue(p.Peek())
@@ -207,21 +209,21 @@ func parseRecord(p *pjson.Parser, maxBytes int, fn func(rec pcommon.Map, h Heade
 		}
 		return &badRecord{offset: start, msg: fmt.Sprintf("record is a JSON %s, not an object", kind)}
 	}
-	rec := pcommon.NewMap()
-	if err := p.ParseObject(rec); err != nil {
-		var le *pjson.LimitError
-		if !errors.As(err, &le) {
-			return syntaxError(err)
+	v, err := p.ScanObject()
+	if err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			// Well-formed: the parser is past it already.
+			return &badRecord{offset: le.Offset, msg: "record is beyond the receiver's limits: " + le.Msg}
 		}
-		// Well-formed so far: find its end, and go on after it.
-		p.Seek(start)
-		if err := p.SkipValue(); err != nil {
-			return syntaxError(err)
-		}
-		return &badRecord{offset: le.Offset, msg: "record is beyond the receiver's limits: " + le.Msg}
+		return syntaxError(err)
 	}
 	if size := p.Pos() - start; maxBytes > 0 && size > maxBytes {
 		return &badRecord{offset: start, msg: fmt.Sprintf("record is %d bytes, more than max_record_size (%d)", size, maxBytes)}
+	}
+	rec := pcommon.NewMap()
+	if err := p.Build(rec, v); err != nil {
+		return syntaxError(err)
 	}
 	if d, ok := rec.Get("data"); ok && d.Type() != pcommon.ValueTypeMap {
 		return &badRecord{offset: start, msg: fmt.Sprintf(`field "data" is a %s, not an object`, jsonTypeName(d.Type()))}
@@ -249,7 +251,7 @@ func hasType(rec pcommon.Map) bool {
 }
 
 func syntaxError(err error) *badRecord {
-	var se *pjson.SyntaxError
+	var se *SyntaxError
 	if errors.As(err, &se) {
 		return &badRecord{offset: se.Offset, msg: "invalid JSON: " + se.Msg, syntax: true}
 	}
@@ -258,7 +260,7 @@ func syntaxError(err error) *badRecord {
 
 // resync moves the parser to the start of the line after the one holding
 // offset from: a broken record is given up, the next line is tried.
-func resync(p *pjson.Parser, from int) {
+func resync(p *jsonReader, from int) {
 	data := p.Data()
 	if i := bytes.IndexByte(data[from:], '\n'); i >= 0 {
 		p.Seek(from + i + 1)
@@ -270,7 +272,7 @@ func resync(p *pjson.Parser, from int) {
 // resyncArray is resync for an element of an array: the elements that
 // followed the broken one on its line cannot be found, and the note it
 // returns, for the element's error, says they were not read.
-func resyncArray(p *pjson.Parser, from, errAt int) string {
+func resyncArray(p *jsonReader, from, errAt int) string {
 	resync(p, from)
 	to := p.Pos()
 	if errAt < to && len(bytes.TrimSpace(p.Data()[errAt+1:to])) > 0 {
