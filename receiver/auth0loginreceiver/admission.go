@@ -10,11 +10,11 @@ import (
 
 // What a request costs, as admission counts it. A body's bytes are held
 // once as read; parsing builds pdata from them, at most pdataPerByte bytes
-// for each byte of JSON (arrays of empty arrays or objects are the worst
-// shape) and recordOverhead for each record (its log record, body and
+// for each byte of JSON (arrays nested one in another are the worst shape,
+// about 48 bytes for each pair of brackets) and recordOverhead for each record (its log record, body and
 // attribute maps). docs/reliability.md has the measurements both bound.
 const (
-	pdataPerByte   = 17
+	pdataPerByte   = 26
 	recordOverhead = 1536
 )
 

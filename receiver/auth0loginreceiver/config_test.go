@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, int64(4<<20), def.ServerConfig.MaxRequestBodySize)
 	assert.Equal(t, []string{"gzip"}, def.ServerConfig.CompressionAlgorithms)
 	assert.Equal(t, 10_000, def.MaxRequestRecords)
-	assert.Equal(t, int64(96), def.AdmissionMemoryMiB)
+	assert.Equal(t, int64(128), def.AdmissionMemoryMiB)
 
 	custom := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(custom))
@@ -90,9 +90,9 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err = xconfmap.Validate(loadConfig(t, "contradiction"))
 	assert.ErrorContains(t, err, "contradict")
 
-	// 8 MiB bodies of records may take 8 x 18 MiB: more than 128 MiB.
+	// 8 MiB bodies of records may take 8 x 27 MiB: more than 128 MiB.
 	err = xconfmap.Validate(loadConfig(t, "admission_too_small"))
-	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 159 MiB`)
+	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 231 MiB`)
 }
 
 func TestDefaultConfigNeedsAuthentication(t *testing.T) {

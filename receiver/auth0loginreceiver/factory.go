@@ -35,7 +35,7 @@ const (
 	// included.
 	defaultMaxRequestBodySize = 4 << 20
 	defaultMaxRequestRecords  = 10_000
-	defaultAdmissionMemoryMiB = 96
+	defaultAdmissionMemoryMiB = 128
 	// Decoding is CPU work: a few requests per core keep the cores busy
 	// while others wait on the persistent queue's disk writes.
 	defaultMaxConcurrentRequests = 8

@@ -275,7 +275,7 @@ func TestAdmissionCountsMemory(t *testing.T) {
 	h := startReceiver(t, next, func(c *Config) {
 		c.ServerConfig.MaxRequestBodySize = 256 << 10
 		c.MaxRequestRecords = 1000
-		c.AdmissionMemoryMiB = 6
+		c.AdmissionMemoryMiB = 9
 		c.MaxConcurrentRequests = 64
 		c.AdmissionTimeout = 200 * time.Millisecond
 	})
@@ -283,8 +283,8 @@ func TestAdmissionCountsMemory(t *testing.T) {
 	for i := range 200 {
 		events = append(events, auth0test.Event{LogID: fmt.Sprintf("big-%d", i)})
 	}
-	big := auth0test.Lines(events...) // about 200 KB: 200 KB x 18 + 1000 records x 1.5 KiB, over half the budget
-	require.Greater(t, maxRequestCost(int64(len(big)), 1000), int64(3<<20))
+	big := auth0test.Lines(events...) // about 200 KB: 200 KB x 27 + 1000 records x 1.5 KiB, over half the budget
+	require.Greater(t, maxRequestCost(int64(len(big)), 1000), int64(9<<20)/2)
 
 	first := make(chan reply, 1)
 	go func() { first <- h.post("/auth0/logs", big) }()

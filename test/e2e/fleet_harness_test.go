@@ -212,7 +212,13 @@ func (f *fleet) startGateway(i int) {
 	// default: the test opts in to them as a user would.
 	fields, err := hecfields.Overlay(filepath.Join(repoRoot(f.t), "config/gateway.yaml"), recordedFields...)
 	require.NoError(f.t, err)
-	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: []string{fields}})
+	configs := []string{fields}
+	// FLEET_GATEWAY_CONFIG (a "yaml:" overlay) changes the gateways'
+	// configuration, to measure the fleet under other settings.
+	if overlay := os.Getenv("FLEET_GATEWAY_CONFIG"); overlay != "" {
+		configs = append(configs, overlay)
+	}
+	c := StartCollector(f.t, Options{Config: "config/gateway.yaml", HECEndpoint: f.hecTS.URL + "/services/collector", Storage: f.gatewayStorage[i], Env: env, Configs: configs})
 	f.mu.Lock()
 	f.gateways[i] = c
 	f.mu.Unlock()

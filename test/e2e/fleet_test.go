@@ -89,6 +89,14 @@ func (f *fleet) newPhase(name string, newUsers, returning int) *phase {
 	if len(logins)%2 == 1 {
 		p.byAgent[0] = append(p.byAgent[0], logins[len(logins)-1])
 	}
+	// FLEET_SPREAD=phase shuffles each agent's records over the whole
+	// phase instead: a user's two records reach the gateways up to the
+	// phase's length apart, so that many straddle a cutover.
+	if os.Getenv("FLEET_SPREAD") == "phase" {
+		for a := range p.byAgent {
+			r.Shuffle(len(p.byAgent[a]), func(i, j int) { p.byAgent[a][i], p.byAgent[a][j] = p.byAgent[a][j], p.byAgent[a][i] })
+		}
+	}
 	for a := range p.byAgent {
 		recs := p.byAgent[a]
 		for start := 0; start < len(recs); start += sendBatch {
