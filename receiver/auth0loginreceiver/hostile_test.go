@@ -162,6 +162,11 @@ func TestBombsWithTheSecret(t *testing.T) {
 				working = c.workingMemory(limit)
 			}
 			bound := 3*uint64(limit) + uint64(working) + 2<<20
+			if raceEnabled {
+				// The race detector drops sync.Pool items at random, so a
+				// decoder's pooled buffers may be allocated a second time.
+				bound += uint64(working)
+			}
 			assert.Less(t, cost, bound, "bytes allocated for the request")
 
 			id := "after-" + strings.ReplaceAll(b.Name, " ", "-")
