@@ -10,7 +10,7 @@ import (
 )
 
 // QueueItem replays what the exporters' persistent queue does to its
-// storage for one item (exporterhelper v0.144.0): Offer writes the
+// storage for one item (the exporter helper's persistent queue): Offer writes the
 // metadata and the item, the read writes the metadata and gets the item,
 // the end deletes it and writes the metadata, with a backlog of items
 // queued, each batch durable before it returns.
