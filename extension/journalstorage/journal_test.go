@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
 )
 
 func open(t testing.TB, dir string, segmentSize int64) *journal {
@@ -97,39 +99,9 @@ func TestMatchesModel(t *testing.T) {
 	j := open(t, dir, segmentSize)
 	for round := range 40 {
 		for range 50 {
-			var ops []*storage.Operation
-			for range 1 + rng.IntN(4) {
-				key := fmt.Sprintf("%d", rng.IntN(30))
-				switch rng.IntN(3) {
-				case 0:
-					value := make([]byte, rng.IntN(9000))
-					for i := range value {
-						value[i] = byte(rng.Uint32())
-					}
-					ops = append(ops, storage.SetOperation(key, value))
-				case 1:
-					ops = append(ops, storage.DeleteOperation(key))
-				default:
-					ops = append(ops, storage.GetOperation(key))
-				}
-			}
-			wants := make([][]byte, len(ops))
-			for i, op := range ops {
-				switch op.Type {
-				case storage.Set:
-					model[op.Key] = append([]byte{}, op.Value...)
-				case storage.Delete:
-					delete(model, op.Key)
-				case storage.Get:
-					wants[i] = model[op.Key]
-				}
-			}
+			ops, check := storagetest.RandomBatch(t, rng, model)
 			require.NoError(t, j.Batch(ctx, ops...))
-			for i, op := range ops {
-				if op.Type == storage.Get {
-					require.Equal(t, wants[i], op.Value)
-				}
-			}
+			check()
 		}
 		requireContents(t, j, model)
 		if round%2 == 0 {

@@ -64,39 +64,9 @@ func Model(t *testing.T, s Storage) {
 	c, closeStore := s.Open(t, dir)
 	for range 20 {
 		for range 50 {
-			var ops []*storage.Operation
-			for range 1 + rng.IntN(4) {
-				key := fmt.Sprint(rng.IntN(30))
-				switch rng.IntN(3) {
-				case 0:
-					value := make([]byte, rng.IntN(9000))
-					for i := range value {
-						value[i] = byte(rng.Uint32())
-					}
-					ops = append(ops, storage.SetOperation(key, value))
-				case 1:
-					ops = append(ops, storage.DeleteOperation(key))
-				default:
-					ops = append(ops, storage.GetOperation(key))
-				}
-			}
-			wants := make([][]byte, len(ops))
-			for i, op := range ops {
-				switch op.Type {
-				case storage.Set:
-					model[op.Key] = append([]byte{}, op.Value...)
-				case storage.Delete:
-					delete(model, op.Key)
-				case storage.Get:
-					wants[i] = model[op.Key]
-				}
-			}
+			ops, check := RandomBatch(t, rng, model)
 			require.NoError(t, c.Batch(ctx, ops...))
-			for i, op := range ops {
-				if op.Type == storage.Get {
-					require.Equal(t, wants[i], op.Value)
-				}
-			}
+			check()
 		}
 		RequireContents(t, c, model, 30)
 		closeStore()
@@ -104,6 +74,47 @@ func Model(t *testing.T, s Storage) {
 		RequireContents(t, c, model, 30)
 	}
 	closeStore()
+}
+
+// RandomBatch makes a batch of 1 to 4 sets (values of up to 9 KB), deletes
+// and gets on the keys "0" to "29", applies it to model, and returns with
+// it a check that the batch's gets read what model said at their place.
+func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*storage.Operation, func()) {
+	var ops []*storage.Operation
+	for range 1 + rng.IntN(4) {
+		key := fmt.Sprint(rng.IntN(30))
+		switch rng.IntN(3) {
+		case 0:
+			value := make([]byte, rng.IntN(9000))
+			for i := range value {
+				value[i] = byte(rng.Uint32())
+			}
+			ops = append(ops, storage.SetOperation(key, value))
+		case 1:
+			ops = append(ops, storage.DeleteOperation(key))
+		default:
+			ops = append(ops, storage.GetOperation(key))
+		}
+	}
+	wants := make([][]byte, len(ops))
+	for i, op := range ops {
+		switch op.Type {
+		case storage.Set:
+			model[op.Key] = append([]byte{}, op.Value...)
+		case storage.Delete:
+			delete(model, op.Key)
+		case storage.Get:
+			wants[i] = model[op.Key]
+		}
+	}
+	return ops, func() {
+		t.Helper()
+		for i, op := range ops {
+			if op.Type == storage.Get {
+				require.Equal(t, wants[i], op.Value, "get of key %s", op.Key)
+			}
+		}
+	}
 }
 
 // RequireContents checks that the keys "0" to fmt.Sprint(keys-1) hold what
