@@ -26,10 +26,12 @@ test: lint check-generated unit e2e action-test deploy-test reliability-ci fuzz-
 
 ## unit: the Go tests of every package, with the race detector
 unit:
+	scripts/ensure-redis.sh
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## e2e: the built binary, end to end, with the fake Auth0 Management API in its own process
 e2e: build $(FAKEAUTH0)
+	scripts/ensure-redis.sh
 	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) FAKEAUTH0_BINARY=$(abspath $(FAKEAUTH0)) \
 	  $(GO) test -race -count=1 -tags e2e -timeout 15m ./test/e2e/...
 

@@ -1,0 +1,159 @@
+// Package redistest runs a real redis-server for a test: on a free loopback
+// port, in a directory of its own, with the append-only file fsynced on
+// every write, so that a server killed with SIGKILL and started again on the
+// same directory holds every write it acknowledged.
+package redistest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is one redis-server process and the directory it keeps its data in.
+type Server struct {
+	t    testing.TB
+	dir  string
+	port int
+	args []string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	out *bytes.Buffer
+}
+
+// Option adds redis-server arguments, e.g. "--requirepass", "secret".
+type Option []string
+
+// Start starts a server, or fails the test saying how to install one.
+// The server is killed when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is not installed: run scripts/ensure-redis.sh (apt-get install redis-server)")
+	}
+	s := &Server{t: t, dir: t.TempDir(), port: freePort(t)}
+	for _, o := range opts {
+		s.args = append(s.args, o...)
+	}
+	s.Restart()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// Addr is host:port.
+func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Dir is the server's data directory.
+func (s *Server) Dir() string { return s.dir }
+
+// Restart starts the server on its directory and port (after Kill), and
+// waits until it answers.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		s.t.Fatalf("redistest: Restart of a running server")
+	}
+	args := append([]string{
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
+		"--daemonize", "no", "--logfile", "", "--maxmemory-policy", "noeviction",
+	}, s.args...)
+	cmd := exec.Command("redis-server", args...)
+	s.out = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("redistest: starting redis-server: %v", err)
+	}
+	s.cmd = cmd
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redistest: redis-server did not listen on %s within 10s:\n%s", s.Addr(), s.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill stops the server with SIGKILL; its data directory stays.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Running reports whether the server process is up.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// Client is a go-redis client of the server, closed when the test ends.
+func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
+	o := &redis.Options{Addr: s.Addr(), DisableIdentity: true}
+	for _, f := range opts {
+		f(o)
+	}
+	c := redis.NewClient(o)
+	s.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// UsedMemory is INFO memory's used_memory, in bytes.
+func (s *Server) UsedMemory(ctx context.Context, c *redis.Client) (int64, error) {
+	info, err := c.InfoMap(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	v, ok := info["Memory"]["used_memory"]
+	if !ok {
+		return 0, fmt.Errorf("INFO memory has no used_memory")
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// Log is what the server printed.
+func (s *Server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out == nil {
+		return ""
+	}
+	return s.out.String()
+}
+
+// AOF is the path of the append-only directory, for tests that look at it.
+func (s *Server) AOF() string { return filepath.Join(s.dir, "appendonlydir") }
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: no free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
