@@ -79,8 +79,9 @@ func (cs *claimSet) claimed(user string) bool {
 	return slices.ContainsFunc(cs.claims, func(c claim) bool { return c.user == user })
 }
 
-// decideBatch decides every candidate in order (decide.go has the rules)
-// and records the batch's claims, in memory, as in flight.
+// decideBatch decides every candidate in order (decide.go has the rules),
+// settles the batch's claims with the replicas' shared store when there is
+// one, and records the claims, in memory, as in flight.
 func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups map[string]lookupResult) ([]decision, *claimSet, error) {
 	cs := &claimSet{done: make(chan struct{})}
 	decisions := make([]decision, len(items))
@@ -95,30 +96,54 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 	// The batch's own view of its users: a state it decided stays what it
 	// decided even if the cache evicts it before the batch ends.
 	decided := make(map[string]userState, len(items))
-	for i, c := range items {
-		st, known := decided[c.user]
-		if !known {
-			var err error
-			if st, known, err = s.get(ctx, c.user); err != nil {
-				s.restore(cs)
-				return nil, nil, fmt.Errorf("signup processor could not read user state from storage: %w", err)
-			}
+	changed := map[string]bool{}
+	before := make(map[string]struct {
+		st    userState
+		known bool
+	}, len(items))
+	for _, c := range items {
+		if _, ok := before[c.user]; ok {
+			continue
 		}
-		d := decide(c, st, cs.claimed(c.user), lookups[c.user])
+		st, known, err := s.get(ctx, c.user)
+		if err != nil {
+			return nil, nil, fmt.Errorf("signup processor could not read user state from storage: %w", err)
+		}
+		before[c.user] = struct {
+			st    userState
+			known bool
+		}{st, known}
+		decided[c.user] = st
+	}
+	decideUser := func(i int, c candidate) {
+		d := decide(c, decided[c.user], cs.claimed(c.user), lookups[c.user])
 		decided[c.user] = d.next
-		switch {
-		case d.claim:
+		if d.claim {
 			if !cs.claimed(c.user) {
-				cs.claims = append(cs.claims, claim{user: c.user, prev: st, prevKnown: known})
+				b := before[c.user]
+				cs.claims = append(cs.claims, claim{user: c.user, prev: b.st, prevKnown: b.known})
 			}
 			cs.setClaim(c.user, d.next)
-			if op := s.put(c.user, d.next); op != nil {
-				cs.writes = append(cs.writes, op)
-			}
-		case d.changed:
-			s.markDirty(c.user, d.next)
+		} else if d.changed {
+			changed[c.user] = true
 		}
 		decisions[i] = d
+	}
+	for i, c := range items {
+		decideUser(i, c)
+	}
+	if err := s.settle(ctx, cs, items, decided, changed, decideUser); err != nil {
+		return nil, nil, err
+	}
+	for user, st := range decided {
+		switch {
+		case cs.claimed(user):
+			if op := s.put(user, st); op != nil {
+				cs.writes = append(cs.writes, op)
+			}
+		case changed[user]:
+			s.markDirty(user, st)
+		}
 	}
 	s.flightsMu.Lock()
 	for _, c := range cs.claims {
@@ -126,6 +151,78 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 	}
 	s.flightsMu.Unlock()
 	return decisions, cs, nil
+}
+
+// settle asks the shared store for the batch's claims, in one round trip.
+// A user whose claim another record holds already is decided again from
+// that claim: the batch's copies of that record are its SignUp again (or
+// dropped as delivered), every other record of the user a Login. When the
+// store cannot answer, the batch is refused (its sender retries), or with
+// decide_locally its claims stand on this replica's word alone.
+func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate, decided map[string]userState, changed map[string]bool, decideUser func(int, candidate)) error {
+	if s.shared == nil || len(cs.claims) == 0 {
+		return nil
+	}
+	reqs := make([]signupIdentity, len(cs.claims))
+	for i, c := range cs.claims {
+		reqs[i] = identityOf(c.user, c.state)
+	}
+	settleCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+	held, err := s.shared.arbiter.settle(settleCtx, reqs)
+	cancel()
+	if err != nil {
+		if s.shared.decideLocally {
+			s.observe(ctx, claimDecidedLocally, len(reqs))
+			s.warnUnavailable(err)
+			return nil
+		}
+		s.observe(ctx, claimRefusedUnavailable, len(reqs))
+		s.warnUnavailable(err)
+		return fmt.Errorf("%w: %w", errSharedUnavailable, err)
+	}
+	lost := map[string]bool{}
+	for i, h := range held {
+		if h == nil {
+			continue
+		}
+		lost[reqs[i].User] = true
+		decided[reqs[i].User] = h.state()
+		// Learn the holder, so that the user's next records are decided
+		// here without asking.
+		changed[reqs[i].User] = true
+	}
+	s.observe(ctx, claimWon, len(reqs)-len(lost))
+	if len(lost) == 0 {
+		return nil
+	}
+	s.observe(ctx, claimHeld, len(lost))
+	kept := cs.claims[:0]
+	var dropped []claim
+	for _, c := range cs.claims {
+		if lost[c.user] {
+			dropped = append(dropped, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	cs.claims = kept
+	for i, c := range items {
+		if !lost[c.user] {
+			continue
+		}
+		claimedBefore := cs.claimed(c.user)
+		decideUser(i, c)
+		if !claimedBefore && cs.claimed(c.user) {
+			// A redelivery of the holder's record: keep the user's state
+			// before the batch for a rollback.
+			for _, d := range dropped {
+				if d.user == c.user {
+					cs.claims[len(cs.claims)-1].prev, cs.claims[len(cs.claims)-1].prevKnown = d.prev, d.prevKnown
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (cs *claimSet) setClaim(user string, st userState) {
@@ -219,6 +316,7 @@ func (s *userStore) writeAhead(ctx context.Context, cs *claimSet, with []*storag
 // are dropped as delivered.
 func (s *userStore) confirm(ctx context.Context, cs *claimSet) error {
 	defer s.land(cs)
+	s.confirmShared(ctx, cs)
 	var ops []*storage.Operation
 	for _, c := range cs.claims {
 		unlock := s.lockUser(c.user)

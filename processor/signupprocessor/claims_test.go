@@ -125,10 +125,10 @@ func TestCopyWaitIsBounded(t *testing.T) {
 }
 
 // A claim left unconfirmed by a process that stopped (a crash between
-// writing it and the pipeline's answer) is doubtful: the user's next
-// record is the SignUp, though it is another record than the one claimed
-// (an Action's payload, then the log stream's records of that login), and
-// the update reserved for the doubtful claim is not applied on its own.
+// writing it and the pipeline's answer) holds its record: only that record,
+// delivered again (here the log stream's record of the Action's login), is
+// the SignUp; the signup record is untagged, and a restart after the
+// confirmation makes nothing a SignUp again.
 func TestDoubtfulClaimAfterACrash(t *testing.T) {
 	e := newEnv(t).withStorage()
 	e.fake.AddUser("auth0|d", map[string]any{})
@@ -140,23 +140,24 @@ func TestDoubtfulClaimAfterACrash(t *testing.T) {
 		storage.SetOperation(keyUpdateTail, []byte("1")),
 	)
 	e.start(e.config())
-	time.Sleep(100 * time.Millisecond)
-	assert.Empty(t, e.patches(), "the doubtful SignUp's update is not applied before the SignUp is emitted")
 	require.NoError(t, e.consume(auth0test.Lines(
 		ev{LogID: "10", Type: "ss", UserID: "auth0|d"},
 		ev{LogID: "11", UserID: "auth0|d", LoginsCount: 1},
+		ev{LogID: "12", UserID: "auth0|d", LoginsCount: 2},
 	)))
 	assert.Equal(t, []tag{
-		{"auth0|d", "SignUp", basisStore, "10"},
-		{"auth0|d", "Login", basisStore, "11"},
+		{"auth0|d", "", "", "10"},
+		{"auth0|d", "SignUp", basisStore, "11"},
+		{"auth0|d", "Login", basisStore, "12"},
 	}, e.tags())
 	e.waitPatched("auth0|d")
 	assert.Equal(t, map[string]int{"auth0|d": 1}, e.patches())
+	assert.Equal(t, int64(1), e.recordsCounted(outcomeSignUpRedelivery), "the redelivered SignUp is counted apart")
 
-	// Confirmed now: a restart does not make it doubtful again.
+	// Confirmed now: the same records again are delivered copies.
 	e.stop()
 	e.start(e.config())
-	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "10", Type: "ss", UserID: "auth0|d"})))
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "10", Type: "ss", UserID: "auth0|d"}, ev{LogID: "11", UserID: "auth0|d", LoginsCount: 1})))
 	assert.Equal(t, map[string]int{"auth0|d": 1}, e.countEvents("SignUp"))
 }
 
@@ -207,9 +208,10 @@ func TestResumedUpdateReadsFirst(t *testing.T) {
 	assert.Empty(t, e.patches())
 }
 
-// A refused SignUp that replaced a doubtful claim puts the doubtful claim
-// back, in storage too: the user's next record is still the SignUp.
-func TestRefusedReplacementOfADoubtfulClaim(t *testing.T) {
+// A doubtful claim is never handed to another record: the user's other
+// login is a Login, and the claimed record, refused again and delivered
+// after a restart, is the SignUp.
+func TestDoubtfulClaimKeepsItsRecord(t *testing.T) {
 	e := newEnv(t).withStorage()
 	e.fake.AddUser("auth0|r", map[string]any{})
 	e.writeStorage(storage.SetOperation(userKey("auth0|r"), []byte(`{"s":true,"k":true,"r":"18"}`)))
@@ -217,13 +219,14 @@ func TestRefusedReplacementOfADoubtfulClaim(t *testing.T) {
 	cfg.Lookups.Enabled = false
 	e.start(cfg)
 	e.next.setErr(errors.New("sending queue is full"))
-	require.Error(t, e.consume(auth0test.Lines(ev{LogID: "19", UserID: "auth0|r", LoginsCount: 1})))
+	require.Error(t, e.consume(auth0test.Lines(ev{LogID: "18", Type: "ss", UserID: "auth0|r"})))
 	e.next.setErr(nil)
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "19", UserID: "auth0|r", LoginsCount: 1})))
 	e.stop()
 
 	e.start(cfg)
-	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "19", UserID: "auth0|r", LoginsCount: 1})))
-	assert.Equal(t, []tag{{"auth0|r", "SignUp", basisStore, "19"}}, e.tags())
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "18", Type: "ss", UserID: "auth0|r"})))
+	assert.Equal(t, []tag{{"auth0|r", "Login", basisStore, "19"}, {"auth0|r", "SignUp", basisStore, "18"}}, e.tags())
 	e.waitPatched("auth0|r")
 	assert.Equal(t, map[string]int{"auth0|r": 1}, e.patches())
 }

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/redisclient"
 )
 
 // Body formats of tagged records.
@@ -18,6 +19,18 @@ const (
 	BodyFormatRule = "rule"
 	// BodyFormatAuth0 keeps the Auth0 record the receiver produced.
 	BodyFormatAuth0 = "auth0"
+)
+
+// What a record that needs a SignUp claim meets when the shared store
+// (Redis) does not answer.
+const (
+	// WhenUnavailableRefuse refuses the request (503 with Retry-After): its
+	// sender retries, and exactly one SignUp per user holds.
+	WhenUnavailableRefuse = "refuse"
+	// WhenUnavailableDecideLocally decides on this replica's word alone:
+	// nothing waits, and a user whose records reach two replicas meanwhile
+	// may get two SignUps (at least once), each counted.
+	WhenUnavailableDecideLocally = "decide_locally"
 )
 
 // What happens to records that are neither a SignUp nor a Login.
@@ -47,6 +60,12 @@ type Config struct {
 	// CacheSize bounds the users kept in memory (about 150 bytes each).
 	CacheSize int `mapstructure:"cache_size"`
 
+	// Redis, with an endpoint, is the store of SignUp claims shared by
+	// every replica of the collector (and of their pending app_metadata
+	// updates). Without it, claims are this process's alone: right for one
+	// replica, wrong for several.
+	Redis RedisConfig `mapstructure:"redis"`
+
 	// ManagementAPI is how to reach the tenant; without credentials,
 	// lookups and updates are off.
 	ManagementAPI mgmtapi.Config `mapstructure:"management_api"`
@@ -55,6 +74,52 @@ type Config struct {
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// RedisConfig is the shared claim store.
+type RedisConfig struct {
+	redisclient.Config `mapstructure:",squash"`
+	// KeyPrefix starts every key; the tenant follows it as a Cluster hash
+	// tag: "<key_prefix>:{<tenant>}:signup:<user_id>".
+	KeyPrefix string `mapstructure:"key_prefix"`
+	// Tenant separates the claims of tenants sharing one Redis. Empty is
+	// management_api.domain, or "default" without one.
+	Tenant string `mapstructure:"tenant"`
+	// WhenUnavailable is "refuse" or "decide_locally".
+	WhenUnavailable string `mapstructure:"when_unavailable"`
+}
+
+// tenant is the tenant part of the keys.
+func (cfg *Config) redisTenant() string {
+	switch {
+	case cfg.Redis.Tenant != "":
+		return cfg.Redis.Tenant
+	case cfg.ManagementAPI.Domain != "":
+		return cfg.ManagementAPI.Domain
+	default:
+		return "default"
+	}
+}
+
+// Validate reports every problem of the shared store's settings.
+func (cfg *RedisConfig) Validate() error {
+	if !cfg.Enabled() {
+		return nil
+	}
+	var errs []error
+	if err := cfg.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(cfg.KeyPrefix) == "" {
+		errs = append(errs, errors.New(`"key_prefix" must not be empty`))
+	}
+	if strings.ContainsAny(cfg.KeyPrefix+cfg.Tenant, "{}") {
+		errs = append(errs, errors.New(`"key_prefix" and "tenant" must not contain braces: the tenant is the keys' Cluster hash tag`))
+	}
+	if cfg.WhenUnavailable != WhenUnavailableRefuse && cfg.WhenUnavailable != WhenUnavailableDecideLocally {
+		errs = append(errs, fmt.Errorf(`"when_unavailable" must be %q or %q, got %q`, WhenUnavailableRefuse, WhenUnavailableDecideLocally, cfg.WhenUnavailable))
+	}
+	return errors.Join(errs...)
 }
 
 // SplunkConfig sets the attributes the splunk_hec exporter reads its
@@ -115,6 +180,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.CacheSize < 1 {
 		errs = append(errs, fmt.Errorf(`"cache_size" must be positive, got %d`, cfg.CacheSize))
+	}
+	if err := cfg.Redis.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf(`"redis": %w`, err))
 	}
 	if err := cfg.ManagementAPI.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf(`"management_api": %w`, err))

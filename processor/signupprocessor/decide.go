@@ -128,8 +128,10 @@ type decision struct {
 	basis string
 	// drop: a copy of the record claimed as the SignUp (decide's copyOf).
 	drop bool
-	// claim: this record is the user's SignUp.
-	claim bool
+	// claim: this record is the user's SignUp. redelivery: it is so as
+	// the record already holding the user's claim, delivered again.
+	claim      bool
+	redelivery bool
 	// next is the user's state after this record; changed says whether it
 	// differs from the state decide was given.
 	next    userState
@@ -142,21 +144,31 @@ type decision struct {
 // app_metadata an Action captured before this collector's update landed.
 // ownClaim says the user's SignUp claim in st was made by the batch being
 // decided (it is in flight with this very batch).
+//
+// The rule, the same for the local store and the shared one: a record is
+// the user's SignUp if and only if it holds the user's claim, or it is the
+// same record as the one that does (copyOf). A claim whose outcome is
+// unknown (its process stopped before the pipeline answered) therefore
+// makes a SignUp only of that record, which its sender delivers again
+// because it was never answered; every other record of the user is a
+// Login.
 func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decision {
 	if st.SignedUp {
 		switch {
-		case st.doubtful() && !ownClaim && c.appMetadata && c.signedUp:
-			// Auth0 already has the user marked: whoever marked them
-			// emitted their SignUp.
-			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
-		case st.doubtful() && !ownClaim && c.kind != auth0event.KindPasswordExchange:
-			// Claimed by a process that stopped before it learned whether
-			// the pipeline took the SignUp, which then may never have left:
-			// this record (the same one, the same login from another
-			// source, or the user's next login) is the SignUp.
-			return signup(basisStore, c)
-		case c.copyOf(st):
+		case c.copyOf(st) && (ownClaim || st.Confirmed):
+			// The same record again within the batch that claims it, or a
+			// copy of a SignUp the pipeline accepted: delivered already.
 			return decision{drop: true, basis: basisStore, next: st}
+		case c.copyOf(st):
+			// The record that holds the claim, delivered again because its
+			// sender never learned the outcome (a refusal, a crash, a copy
+			// sent to another replica): it is the SignUp again, the same
+			// decision, not a second one.
+			d := signup(basisStore, c)
+			d.next = st
+			d.next.Claimed = true
+			d.redelivery = true
+			return d
 		case st.ByCount && !st.Claimed && c.kind == auth0event.KindSignup:
 			// Known only from a later login that arrived first (records
 			// out of order): this is the user's signup.

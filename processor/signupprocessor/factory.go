@@ -11,6 +11,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/redisclient"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 )
 
@@ -38,7 +39,12 @@ func createDefaultConfig() component.Config {
 			Source:     "auth0",
 			SourceType: "auth0_activity",
 		},
-		CacheSize:     100_000,
+		CacheSize: 100_000,
+		Redis: RedisConfig{
+			Config:          redisclient.NewDefaultConfig(),
+			KeyPrefix:       "otelcol-auth0",
+			WhenUnavailable: WhenUnavailableRefuse,
+		},
 		ManagementAPI: mgmtapi.NewDefaultConfig(),
 		Lookups: LookupConfig{
 			Enabled:     true,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -37,6 +38,9 @@ type signupProcessor struct {
 	api           *mgmtapi.Client
 	lookups       *lookuper
 	updates       *updateQueue
+	redis         redis.UniversalClient // nil without a shared claim store
+	healthStop    chan struct{}
+	healthDone    chan struct{}
 }
 
 func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*signupProcessor, error) {
@@ -64,6 +68,11 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 		return err
 	}
 	p.users = users
+	if p.cfg.Redis.Enabled() {
+		if err := p.startShared(ctx, host); err != nil {
+			return err
+		}
+	}
 	if p.storageClient != nil {
 		p.flushStop, p.flushDone = make(chan struct{}), make(chan struct{})
 		go p.flushLoop()
@@ -120,13 +129,13 @@ func (p *signupProcessor) Shutdown(ctx context.Context) error {
 		p.api.Close()
 	}
 	p.telemetry.Shutdown()
-	var err error
+	err := p.stopShared()
 	if p.storageClient != nil {
 		if p.flushStop != nil {
 			close(p.flushStop)
 			<-p.flushDone
 		}
-		err = errors.Join(p.users.flush(ctx), p.storageClient.Close(ctx))
+		err = errors.Join(err, p.users.flush(ctx), p.storageClient.Close(ctx))
 	}
 	return err
 }
@@ -305,6 +314,9 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 		case d.event == "":
 			p.shapeSplunk(lr)
 			b.outcomes[outcomeKey{outcomePassed, d.basis}]++
+		case d.redelivery:
+			p.shapeTagged(lr, d)
+			b.outcomes[outcomeKey{outcomeSignUpRedelivery, d.basis}]++
 		default:
 			p.shapeTagged(lr, d)
 			b.outcomes[outcomeKey{eventOutcome(d.event), d.basis}]++

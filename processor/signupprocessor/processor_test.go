@@ -468,3 +468,18 @@ func TestUpdateQueueFull(t *testing.T) {
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	metadatatest.AssertEqualProcessorSignupUpdateQueueSize(t, e.tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 }
+
+// recordsCounted is the records metric's count for an outcome, over bases.
+func (e *env) recordsCounted(outcome string) int64 {
+	m, err := e.tel.GetMetric("otelcol_processor_signup_records")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		if v, ok := dp.Attributes.Value("outcome"); ok && v.AsString() == outcome {
+			n += dp.Value
+		}
+	}
+	return n
+}

@@ -70,6 +70,7 @@ func putIfSet(m pcommon.Map, key, value string) {
 // Outcomes of a record, as counted in the records metric.
 const (
 	outcomeSignUp           = "signup"
+	outcomeSignUpRedelivery = "signup_redelivered"
 	outcomeLogin            = "login"
 	outcomePassed           = "passed"
 	outcomeDroppedOther     = "dropped_other"

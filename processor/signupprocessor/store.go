@@ -75,6 +75,10 @@ type userStore struct {
 	dirty   map[string]struct{}
 
 	commits *groupcommit.Committer[[]*storage.Operation]
+
+	// shared, when set, settles every claim with the other replicas
+	// (shared.go).
+	shared *sharedClaims
 }
 
 func newUserStore(size int, client storage.Client) (*userStore, error) {

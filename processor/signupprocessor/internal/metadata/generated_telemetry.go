@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                          metric.Meter
 	mu                             sync.Mutex
 	registrations                  []metric.Registration
+	ProcessorSignupClaims          metric.Int64Counter
 	ProcessorSignupLookups         metric.Int64Counter
 	ProcessorSignupRecords         metric.Int64Counter
 	ProcessorSignupUpdateQueueSize metric.Int64ObservableGauge
@@ -88,6 +89,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorSignupClaims, err = builder.meter.Int64Counter(
+		"otelcol_processor_signup_claims",
+		metric.WithDescription("SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, decided_locally, refused_unavailable, confirm_failed). [Alpha]"),
+		metric.WithUnit("{claims}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorSignupLookups, err = builder.meter.Int64Counter(
 		"otelcol_processor_signup_lookups",
 		metric.WithDescription("Management API lookups of a user's app_metadata, by result (signed_up, not_signed_up, not_found, skipped_budget, skipped_cooldown, failed). [Alpha]"),
@@ -96,7 +103,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorSignupRecords, err = builder.meter.Int64Counter(
 		"otelcol_processor_signup_records",
-		metric.WithDescription("Records processed, by outcome (signup, login, passed, dropped_other, dropped_duplicate) and the basis of the decision. [Alpha]"),
+		metric.WithDescription("Records processed, by outcome (signup, signup_redelivered, login, passed, dropped_other, dropped_duplicate) and the basis of the decision. [Alpha]"),
 		metric.WithUnit("{records}"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,6 +21,22 @@ func NewSettings(tt *componenttest.Telemetry) processor.Settings {
 	return set
 }
 
+func AssertEqualProcessorSignupClaims(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_signup_claims",
+		Description: "SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, decided_locally, refused_unavailable, confirm_failed). [Alpha]",
+		Unit:        "{claims}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_signup_claims")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualProcessorSignupLookups(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_signup_lookups",
@@ -40,7 +56,7 @@ func AssertEqualProcessorSignupLookups(t *testing.T, tt *componenttest.Telemetry
 func AssertEqualProcessorSignupRecords(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_signup_records",
-		Description: "Records processed, by outcome (signup, login, passed, dropped_other, dropped_duplicate) and the basis of the decision. [Alpha]",
+		Description: "Records processed, by outcome (signup, signup_redelivered, login, passed, dropped_other, dropped_duplicate) and the basis of the decision. [Alpha]",
 		Unit:        "{records}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -24,9 +24,13 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.ProcessorSignupClaims.Add(context.Background(), 1)
 	tb.ProcessorSignupLookups.Add(context.Background(), 1)
 	tb.ProcessorSignupRecords.Add(context.Background(), 1)
 	tb.ProcessorSignupUpdates.Add(context.Background(), 1)
+	AssertEqualProcessorSignupClaims(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorSignupLookups(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

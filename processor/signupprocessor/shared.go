@@ -1,0 +1,177 @@
+package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/redisclient"
+	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
+)
+
+// errSharedUnavailable refuses a batch whose claims the shared store could
+// not settle: the receiver answers 503 with Retry-After and the sender
+// retries.
+var errSharedUnavailable = errors.New("the shared SignUp claim store (Redis) did not answer, retry later")
+
+// Results of settling claims with the shared store, as counted in the
+// claims metric.
+const (
+	claimWon                = "won"
+	claimHeld               = "held_elsewhere"
+	claimDecidedLocally     = "decided_locally"
+	claimRefusedUnavailable = "refused_unavailable"
+	claimConfirmFailed      = "confirm_failed"
+)
+
+var claimResultAttrs = func() map[string]metric.MeasurementOption {
+	m := map[string]metric.MeasurementOption{}
+	for _, r := range []string{claimWon, claimHeld, claimDecidedLocally, claimRefusedUnavailable, claimConfirmFailed} {
+		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
+	}
+	return m
+}()
+
+// sharedClaims is what the user store needs to settle claims with other
+// replicas: the store itself, what to do when it cannot answer, and where
+// to say so.
+type sharedClaims struct {
+	arbiter       claimArbiter
+	decideLocally bool
+	// timeout bounds one settle: a record that needs a claim waits this
+	// long at most for the store.
+	timeout   time.Duration
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+
+	warnMu   sync.Mutex
+	lastWarn time.Time
+}
+
+func (s *userStore) observe(ctx context.Context, result string, n int) {
+	if s.shared == nil || n == 0 || s.shared.telemetry == nil {
+		return
+	}
+	s.shared.telemetry.ProcessorSignupClaims.Add(ctx, int64(n), claimResultAttrs[result])
+}
+
+// warnUnavailable logs the shared store's failure at most every 10 s: a
+// store that is down fails every batch the same way.
+func (s *userStore) warnUnavailable(err error) {
+	sc := s.shared
+	if sc == nil || sc.logger == nil {
+		return
+	}
+	sc.warnMu.Lock()
+	defer sc.warnMu.Unlock()
+	if time.Since(sc.lastWarn) < 10*time.Second {
+		return
+	}
+	sc.lastWarn = time.Now()
+	if sc.decideLocally {
+		sc.logger.Warn("the shared SignUp claim store (Redis) does not answer: deciding SignUps on this replica alone (when_unavailable: decide_locally), so a user whose records reach two replicas now may get two",
+			zap.Error(err))
+		return
+	}
+	sc.logger.Warn("the shared SignUp claim store (Redis) does not answer: requests that need a SignUp claim are refused with 503 and retried by their senders",
+		zap.Error(err))
+}
+
+// confirmShared records the batch's delivered claims in the shared store.
+// A failure costs nothing but copies: they are emitted as the SignUp again
+// where they would have been dropped.
+func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) {
+	if s.shared == nil || len(cs.claims) == 0 {
+		return
+	}
+	reqs := make([]signupIdentity, 0, len(cs.claims))
+	for _, c := range cs.claims {
+		if !c.state.Confirmed {
+			reqs = append(reqs, identityOf(c.user, c.state))
+		}
+	}
+	if err := s.shared.arbiter.confirm(ctx, reqs); err != nil {
+		s.observe(ctx, claimConfirmFailed, len(reqs))
+		s.warnUnavailable(err)
+	}
+}
+
+// healthInterval is how often the processor checks that the shared store
+// answers, to report its health (a store that is down at start does not
+// stop the collector: it starts and reports the component unhealthy).
+const healthInterval = 5 * time.Second
+
+// startShared connects the user store to the shared claim store.
+func (p *signupProcessor) startShared(ctx context.Context, host component.Host) error {
+	client, err := redisclient.NewClient(ctx, p.cfg.Redis.Config)
+	if err != nil {
+		return err
+	}
+	p.redis = client
+	tenant := p.cfg.redisTenant()
+	p.users.shared = &sharedClaims{
+		arbiter:       newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled()),
+		decideLocally: p.cfg.Redis.WhenUnavailable == WhenUnavailableDecideLocally,
+		timeout:       p.cfg.Redis.Timeout,
+		logger:        p.logger,
+		telemetry:     p.telemetry,
+	}
+	p.healthStop, p.healthDone = make(chan struct{}), make(chan struct{})
+	go p.watchShared(host)
+	p.logger.Info("SignUp claims are shared through Redis", zap.Strings("endpoints", p.cfg.Redis.Addrs()),
+		zap.String("tenant", tenant), zap.String("when_unavailable", p.cfg.Redis.WhenUnavailable))
+	return nil
+}
+
+// watchShared reports the component's health as the store answers or not.
+func (p *signupProcessor) watchShared(host component.Host) {
+	defer close(p.healthDone)
+	healthy := true // as the collector reported it at start
+	check := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Redis.Timeout)
+		err := p.redis.Ping(ctx).Err()
+		cancel()
+		switch {
+		case err != nil && healthy:
+			healthy = false
+			p.logger.Warn("the shared SignUp claim store (Redis) does not answer", zap.Error(err))
+			componentstatus.ReportStatus(host, componentstatus.NewRecoverableErrorEvent(err))
+		case err == nil && !healthy:
+			healthy = true
+			p.logger.Info("the shared SignUp claim store (Redis) answers again")
+			componentstatus.ReportStatus(host, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+	}
+	check()
+	ticker := time.NewTicker(healthInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-p.healthStop:
+			return
+		case <-ticker.C:
+			check()
+		}
+	}
+}
+
+// stopShared ends the health checks and closes the client.
+func (p *signupProcessor) stopShared() error {
+	if p.redis == nil {
+		return nil
+	}
+	close(p.healthStop)
+	<-p.healthDone
+	if err := p.redis.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		return err
+	}
+	return nil
+}
