@@ -51,6 +51,14 @@ func TestFullConfig(t *testing.T) {
 	assert.Equal(t, SplunkConfig{Source: "auth0-tenant", SourceType: "auth0:activity", Index: "identity"}, cfg.Splunk)
 	assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 	assert.Equal(t, 5000, cfg.CacheSize)
+	assert.Equal(t, []string{"redis-0.redis:6379", "redis-1.redis:6379"}, cfg.Redis.Addrs())
+	assert.Equal(t, "collector", cfg.Redis.Username)
+	assert.Equal(t, configopaque.String("redis-secret"), cfg.Redis.Password)
+	assert.False(t, cfg.Redis.TLS.Insecure, "tls settings turn TLS on")
+	assert.Equal(t, "/etc/redis-tls/ca.crt", cfg.Redis.TLS.CAFile)
+	assert.Equal(t, 2*time.Second, cfg.Redis.Timeout)
+	assert.Equal(t, "acme", cfg.redisTenant())
+	assert.Equal(t, WhenUnavailableDecideLocally, cfg.Redis.WhenUnavailable)
 	assert.Equal(t, "acme.eu.auth0.com", cfg.ManagementAPI.Domain)
 	assert.Equal(t, configopaque.String("shh"), cfg.ManagementAPI.ClientSecret)
 	assert.Equal(t, "http://127.0.0.1:9999", cfg.ManagementAPI.ClientConfig.Endpoint)
@@ -80,6 +88,11 @@ func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 		`"lookups.check_signups_older_than" must not be negative`,
 		`"updates.queue_size" must be positive`,
 		`"updates.workers" must be at least 1`,
+		`"redis": "endpoint" must be host:port`,
+		`"db" must not be negative`,
+		`"timeout" must be positive`,
+		`must not contain braces`,
+		`"when_unavailable" must be "refuse" or "decide_locally", got "wait"`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}

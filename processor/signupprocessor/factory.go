@@ -30,6 +30,9 @@ func createDefaultConfig() component.Config {
 	retry.MaxInterval = time.Minute
 	// An update is kept until it succeeds: with storage it even outlives restarts.
 	retry.MaxElapsedTime = 0
+	// A record that needs a claim waits for Redis as long as for a lookup.
+	redisConfig := redisclient.NewDefaultConfig()
+	redisConfig.Timeout = time.Second
 	return &Config{
 		Attribute:    auth0event.AttrEvent,
 		SignedUpKey:  "signedUp",
@@ -41,7 +44,7 @@ func createDefaultConfig() component.Config {
 		},
 		CacheSize: 100_000,
 		Redis: RedisConfig{
-			Config:          redisclient.NewDefaultConfig(),
+			Config:          redisConfig,
 			KeyPrefix:       "otelcol-auth0",
 			WhenUnavailable: WhenUnavailableRefuse,
 		},

@@ -116,6 +116,7 @@ func (p *signupProcessor) startShared(ctx context.Context, host component.Host) 
 		return err
 	}
 	p.redis = client
+	redisclient.RouteLogs(p.logger)
 	tenant := p.cfg.redisTenant()
 	p.users.shared = &sharedClaims{
 		arbiter:       newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled()),

@@ -1,0 +1,87 @@
+package signupprocessor
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
+)
+
+// The script sets absent claims and answers held ones, queues an update
+// only for the claims it set, and confirm flags a claim without changing
+// its identity.
+func TestRedisClaimsSettle(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true)
+
+	first := []signupIdentity{{User: "auth0|1", Record: "r1"}, {User: "auth0|2", Login: "auth0|2#1", ByAction: true}}
+	held, err := claims.settle(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, []*signupIdentity{nil, nil}, held, "absent claims are set")
+
+	held, err = claims.settle(ctx, []signupIdentity{{User: "auth0|2", Record: "other"}, {User: "auth0|3", Record: "r3"}, {User: "auth0|1", Record: "r1"}})
+	require.NoError(t, err)
+	require.Len(t, held, 3)
+	assert.Equal(t, &signupIdentity{User: "auth0|2", Login: "auth0|2#1", ByAction: true}, held[0], "a held claim is answered with its holder")
+	assert.Nil(t, held[1])
+	assert.Equal(t, &signupIdentity{User: "auth0|1", Record: "r1"}, held[2], "the same record asking again gets its own claim back, held")
+
+	entries, err := client.XRange(ctx, claims.updateStream(), "-", "+").Result()
+	require.NoError(t, err)
+	var users []string
+	for _, e := range entries {
+		users = append(users, e.Values["user"].(string))
+	}
+	assert.Equal(t, []string{"auth0|1", "auth0|2", "auth0|3"}, users, "one update per claim set, none for a held claim")
+
+	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}}))
+	raw, err := client.Get(ctx, "otelcol-auth0:{acme.eu.auth0.com}:signup:auth0|3").Bytes()
+	require.NoError(t, err, "keys carry the tenant as their hash tag")
+	var stored signupIdentity
+	require.NoError(t, json.Unmarshal(raw, &stored))
+	assert.Equal(t, signupIdentity{Record: "r3", Confirmed: true}, stored)
+	held, err = claims.settle(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}})
+	require.NoError(t, err)
+	assert.True(t, held[0].Confirmed, "a confirmed claim says so to every replica")
+}
+
+// Without a Management API nothing consumes the stream: no update is queued.
+func TestRedisClaimsWithoutUpdates(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	claims := newRedisClaims(client, "p", "t", false)
+	_, err := claims.settle(ctx, []signupIdentity{{User: "u", Record: "r"}})
+	require.NoError(t, err)
+	n, err := client.Exists(ctx, claims.updateStream()).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+// A value that is no claim (written by something else under our prefix)
+// is an error that names the key, not a guess.
+func TestRedisClaimsUnreadableValue(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	claims := newRedisClaims(client, "p", "t", false)
+	require.NoError(t, client.Set(ctx, claims.claimKey("u"), "not json", 0).Err())
+	_, err := claims.settle(ctx, []signupIdentity{{User: "u", Record: "r"}})
+	require.ErrorContains(t, err, claims.claimKey("u"))
+}
+
+// A server that is down answers an error within the caller's deadline.
+func TestRedisClaimsServerDown(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	srv.Kill()
+	claims := newRedisClaims(client, "p", "t", false)
+	_, err := claims.settle(context.Background(), []signupIdentity{{User: "u", Record: "r"}})
+	require.Error(t, err)
+}

@@ -1,0 +1,271 @@
+package signupprocessor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
+)
+
+// withRedis shares claims through srv.
+func withRedis(cfg *Config, srv *redistest.Server) *Config {
+	cfg.Redis.Endpoint = srv.Addr()
+	cfg.Redis.TLS.Insecure = true
+	cfg.Redis.Timeout = 500 * time.Millisecond
+	return cfg
+}
+
+// twin is a second replica of e's collector: the same tenant and fake
+// Management API, its own pipeline, telemetry and (when e has one) storage.
+func (e *env) twin() *env {
+	t := &env{t: e.t, fake: e.fake, fakeURL: e.fakeURL, domain: e.domain, next: &gatedConsumer{}}
+	if e.dir != "" {
+		t.dir = e.t.TempDir()
+	}
+	return t
+}
+
+// flaky refuses a share of the batches it is given, as a full queue does.
+type flaky struct {
+	mu     sync.Mutex
+	rnd    *rand.Rand
+	refuse float64
+	sink   consumertest.LogsSink
+}
+
+func (f *flaky) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (f *flaky) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	f.mu.Lock()
+	refused := f.rnd.Float64() < f.refuse
+	f.mu.Unlock()
+	if refused {
+		return errors.New("sending queue is full")
+	}
+	return f.sink.ConsumeLogs(ctx, ld)
+}
+
+// signUpClasses lists, per user, the distinct records delivered tagged
+// SignUp, a login's Action payload and log stream record counting as one.
+func signUpClasses(sinks ...*consumertest.LogsSink) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, sink := range sinks {
+		for _, logs := range sink.AllLogs() {
+			for i := range logs.ResourceLogs().Len() {
+				for j := range logs.ResourceLogs().At(i).ScopeLogs().Len() {
+					records := logs.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
+					for k := range records.Len() {
+						v := auth0event.NewView(records.At(k).Attributes(), records.At(k).Body())
+						if v.Str(auth0event.AttrEvent) != auth0event.EventSignUp {
+							continue
+						}
+						user := v.Str(auth0event.AttrUserID)
+						class := v.ID()
+						if n, ok := v.LoginsCount(); ok {
+							if ti, _ := v.Type(); ti.Kind == auth0event.KindLogin {
+								class = fmt.Sprintf("login#%d", n)
+							}
+						}
+						if out[user] == nil {
+							out[user] = map[string]bool{}
+						}
+						out[user][class] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Two replicas sharing one Redis, each user's records (signup, first login
+// through the log stream and through the Action, later logins) spread over
+// both at random, in random batches, a fifth of the batches refused
+// downstream and retried on either replica: each new user gets exactly one
+// SignUp (one record, or one login seen through both sources), delivered;
+// returning users none.
+func TestTwoReplicasOneSignUpPerUser(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	srv := redistest.Start(t)
+
+	a := newEnv(t)
+	b := a.twin()
+	var replicas []*signupProcessor
+	var sinks []*consumertest.LogsSink
+	for i, e := range []*env{a, b} {
+		cfg := withRedis(e.config(), srv)
+		cfg.Lookups.Enabled = false
+		f := &flaky{rnd: rand.New(rand.NewPCG(seed, uint64(i+2))), refuse: 0.2}
+		replicas = append(replicas, e.startWithNext(cfg, f))
+		sinks = append(sinks, &f.sink)
+	}
+
+	const newUsers, returning = 300, 60
+	var payloads [][]byte
+	for u := range newUsers {
+		user := fmt.Sprintf("auth0|new%04d", u)
+		payloads = append(payloads,
+			auth0test.Lines(ev{LogID: fmt.Sprintf("ss-%d", u), Type: "ss", UserID: user}),
+			auth0test.Lines(ev{LogID: fmt.Sprintf("s1-%d", u), UserID: user, LoginsCount: 1}),
+			auth0test.ActionEvent{EventID: fmt.Sprintf("evt-%d", u), UserID: user, LoginsCount: 1, AppMetadata: map[string]any{}}.JSON(),
+		)
+		if rnd.IntN(2) == 0 {
+			payloads = append(payloads, auth0test.Lines(ev{LogID: fmt.Sprintf("s2-%d", u), UserID: user, LoginsCount: 2}))
+		}
+	}
+	for u := range returning {
+		user := fmt.Sprintf("auth0|old%04d", u)
+		for n := range 3 {
+			payloads = append(payloads, auth0test.Lines(ev{LogID: fmt.Sprintf("old-%d-%d", u, n), UserID: user, LoginsCount: 5 + n}))
+		}
+	}
+	rnd.Shuffle(len(payloads), func(i, j int) { payloads[i], payloads[j] = payloads[j], payloads[i] })
+
+	// Four senders, each taking batches of 1 to 8 payloads and sending
+	// each to a random replica until one accepts it.
+	var mu sync.Mutex
+	next := 0
+	take := func(r *rand.Rand) [][]byte {
+		mu.Lock()
+		defer mu.Unlock()
+		n := min(1+r.IntN(8), len(payloads)-next)
+		batch := payloads[next : next+n]
+		next += n
+		return batch
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for s := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, uint64(10+s)))
+			for {
+				batch := take(r)
+				if len(batch) == 0 {
+					return
+				}
+				for try := 0; ; try++ {
+					err := replicas[r.IntN(2)].ConsumeLogs(context.Background(), toLogs(t, batch...))
+					if err == nil {
+						break
+					}
+					if consumererror.IsPermanent(err) || try > 100 {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	classes := signUpClasses(sinks...)
+	var doubled, missing []string
+	for u := range newUsers {
+		user := fmt.Sprintf("auth0|new%04d", u)
+		switch n := len(classes[user]); {
+		case n == 0:
+			missing = append(missing, user)
+		case n > 1:
+			doubled = append(doubled, fmt.Sprintf("%s %v", user, classes[user]))
+		}
+	}
+	for u := range returning {
+		user := fmt.Sprintf("auth0|old%04d", u)
+		assert.Empty(t, classes[user], "a returning user gets no SignUp: %s", user)
+	}
+	assert.Empty(t, doubled, "users with two SignUp decisions")
+	assert.Empty(t, missing, "users whose SignUp was never delivered")
+	var won, held int64
+	for _, e := range []*env{a, b} {
+		won += claimsCounted(e, claimWon)
+		held += claimsCounted(e, claimHeld)
+	}
+	assert.Equal(t, int64(newUsers), won, "one claim won per new user")
+	t.Logf("figures: claims won %d, held elsewhere %d, redelivered SignUps %d", won, held, a.recordsCounted(outcomeSignUpRedelivery)+b.recordsCounted(outcomeSignUpRedelivery))
+}
+
+func claimsCounted(e *env, result string) int64 {
+	m, err := e.tel.GetMetric("otelcol_processor_signup_claims")
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		if v, ok := dp.Attributes.Value("result"); ok && v.AsString() == result {
+			n += dp.Value
+		}
+	}
+	return n
+}
+
+// Redis down: a request that needs a claim is refused for a retry (not
+// permanently) within the timeout; records that need none, and users this
+// replica knows, flow. Back up, the same request is the user's one SignUp.
+func TestRedisDownRefusesClaimsOnly(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	cfg := withRedis(e.config(), srv)
+	cfg.Lookups.Enabled = false
+	e.start(cfg)
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "k1", Type: "ss", UserID: "auth0|known"})))
+
+	srv.Kill()
+	newUser := auth0test.Lines(ev{LogID: "n1", Type: "ss", UserID: "auth0|new"})
+	started := time.Now()
+	err := e.consume(newUser)
+	require.ErrorIs(t, err, errSharedUnavailable)
+	assert.False(t, consumererror.IsPermanent(err), "the sender is to retry")
+	assert.Less(t, time.Since(started), 3*time.Second, "a claim waits for the store no longer than its timeout")
+	require.NoError(t, e.consume(auth0test.Lines(
+		ev{LogID: "k2", UserID: "auth0|known", LoginsCount: 2},
+		ev{LogID: "f1", Type: "f", UserID: "auth0|someone"},
+		ev{LogID: "o1", UserID: "auth0|old", LoginsCount: 9},
+	)), "records that need no claim flow while Redis is down")
+	assert.Equal(t, int64(1), claimsCounted(e, claimRefusedUnavailable))
+
+	srv.Restart()
+	require.NoError(t, e.consume(newUser))
+	require.NoError(t, e.consume(newUser))
+	assert.Equal(t, map[string]int{"auth0|known": 1, "auth0|new": 1}, e.countEvents("SignUp"), "the refused record, delivered again, is the SignUp; its copy after that is dropped as delivered")
+	assert.Equal(t, int64(1), e.recordsCounted(outcomeDroppedDuplicate))
+}
+
+// decide_locally: nothing waits for a store that is down; each claim
+// decided so is counted.
+func TestRedisDownDecideLocally(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	cfg := withRedis(e.config(), srv)
+	cfg.Redis.WhenUnavailable = WhenUnavailableDecideLocally
+	cfg.Lookups.Enabled = false
+	srv.Kill()
+	e.start(cfg) // a store down at start does not stop the collector
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "n1", Type: "ss", UserID: "auth0|new"})))
+	assert.Equal(t, map[string]int{"auth0|new": 1}, e.countEvents("SignUp"))
+	assert.Equal(t, int64(1), claimsCounted(e, claimDecidedLocally))
+	require.Eventually(t, func() bool { return e.logs.FilterMessageSnippet("does not answer").Len() > 0 }, 10*time.Second, 10*time.Millisecond,
+		"the store being down is logged")
+}
