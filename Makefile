@@ -104,8 +104,9 @@ bench: build
 	  $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}}
 
 .PHONY: splunk-app
-## splunk-app: the Splunk app in splunk/otelcol_auth0 as _build/otelcol_auth0.tgz (docs/splunk.md)
+## splunk-app: the Splunk add-on and app as _build/TA_otelcol_auth0.tgz and _build/otelcol_auth0.tgz (docs/splunk.md)
 splunk-app:
+	$(GO) run ./cmd/splunkapp -app splunk/TA_otelcol_auth0 -o _build/TA_otelcol_auth0.tgz
 	$(GO) run ./cmd/splunkapp -app splunk/otelcol_auth0 -o _build/otelcol_auth0.tgz
 
 clean:

@@ -1,8 +1,10 @@
-// Package splunk is the Splunk app in splunk/otelcol_auth0 (props for the
-// auth0_activity sourcetype, the dashboard and saved searches): it reads
-// the app's .conf files strictly and packages the app as the .tgz Splunk
-// installs (`make splunk-app`). Its tests check the app against the HEC
-// events the pipeline produces.
+// Package splunk holds the two Splunk packages for the events otelcol-auth0
+// sends: the add-on in splunk/TA_otelcol_auth0 (props, lookups, eventtypes
+// and tags that map the auth0_activity sourcetype to the CIM) and the app
+// in splunk/otelcol_auth0 (dashboard, reports, alerts). It reads their
+// .conf files strictly and packages each as the .tgz Splunk installs
+// (`make splunk-app`). Its tests check both against the HEC events the
+// pipeline produces.
 package splunk // import "github.com/otelcol-auth0/otelcol-auth0/splunk"
 
 import (

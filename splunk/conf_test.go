@@ -13,8 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// appRoot is the app's directory, relative to this package.
-const appRoot = "otelcol_auth0"
+// The two packages' directories, relative to this package: the add-on
+// (parse and search-time knowledge) and the app (dashboard, reports,
+// alerts).
+const (
+	taRoot  = "TA_otelcol_auth0"
+	appRoot = "otelcol_auth0"
+)
+
+var packageRoots = []string{taRoot, appRoot}
 
 // keyRule is one setting a spec file allows: an exact key or a key class
 // (a prefix such as "EVAL-"), and the values it takes (nil: any).
@@ -87,6 +94,18 @@ var specs = map[string]struct {
 				exact("max_matches", nonNegative), exact("min_matches", nonNegative), exact("default_match", nil), exact("match_type", nil)}
 		},
 	},
+	"eventtypes.conf": {
+		stanza: func(name string) bool { return regexp.MustCompile(`^[a-z0-9_]+$`).MatchString(name) },
+		keys: func(string) []keyRule {
+			return []keyRule{exact("search", nil), exact("description", nil), exact("priority", nonNegative), exact("disabled", boolean), exact("color", nil)}
+		},
+	},
+	"tags.conf": {
+		stanza: func(name string) bool { return regexp.MustCompile(`^eventtype=[a-z0-9_]+$`).MatchString(name) },
+		keys: func(string) []keyRule {
+			return []keyRule{{key: "", prefix: true, valid: oneOf("enabled", "disabled")}}
+		},
+	},
 	"macros.conf": {
 		stanza: func(name string) bool { return regexp.MustCompile(`^[a-z0-9_]+(\(\d+\))?$`).MatchString(name) },
 		keys: func(string) []keyRule {
@@ -107,7 +126,11 @@ var specs = map[string]struct {
 				exact("display.visualizations.type", oneOf("charting", "singlevalue", "mapping", "custom")),
 				exact("display.visualizations.charting.chart", oneOf("line", "area", "column", "bar", "pie", "scatter", "bubble", "radialGauge", "fillerGauge", "markerGauge")),
 				exact("display.statistics.show", oneOf("0", "1")),
-				exact("counttype", nil), exact("relation", nil), exact("quantity", nonNegative), exact("alert.track", boolean), class("action."),
+				exact("counttype", oneOf("number of events", "number of hosts", "number of sources", "always")),
+				exact("relation", oneOf("greater than", "less than", "equal to", "not equal to", "drops by", "rises by")),
+				exact("quantity", nonNegative), exact("alert.track", boolean), class("action."),
+				exact("alert.severity", oneOf("1", "2", "3", "4", "5", "6")), exact("alert.digest_mode", boolean),
+				exact("alert.suppress", boolean), exact("alert.suppress.fields", nil), exact("alert.suppress.period", validTime),
 			}
 		},
 	},
@@ -123,15 +146,20 @@ func validRegexp(v string) bool {
 	return err == nil
 }
 
-// Every .conf file in default/ is one the test knows, parses strictly and
-// sets only keys its spec allows, with values of the right kind.
+// Every .conf file in default/ of both packages is one the test knows,
+// parses strictly and sets only keys its spec allows, with values of the
+// right kind.
 func TestConfFilesUseKnownKeys(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(appRoot, "default", "*.conf"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
+	var files []string
+	for _, root := range packageRoots {
+		more, err := filepath.Glob(filepath.Join(root, "default", "*.conf"))
+		require.NoError(t, err)
+		require.NotEmpty(t, more, root)
+		files = append(files, more...)
+	}
 	for _, file := range files {
 		name := filepath.Base(file)
-		t.Run(name, func(t *testing.T) {
+		t.Run(file, func(t *testing.T) {
 			spec, ok := specs[name]
 			require.True(t, ok, "%s: no spec known to this test; add its keys from Splunk's %s.spec", name, name)
 			conf := readConf(t, file)
@@ -147,7 +175,7 @@ func TestConfFilesUseKnownKeys(t *testing.T) {
 					if rule.valid != nil {
 						assert.True(t, rule.valid(kv.Value), "%s line %d: %s = %q is not a valid value", name, kv.Line, kv.Key, kv.Value)
 					}
-					if rule.prefix {
+					if rule.prefix && rule.key != "" {
 						assert.Greater(t, len(kv.Key), len(rule.key), "%s line %d: %s needs a class name", name, kv.Line, kv.Key)
 					}
 				}
@@ -165,20 +193,36 @@ func findRule(rules []keyRule, key string) (keyRule, bool) {
 	return keyRule{}, false
 }
 
-// metadata/default.meta shares the app's objects: every stanza sets only
-// access, export, owner, and access reads "read : [ roles ], write : [ roles ]".
+// metadata/default.meta scopes each package as Splunk's own add-ons do: the
+// add-on's knowledge (props, lookups, eventtypes, tags) is exported to
+// system, so that the CIM data models and other apps see it; the app's
+// views, reports and macros stay in the app. Every role reads, only admin
+// writes. Every stanza sets only access, export, owner, and access reads
+// "read : [ roles ], write : [ roles ]".
 func TestDefaultMeta(t *testing.T) {
-	conf := readConf(t, filepath.Join(appRoot, "metadata", "default.meta"))
+	for root, wantExport := range map[string]string{taRoot: "system", appRoot: "none"} {
+		t.Run(root, func(t *testing.T) { checkDefaultMeta(t, root, wantExport) })
+	}
+}
+
+func checkDefaultMeta(t *testing.T, root, wantExport string) {
+	conf := readConf(t, filepath.Join(root, "metadata", "default.meta"))
 	access := regexp.MustCompile(`^read : \[ [*\w, ]+ \](, write : \[ [*\w, ]+ \])?$`)
 	global, ok := conf.Stanza("")
-	require.True(t, ok, "default.meta needs the [] stanza for the whole app")
+	require.True(t, ok, "default.meta needs the [] stanza for the whole package")
 	export, _ := global.Get("export")
-	assert.Equal(t, "system", export, "props, lookups and macros must apply outside the app too")
+	assert.Equal(t, wantExport, export, "%s: [] export", root)
 	for _, stanza := range conf.Stanzas {
+		if stanza.Name != "" {
+			e, _ := stanza.Get("export")
+			assert.NotEqual(t, "system", e, "%s: only the whole add-on is exported, [%s] is", root, stanza.Name)
+		}
 		for _, kv := range stanza.Settings {
 			switch kv.Key {
 			case "access":
 				assert.Regexp(t, access, kv.Value, "line %d", kv.Line)
+				_, write, _ := strings.Cut(kv.Value, "write")
+				assert.Equal(t, " : [ admin ]", write, "%s line %d: only admin changes the package's objects", root, kv.Line)
 			case "export":
 				assert.Contains(t, []string{"none", "system"}, kv.Value, "line %d", kv.Line)
 			case "owner":

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,26 +76,30 @@ func flattenJSON(prefix string, v any, out map[string]string) {
 	}
 }
 
-// appProps is what props.conf and transforms.conf make of the events.
+// lookup is one automatic lookup (LOOKUP-<class>) of props.conf.
+type lookup struct {
+	class, table, input string
+	outputs             []string
+	overwrite           bool                         // OUTPUT; OUTPUTNEW keeps a value already there
+	rows                map[string]map[string]string // input value -> output field -> value
+}
+
+// appProps is what the add-on's props.conf and transforms.conf make of
+// the events.
 type appProps struct {
-	evals  map[string][]token // EVAL-<field>
-	lookup struct {
-		input   string
-		outputs []string
-		rows    map[string]map[string]string // input value -> output field -> value
-	}
+	evals   map[string][]token // EVAL-<field>
+	lookups []lookup           // in the order Splunk applies them: by class name
 }
 
 func readProps(t *testing.T) appProps {
 	t.Helper()
-	props := readConf(t, filepath.Join(appRoot, "default", "props.conf"))
+	props := readConf(t, filepath.Join(taRoot, "default", "props.conf"))
 	stanza, ok := props.Stanza("auth0_activity")
 	require.True(t, ok, "props.conf has no [auth0_activity]")
 	kv, _ := stanza.Get("KV_MODE")
 	require.Equal(t, "json", kv, "the events are JSON")
 
 	p := appProps{evals: map[string][]token{}}
-	lookups := 0
 	for _, s := range stanza.Settings {
 		switch {
 		case strings.HasPrefix(s.Key, "EVAL-"):
@@ -102,34 +107,40 @@ func readProps(t *testing.T) appProps {
 			require.NoError(t, err, s.Key)
 			p.evals[strings.TrimPrefix(s.Key, "EVAL-")] = tokens
 		case strings.HasPrefix(s.Key, "LOOKUP-"):
-			lookups++
 			words := strings.Fields(s.Value)
 			require.GreaterOrEqual(t, len(words), 4, s.Key)
 			out := slices.IndexFunc(words, func(w string) bool { return w == "OUTPUT" || w == "OUTPUTNEW" })
 			require.Equal(t, 2, out, "%s: <table> <input field> OUTPUT|OUTPUTNEW <fields>", s.Key)
-			p.lookup.input, p.lookup.outputs = words[1], words[out+1:]
-			p.lookup.rows = readLookup(t, words[0], p.lookup.input, p.lookup.outputs)
+			l := lookup{class: strings.TrimPrefix(s.Key, "LOOKUP-"), table: words[0], input: words[1], outputs: words[out+1:], overwrite: words[out] == "OUTPUT"}
+			l.rows = readLookup(t, l.table, l.input, l.outputs)
+			p.lookups = append(p.lookups, l)
 		case strings.HasPrefix(s.Key, "FIELDALIAS-"), strings.HasPrefix(s.Key, "EXTRACT-"), strings.HasPrefix(s.Key, "REPORT-"):
 			t.Fatalf("%s: the test does not model %s yet", s.Key, s.Key)
 		}
 	}
-	require.Equal(t, 1, lookups, "the test models one automatic lookup")
+	require.NotEmpty(t, p.lookups)
+	slices.SortFunc(p.lookups, func(a, b lookup) int { return strings.Compare(a.class, b.class) })
 	return p
+}
+
+// lookupOutputs are the fields every lookup writes.
+func (p appProps) lookupOutputs() []string {
+	var out []string
+	for _, l := range p.lookups {
+		out = append(out, l.outputs...)
+	}
+	return out
 }
 
 // readLookup reads the CSV a transforms.conf lookup names.
 func readLookup(t *testing.T, table, input string, outputs []string) map[string]map[string]string {
 	t.Helper()
-	transforms := readConf(t, filepath.Join(appRoot, "default", "transforms.conf"))
+	transforms := readConf(t, filepath.Join(taRoot, "default", "transforms.conf"))
 	stanza, ok := transforms.Stanza(table)
 	require.True(t, ok, "transforms.conf has no [%s]", table)
 	file, ok := stanza.Get("filename")
 	require.True(t, ok)
-	f, err := os.Open(filepath.Join(appRoot, "lookups", file))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := readCSV(t, filepath.Join(taRoot, "lookups", file))
 	header := rows[0]
 	col := func(name string) int {
 		i := slices.Index(header, name)
@@ -139,6 +150,8 @@ func readLookup(t *testing.T, table, input string, outputs []string) map[string]
 	in := col(input)
 	out := map[string]map[string]string{}
 	for _, row := range rows[1:] {
+		_, dup := out[row[in]]
+		require.False(t, dup, "%s: %s %q has two rows", file, input, row[in])
 		m := map[string]string{}
 		for _, o := range outputs {
 			m[o] = row[col(o)]
@@ -148,9 +161,21 @@ func readLookup(t *testing.T, table, input string, outputs []string) map[string]
 	return out
 }
 
-// view is what a search sees of a HEC event once the app's props applied:
-// calculated fields, each evaluated from the raw fields alone (Splunk
-// evaluates them independently), then the automatic lookup.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err, path)
+	require.NotEmpty(t, rows, path)
+	return rows
+}
+
+// view is what a search sees of a HEC event once the add-on's props
+// applied: calculated fields, each evaluated from the raw fields alone
+// (Splunk evaluates them independently), then the automatic lookups, in
+// order; an empty cell writes nothing.
 func (p appProps) view(t *testing.T, ev hecEvent) map[string]string {
 	t.Helper()
 	raw := rawView(ev)
@@ -162,22 +187,41 @@ func (p appProps) view(t *testing.T, ev hecEvent) map[string]string {
 			view[name] = v
 		}
 	}
-	if key, ok := view[p.lookup.input]; ok {
-		for k, v := range p.lookup.rows[key] {
+	for _, l := range p.lookups {
+		key, ok := view[l.input]
+		if !ok {
+			continue
+		}
+		for k, v := range l.rows[key] {
+			if v == "" || !l.overwrite && view[k] != "" {
+				continue
+			}
 			view[k] = v
 		}
 	}
 	return view
 }
 
-// evalExpr evaluates the calculated fields' eval language as far as the app
-// uses it: field names, string literals, coalesce() and nullif().
+// evalExpr evaluates the calculated fields' eval language as far as the
+// add-on uses it: field names, string literals, a == b, coalesce(),
+// nullif(), if(), null() and replace(). A comparison yields "true" or
+// "false"; a null value is ok == false.
 func evalExpr(tokens []token, fields map[string]string) (string, bool, error) {
-	v, ok, rest, err := evalTerm(tokens, fields)
+	v, ok, rest, err := evalCompare(tokens, fields)
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected %q", rest[0].text)
 	}
 	return v, ok, err
+}
+
+// evalCompare reads a term, or "term == term" (null equals nothing).
+func evalCompare(tokens []token, fields map[string]string) (string, bool, []token, error) {
+	v, ok, rest, err := evalTerm(tokens, fields)
+	if err != nil || len(rest) == 0 || rest[0].text != "==" {
+		return v, ok, rest, err
+	}
+	w, wok, rest, err := evalTerm(rest[1:], fields)
+	return strconv.FormatBool(ok && wok && v == w), true, rest, err
 }
 
 func evalTerm(tokens []token, fields map[string]string) (string, bool, []token, error) {
@@ -198,7 +242,7 @@ func evalTerm(tokens []token, fields map[string]string) (string, bool, []token, 
 		}
 		rest := tokens[2:]
 		for len(rest) > 0 && rest[0].text != ")" {
-			v, ok, r, err := evalTerm(rest, fields)
+			v, ok, r, err := evalCompare(rest, fields)
 			if err != nil {
 				return "", false, nil, err
 			}
@@ -231,6 +275,28 @@ func evalTerm(tokens []token, fields map[string]string) (string, bool, []token, 
 				return "", false, rest, nil
 			}
 			return args[0].v, args[0].ok, rest, nil
+		case "if":
+			if len(args) != 3 || !args[0].ok || (args[0].v != "true" && args[0].v != "false") {
+				return "", false, nil, fmt.Errorf("if takes a comparison and two values")
+			}
+			if args[0].v == "true" {
+				return args[1].v, args[1].ok, rest, nil
+			}
+			return args[2].v, args[2].ok, rest, nil
+		case "null":
+			return "", false, rest, nil
+		case "replace":
+			if len(args) != 3 || !args[1].ok || !args[2].ok {
+				return "", false, nil, fmt.Errorf("replace takes a value, a regular expression and a replacement")
+			}
+			re, err := regexp.Compile(args[1].v)
+			if err != nil {
+				return "", false, nil, err
+			}
+			if !args[0].ok {
+				return "", false, rest, nil
+			}
+			return re.ReplaceAllString(args[0].v, args[2].v), true, rest, nil
 		}
 		return "", false, nil, fmt.Errorf("the test does not evaluate %s(): teach evalExpr", t.text)
 	}
@@ -243,7 +309,7 @@ func evalTerm(tokens []token, fields map[string]string) (string, bool, []token, 
 func availableFields(t *testing.T, p appProps) (fieldSet, map[string]fieldSet) {
 	t.Helper()
 	avail, values := fieldSet{}, map[string]fieldSet{}
-	for _, events := range goldenEvents(t) {
+	for _, events := range allGoldenEvents(t) {
 		for _, ev := range events {
 			for k, v := range p.view(t, ev) {
 				if v != "" {
@@ -256,10 +322,12 @@ func availableFields(t *testing.T, p appProps) (fieldSet, map[string]fieldSet) {
 			}
 		}
 	}
-	// Fields whose value the test does not know.
+	// Fields whose value the test does not know; the index is the
+	// installation's choice (the auth0_index macro).
 	for _, f := range splunkFields {
 		delete(values, f)
 	}
+	delete(values, "index")
 	return avail, values
 }
 
@@ -304,6 +372,7 @@ func TestSearchesUseFieldsTheEventsHave(t *testing.T) {
 	avail, values := availableFields(t, props)
 	macros := readMacros(t)
 	searches := appSearches(t)
+	eventtypes := readEventtypes(t)
 	require.GreaterOrEqual(t, len(searches), 10)
 	for where, search := range searches {
 		problems, err := checkSearch(search, macros, avail, values)
@@ -313,6 +382,10 @@ func TestSearchesUseFieldsTheEventsHave(t *testing.T) {
 			}
 		}
 		assert.Contains(t, search, "`auth0_events`", "%s: every search starts from the app's macro, so that pointing the app at an index is one change", where)
+		for _, m := range regexp.MustCompile(`eventtype=(\w+)`).FindAllStringSubmatch(search, -1) {
+			_, ok := eventtypes[m[1]]
+			assert.True(t, ok, "%s: eventtype %s is not in the add-on's eventtypes.conf", where, m[1])
+		}
 	}
 }
 
@@ -329,14 +402,16 @@ func TestCalculatedFieldsOnEveryBodyFormat(t *testing.T) {
 			if isName {
 				_, isCalc := props.evals[tk.text]
 				assert.False(t, isCalc, "EVAL-%s reads %s, another calculated field: Splunk evaluates them independently", name, tk.text)
-				assert.False(t, slices.Contains(props.lookup.outputs, tk.text), "EVAL-%s reads the lookup's %s: lookups run after calculated fields", name, tk.text)
+				assert.False(t, slices.Contains(props.lookupOutputs(), tk.text), "EVAL-%s reads a lookup's %s: lookups run after calculated fields", name, tk.text)
 			}
 		}
 	}
-	_, ok := props.evals[props.lookup.input]
-	assert.True(t, ok, "the lookup's input %s is a calculated field", props.lookup.input)
+	for _, l := range props.lookups {
+		_, ok := props.evals[l.input]
+		assert.True(t, ok, "the lookup %s's input %s is a calculated field", l.class, l.input)
+	}
 
-	propsConf := readConf(t, filepath.Join(appRoot, "default", "props.conf"))
+	propsConf := readConf(t, filepath.Join(taRoot, "default", "props.conf"))
 	for format, events := range goldenEvents(t) {
 		risk := 0
 		for i, ev := range events {

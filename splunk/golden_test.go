@@ -101,6 +101,13 @@ const shippedConfig = "../otelcol-config.yaml"
 // wrote.
 func runPipeline(t *testing.T, format string, optIn ...string) []byte {
 	t.Helper()
+	return runPipelineOn(t, format, goldenInputs(t), optIn...)
+}
+
+// runPipelineOn posts inputs (path and body) to the pipeline in the body
+// format and returns what the HEC endpoint wrote.
+func runPipelineOn(t *testing.T, format string, inputs []struct{ path, body string }, optIn ...string) []byte {
+	t.Helper()
 	ctx := context.Background()
 
 	// The endpoint writes once per request under its own lock, and the file
@@ -152,7 +159,7 @@ func runPipeline(t *testing.T, format string, optIn ...string) []byte {
 	require.NoError(t, rcv.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(t, rcv.Shutdown(ctx)) }()
 
-	for _, in := range goldenInputs(t) {
+	for _, in := range inputs {
 		req, err := http.NewRequest(http.MethodPost, "http://"+rcvCfg.ServerConfig.NetAddr.Endpoint+in.path, bytes.NewReader([]byte(in.body)))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+secret)
@@ -189,9 +196,15 @@ type hecEvent struct {
 // goldenEvents reads the golden HEC events of every body format.
 func goldenEvents(t *testing.T) map[string][]hecEvent {
 	t.Helper()
+	return readGolden(t, goldenPath)
+}
+
+// readGolden reads the HEC events of every body format from path(format).
+func readGolden(t *testing.T, path func(string) string) map[string][]hecEvent {
+	t.Helper()
 	out := map[string][]hecEvent{}
 	for _, format := range bodyFormats {
-		f, err := os.Open(goldenPath(format))
+		f, err := os.Open(path(format))
 		require.NoError(t, err)
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)

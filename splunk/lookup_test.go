@@ -14,7 +14,7 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
 
-var lookupPath = filepath.Join("otelcol_auth0", "lookups", "auth0_log_types.csv")
+var lookupPath = filepath.Join(taRoot, "lookups", "auth0_log_types.csv")
 
 // The type lookup is the collector's own table (internal/auth0event): a
 // type the collector learns is named in Splunk too. -update rewrites it.

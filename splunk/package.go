@@ -14,8 +14,13 @@ import (
 	"time"
 )
 
-// AppDir is the app's directory, relative to the repository root.
-const AppDir = "splunk/otelcol_auth0"
+// The two packages, by directory relative to the repository root: the
+// add-on (parse and search-time knowledge, every Splunk tier) and the app
+// (dashboard, reports, alerts; search heads only).
+const (
+	TADir  = "splunk/TA_otelcol_auth0"
+	AppDir = "splunk/otelcol_auth0"
+)
 
 // AppInfo is what app.conf says of the app.
 type AppInfo struct {

@@ -40,25 +40,37 @@ func unpack(t *testing.T, pkg []byte) (map[string]int64, map[string]string) {
 	return modes, files
 }
 
-// The package is what Splunk installs: one top-level directory named after
-// [package] id, default/app.conf and metadata/default.meta in it, the
-// props, saved searches, dashboard and lookup; files 0644 and directories
-// 0755; the same bytes every time.
+// Each package is what Splunk installs: one top-level directory named
+// after [package] id, default/app.conf and metadata/default.meta in it;
+// files 0644 (nothing executable, no bin/) and directories 0755; the same
+// bytes every time. The add-on holds exactly its parse and search-time
+// knowledge and no UI; the app holds exactly the UI, reports and alerts.
 func TestPackageLayout(t *testing.T) {
-	var pkg bytes.Buffer
-	info, err := Package(&pkg, os.DirFS(appRoot))
-	require.NoError(t, err)
-	assert.Equal(t, AppInfo{ID: "otelcol_auth0", Version: "0.1.0", Build: 1}, info)
+	assert.Equal(t, "splunk/"+taRoot, TADir)
 	assert.Equal(t, "splunk/"+appRoot, AppDir)
+	checkPackage(t, taRoot, AppInfo{ID: "TA_otelcol_auth0", Version: "0.2.0", Build: 1}, []string{
+		"default/app.conf", "metadata/default.meta", "default/props.conf", "default/transforms.conf",
+		"default/eventtypes.conf", "default/tags.conf", "lookups/auth0_log_types.csv", "lookups/auth0_cim.csv",
+	})
+	checkPackage(t, appRoot, AppInfo{ID: "otelcol_auth0", Version: "0.2.0", Build: 2}, []string{
+		"default/app.conf", "metadata/default.meta", "default/macros.conf", "default/savedsearches.conf",
+		"default/data/ui/views/auth0_activity.xml", "default/data/ui/nav/default.xml",
+	})
+}
+
+func checkPackage(t *testing.T, root string, want AppInfo, wantFiles []string) {
+	t.Helper()
+	var pkg bytes.Buffer
+	info, err := Package(&pkg, os.DirFS(root))
+	require.NoError(t, err)
+	assert.Equal(t, want, info)
 
 	modes, files := unpack(t, pkg.Bytes())
-	for _, want := range []string{
-		"default/app.conf", "metadata/default.meta", "default/props.conf", "default/transforms.conf",
-		"default/macros.conf", "default/savedsearches.conf", "default/data/ui/views/auth0_activity.xml",
-		"default/data/ui/nav/default.xml", "lookups/auth0_log_types.csv",
-	} {
-		assert.Contains(t, files, info.ID+"/"+want)
+	var got []string
+	for name := range files {
+		got = append(got, strings.TrimPrefix(name, info.ID+"/"))
 	}
+	assert.ElementsMatch(t, wantFiles, got, "%s: the package holds exactly these files", root)
 	for name, mode := range modes {
 		assert.True(t, strings.HasPrefix(name, info.ID+"/"), "%s is outside the app's directory", name)
 		if strings.HasSuffix(name, "/") {
@@ -68,13 +80,13 @@ func TestPackageLayout(t *testing.T) {
 		}
 	}
 	for name, content := range files {
-		src, err := os.ReadFile(appRoot + strings.TrimPrefix(name, info.ID))
+		src, err := os.ReadFile(root + strings.TrimPrefix(name, info.ID))
 		require.NoError(t, err)
 		assert.Equal(t, string(src), content, name)
 	}
 
 	var again bytes.Buffer
-	_, err = Package(&again, os.DirFS(appRoot))
+	_, err = Package(&again, os.DirFS(root))
 	require.NoError(t, err)
 	assert.Equal(t, pkg.Bytes(), again.Bytes(), "the same app gives the same package")
 }
@@ -82,7 +94,7 @@ func TestPackageLayout(t *testing.T) {
 // An installation's local/ settings and hidden files never ship.
 func TestPackageLeavesOutLocalAndHiddenFiles(t *testing.T) {
 	app := appFS(t)
-	app["local/props.conf"] = &fstest.MapFile{Data: []byte("[auth0_activity]\n")}
+	app["local/macros.conf"] = &fstest.MapFile{Data: []byte("[auth0_index]\ndefinition = index=x\n")}
 	app[".DS_Store"] = &fstest.MapFile{Data: []byte("x")}
 	app["default/.props.conf.swp"] = &fstest.MapFile{Data: []byte("x")}
 	var pkg bytes.Buffer
@@ -104,10 +116,10 @@ func TestPackageRefusesABrokenApp(t *testing.T) {
 	}{
 		"id with a dash": {func(a fstest.MapFS) { replace(a, "id = otelcol_auth0\ncheck", "id = otelcol-auth0\ncheck") }, "[package] id"},
 		"versions differ": {func(a fstest.MapFS) {
-			replace(a, "[id]\nname = otelcol_auth0\nversion = 0.1.0", "[id]\nname = otelcol_auth0\nversion = 0.2.0")
+			replace(a, "[id]\nname = otelcol_auth0\nversion = 0.2.0", "[id]\nname = otelcol_auth0\nversion = 0.3.0")
 		},
 			"differs from [launcher] version"},
-		"no build":        {func(a fstest.MapFS) { replace(a, "build = 1\n", "") }, "[install] build"},
+		"no build":        {func(a fstest.MapFS) { replace(a, "build = 2\n", "") }, "[install] build"},
 		"no label":        {func(a fstest.MapFS) { replace(a, "label = Auth0 Sign-in Activity\n", "") }, "[ui] label"},
 		"no metadata":     {func(a fstest.MapFS) { delete(a, "metadata/default.meta") }, "metadata/default.meta"},
 		"broken app.conf": {func(a fstest.MapFS) { replace(a, "[ui]", "[ui") }, "stanza header"},
@@ -126,7 +138,7 @@ func TestPackageRefusesABrokenApp(t *testing.T) {
 func appFS(t *testing.T) fstest.MapFS {
 	t.Helper()
 	app := fstest.MapFS{}
-	for _, name := range []string{"default/app.conf", "metadata/default.meta", "default/props.conf"} {
+	for _, name := range []string{"default/app.conf", "metadata/default.meta", "default/macros.conf"} {
 		data, err := os.ReadFile(appRoot + "/" + name)
 		require.NoError(t, err)
 		app[name] = &fstest.MapFile{Data: data, Mode: 0o600}

@@ -92,7 +92,7 @@ func tokenize(s string) ([]token, error) {
 			out = append(out, token{tNumber, string(r[i:j])})
 			i = j
 		default:
-			if i+1 < len(r) && slices.Contains([]string{"!=", ">=", "<=", "=="}, string(r[i:i+2])) {
+			if i+1 < len(r) && slices.Contains([]string{"!=", ">=", "<=", "==", "::"}, string(r[i:i+2])) {
 				out = append(out, token{tOp, string(r[i : i+2])})
 				i += 2
 				continue
@@ -199,13 +199,17 @@ func checkSearch(search string, macros map[string]string, events fieldSet, value
 	for f := range events {
 		c.avail[f] = true
 	}
-	for i, cmd := range splitPipeline(tokens) {
+	cmds := splitPipeline(tokens)
+	if len(cmds) > 1 && len(cmds[0]) == 0 {
+		cmds = cmds[1:] // a search that starts with a generating command: | tstats ...
+	}
+	for i, cmd := range cmds {
 		if len(cmd) == 0 {
 			return nil, fmt.Errorf("empty command in %q", expanded)
 		}
 		name := cmd[0].text
 		args := cmd[1:]
-		if i == 0 && name != "search" {
+		if i == 0 && name != "search" && name != "tstats" {
 			name, args = "search", cmd
 		}
 		if err := c.command(name, args); err != nil {
@@ -220,6 +224,17 @@ func (c *searchCheck) command(name string, args []token) error {
 	case "search":
 		for i := 0; i < len(args); i++ {
 			t := args[i]
+			if t.kind == tWord && i+2 < len(args) && args[i+1].text == "::" {
+				// field::value matches an index-time field only.
+				if !slices.Contains(leanIndexedFields, t.text) {
+					c.problems = append(c.problems, fmt.Sprintf("%s: %s::%s names no index-time field", name, t.text, args[i+2].text))
+				} else {
+					c.read(name, t.text)
+					c.compare(name, t.text, args[i+2].text)
+				}
+				i += 2
+				continue
+			}
 			if t.kind == tWord && i+1 < len(args) && (args[i+1].text == "=" || args[i+1].text == "!=") {
 				c.read(name, t.text)
 				if i+2 < len(args) && (args[i+2].kind == tString || args[i+2].kind == tWord) {
@@ -240,6 +255,8 @@ func (c *searchCheck) command(name string, args []token) error {
 		}
 	case "stats", "timechart", "chart", "top", "rare":
 		return c.transforming(name, args)
+	case "tstats":
+		return c.tstats(args)
 	case "iplocation":
 		rest := c.options(args)
 		if len(rest) != 1 || rest[0].kind != tWord {
@@ -383,4 +400,60 @@ func splitTop(tokens []token, sep string) [][]token {
 		cur = append(cur, t)
 	}
 	return append(parts, cur)
+}
+
+// indexedFields are what tstats can read without a data model: the
+// index-time fields and the event's own metadata.
+var indexedFields = append([]string{"index", "sourcetype", "source", "host", "_time"}, leanIndexedFields...)
+
+// tstats reads "aggs [where terms] [by fields]" with no data model: every
+// field it filters or groups by must be an index-time field, since tstats
+// reads nothing else.
+func (c *searchCheck) tstats(args []token) error {
+	for len(args) > 2 && args[0].kind == tWord && slices.Contains([]string{"prestats", "summariesonly", "allow_old_summaries", "local"}, args[0].text) && args[1].text == "=" {
+		args = args[3:]
+	}
+	if slices.ContainsFunc(args, func(t token) bool { return t.kind == tWord && t.text == "from" }) {
+		return fmt.Errorf("tstats from a data model: teach the test its fields")
+	}
+	where := slices.IndexFunc(args, func(t token) bool { return t.kind == tWord && t.text == "where" })
+	by := slices.IndexFunc(args, func(t token) bool { return t.kind == tWord && strings.EqualFold(t.text, "by") })
+	if where < 0 {
+		where = len(args)
+		if by >= 0 {
+			where = by
+		}
+	}
+	end := len(args)
+	if by >= 0 {
+		end = by
+	}
+	for i := where + 1; i < end; i++ {
+		t := args[i]
+		if t.kind == tWord && i+1 < end && args[i+1].text == "=" {
+			if !slices.Contains(indexedFields, t.text) {
+				c.problems = append(c.problems, fmt.Sprintf("tstats filters on %q, which is no index-time field", t.text))
+			}
+			c.read("tstats", t.text)
+			if i+2 < end && args[i+2].text != "*" {
+				c.compare("tstats", t.text, args[i+2].text)
+			}
+			i += 2
+		}
+	}
+	var group []token
+	if by >= 0 {
+		group = c.options(args[by+1:])
+		for _, g := range group {
+			if g.kind == tWord && !slices.Contains(indexedFields, g.text) {
+				c.problems = append(c.problems, fmt.Sprintf("tstats groups by %q, which is no index-time field", g.text))
+			}
+		}
+	}
+	// What remains is "aggs by fields", as stats reads it.
+	rest := slices.Clone(args[:min(where, len(args))])
+	if by >= 0 {
+		rest = append(append(rest, token{tWord, "by"}), group...)
+	}
+	return c.transforming("tstats", rest)
 }

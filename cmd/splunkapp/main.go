@@ -1,6 +1,8 @@
-// Command splunkapp packages the Splunk app (splunk/otelcol_auth0) as the
-// .tgz Splunk installs: `make splunk-app`, or
+// Command splunkapp packages a Splunk app or add-on directory (the add-on
+// splunk/TA_otelcol_auth0, the app splunk/otelcol_auth0) as the .tgz
+// Splunk installs. `make splunk-app` builds both:
 //
+//	go run ./cmd/splunkapp -app splunk/TA_otelcol_auth0 -o _build/TA_otelcol_auth0.tgz
 //	go run ./cmd/splunkapp -app splunk/otelcol_auth0 -o _build/otelcol_auth0.tgz
 package main
 
