@@ -40,13 +40,28 @@ const maxClaimWait = 5 * time.Second
 
 var errClaimBusy = errors.New("a SignUp of a user in this batch is being delivered by another batch, retry later")
 
-// claimSet is one batch's claims: the users it made a SignUp for, with the
-// state to restore if the pipeline refuses them.
+// claimSet is one batch's claims and everything that follows from them:
+// the users it made a SignUp for, with the state to restore if the
+// pipeline refuses them, and their app_metadata update reservations. The
+// processor asks it to write ahead, then to confirm or roll back; it alone
+// changes the store's claims and the update queue's reservations.
 type claimSet struct {
+	store   *userStore
+	updates updateReserver // nil: no updates are made
 	claims  []claim
 	writes  []*storage.Operation // the claims' write-ahead operations
 	written bool                 // the write-ahead reached storage
+	placed  []pendingUpdate      // update reservations, made by writeAhead
 	done    chan struct{}        // closed when the claims are confirmed or rolled back
+}
+
+// updateReserver is what a claim set needs of an update queue: places
+// taken before the records leave, persisted with the claims, then handed
+// to the workers or released.
+type updateReserver interface {
+	reserve(ctx context.Context, wants []pendingUpdate) (placed []pendingUpdate, ops []*storage.Operation, written func())
+	commit(placed []pendingUpdate)
+	abort(placed []pendingUpdate) []*storage.Operation
 }
 
 type claim struct {
@@ -64,9 +79,8 @@ func (cs *claimSet) users() []string {
 	return users
 }
 
-// updates are the app_metadata updates the claims call for. A claim that
-// replaces a doubtful one may follow an update that was applied already.
-func (cs *claimSet) updates() []pendingUpdate {
+// wantedUpdates are the app_metadata updates the claims call for.
+func (cs *claimSet) wantedUpdates() []pendingUpdate {
 	updates := make([]pendingUpdate, len(cs.claims))
 	for i, c := range cs.claims {
 		updates[i] = pendingUpdate{user: c.user, checkFirst: c.prev.doubtful()}
@@ -82,8 +96,8 @@ func (cs *claimSet) claimed(user string) bool {
 // decideBatch decides every candidate in order (decide.go has the rules),
 // settles the batch's claims with the replicas' shared store when there is
 // one, and records the claims, in memory, as in flight.
-func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups map[string]lookupResult) ([]decision, *claimSet, error) {
-	cs := &claimSet{done: make(chan struct{})}
+func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups map[string]lookupResult, updates updateReserver) ([]decision, *claimSet, error) {
+	cs := &claimSet{store: s, updates: updates, done: make(chan struct{})}
 	decisions := make([]decision, len(items))
 	if len(items) == 0 {
 		return decisions, cs, nil
@@ -298,10 +312,17 @@ func (s *userStore) flightOf(users []string) *claimSet {
 	return nil
 }
 
-// writeAhead makes the claims durable, with other operations that must
-// reach storage with them (update reservations), before the records leave.
-func (s *userStore) writeAhead(ctx context.Context, cs *claimSet, with []*storage.Operation) error {
-	if err := s.persist(ctx, append(cs.writes, with...)); err != nil {
+// writeAhead reserves the claims' updates and makes both durable, in one
+// storage transaction, before the records leave.
+func (cs *claimSet) writeAhead(ctx context.Context) error {
+	var reservations []*storage.Operation
+	written := func() {}
+	if cs.updates != nil && len(cs.claims) > 0 {
+		cs.placed, reservations, written = cs.updates.reserve(ctx, cs.wantedUpdates())
+	}
+	err := cs.store.persist(ctx, append(cs.writes, reservations...))
+	written()
+	if err != nil {
 		return err
 	}
 	cs.written = len(cs.writes) > 0
@@ -310,12 +331,17 @@ func (s *userStore) writeAhead(ctx context.Context, cs *claimSet, with []*storag
 
 // confirm records that the pipeline accepted the batch's SignUps, in
 // storage before it returns, so that a redelivery of the batch after the
-// sender was answered is dropped rather than emitted again. When the write
-// fails the confirmations stay in memory (and are flushed later) and the
-// error is returned: the sender is asked to retry, and the copies it sends
-// are dropped as delivered.
-func (s *userStore) confirm(ctx context.Context, cs *claimSet) error {
+// sender was answered is dropped rather than emitted again, and hands
+// their updates to the workers (the Rule's order: mark after delivery).
+// When the write fails the confirmations stay in memory (and are flushed
+// later) and the error is returned: the sender is asked to retry, and the
+// copies it sends are dropped as delivered.
+func (cs *claimSet) confirm(ctx context.Context) error {
+	s := cs.store
 	defer s.land(cs)
+	if cs.updates != nil {
+		cs.updates.commit(cs.placed)
+	}
 	s.confirmShared(ctx, cs)
 	var ops []*storage.Operation
 	for _, c := range cs.claims {
@@ -338,17 +364,23 @@ func (s *userStore) confirm(ctx context.Context, cs *claimSet) error {
 	return nil
 }
 
-// rollback undoes the batch's claims: the pipeline refused the SignUps,
-// which their senders deliver again. It returns what failed to reach
-// storage; the claims left there are doubtful after a restart, which
-// emits the SignUp again, never loses it.
-func (s *userStore) rollback(ctx context.Context, cs *claimSet, with []*storage.Operation) error {
+// rollback undoes the batch's claims and releases their update
+// reservations: the pipeline refused the SignUps, which their senders
+// deliver again. It returns what failed to reach storage; a claim left
+// there holds its record after a restart (the redelivery is the SignUp),
+// never another.
+func (cs *claimSet) rollback(ctx context.Context) error {
+	s := cs.store
 	defer s.land(cs)
+	var aborted []*storage.Operation
+	if cs.updates != nil {
+		aborted = cs.updates.abort(cs.placed)
+	}
 	ops := s.restoreLocked(cs)
 	if !cs.written {
 		ops = nil
 	}
-	return s.persist(ctx, append(ops, with...))
+	return s.persist(ctx, append(ops, aborted...))
 }
 
 func (s *userStore) restoreLocked(cs *claimSet) []*storage.Operation {

@@ -168,45 +168,42 @@ func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		return fmt.Errorf("signup processor could not read user states from storage: %w", err)
 	}
 	p.lookupUnknown(ctx, b)
-	decisions, claims, err := p.users.decideBatch(ctx, b.items, b.lookups)
+	decisions, claims, err := p.users.decideBatch(ctx, b.items, b.lookups, p.reserver())
 	if err != nil {
 		return err
 	}
 	b.decisions = decisions
 	p.apply(b, ld)
 
-	placed, reservations, reserved := p.reserveUpdates(ctx, claims)
-	err = p.users.writeAhead(ctx, claims, reservations)
-	reserved()
-	if err != nil {
-		p.rollback(ctx, claims, placed)
+	if err := claims.writeAhead(ctx); err != nil {
+		p.rollback(ctx, claims)
 		return fmt.Errorf("signup processor could not record its decisions in storage: %w", err)
 	}
 	if ld.LogRecordCount() > 0 {
 		if err := p.next.ConsumeLogs(ctx, ld); err != nil {
-			p.rollback(ctx, claims, placed)
+			p.rollback(ctx, claims)
 			return err
 		}
 	}
-	confirmErr := p.users.confirm(ctx, claims)
-	// The records are in the pipeline whatever the confirmation's fate: the
-	// updates follow their SignUps (the Rule's order, mark after delivery).
-	if p.updates != nil {
-		p.updates.commit(placed)
-	}
+	// The records are in the pipeline whatever the confirmation's fate.
+	confirmErr := claims.confirm(ctx)
 	p.countRecords(ctx, b)
 	return confirmErr
 }
 
-// rollback undoes a batch's claims and update reservations: the pipeline
-// refused its records, which their senders deliver again.
-func (p *signupProcessor) rollback(ctx context.Context, claims *claimSet, placed []pendingUpdate) {
-	var aborted []*storage.Operation
-	if p.updates != nil {
-		aborted = p.updates.abort(placed)
+// reserver is the update queue claims reserve places in, if any.
+func (p *signupProcessor) reserver() updateReserver {
+	if p.updates == nil {
+		return nil
 	}
-	if err := p.users.rollback(ctx, claims, aborted); err != nil {
-		p.logger.Warn("could not undo refused SignUp claims in storage; after a restart the users' next records are emitted as their SignUps", zap.Error(err))
+	return p.updates
+}
+
+// rollback undoes a batch's claims: the pipeline refused its records,
+// which their senders deliver again.
+func (p *signupProcessor) rollback(ctx context.Context, claims *claimSet) {
+	if err := claims.rollback(ctx); err != nil {
+		p.logger.Warn("could not undo refused SignUp claims in storage; after a restart each claim still holds its record, whose redelivery is the SignUp", zap.Error(err))
 	}
 }
 
@@ -324,15 +321,6 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 	}
 	removeRecords(ld, drop)
 	b.records = nil // the handles are invalid now
-}
-
-// reserveUpdates takes update queue places for this batch's SignUps.
-// The caller calls written once the reservations' writes returned.
-func (p *signupProcessor) reserveUpdates(ctx context.Context, claims *claimSet) (placed []pendingUpdate, ops []*storage.Operation, written func()) {
-	if p.updates == nil || len(claims.claims) == 0 {
-		return nil, nil, func() {}
-	}
-	return p.updates.reserve(ctx, claims.updates())
 }
 
 func removeRecords(ld plog.Logs, drop []bool) {
