@@ -231,10 +231,9 @@ func TestDoubtfulClaimKeepsItsRecord(t *testing.T) {
 	assert.Equal(t, map[string]int{"auth0|r": 1}, e.patches())
 }
 
-// A record taken in long ago (it waited in an agent's queue while the
-// gateways were resharded) that would make a SignUp of a user this store
-// does not know is checked with Auth0 first: another gateway may have
-// counted and marked the user meanwhile. A fresh one is not.
+// A record taken in long ago (it waited in a queue) that would make a
+// SignUp of a user this store does not know is checked with Auth0 first:
+// another collector may have counted and marked the user meanwhile. A fresh one is not.
 func TestStaleSignUpRecordsAreCheckedFirst(t *testing.T) {
 	e := newEnv(t)
 	e.fake.AddUser("auth0|moved", map[string]any{"signedUp": true})

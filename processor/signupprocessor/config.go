@@ -145,9 +145,9 @@ type LookupConfig struct {
 	// than this (its observed time) that would make a SignUp of a user the
 	// store does not know (a signup record, a first login, an Action
 	// payload without the flag) is checked with a lookup first, waiting for
-	// the read budget up to Timeout: it waited (in an agent's queue while
-	// gateways were resharded), so another collector may have counted the
-	// user meanwhile. 0 checks every such record.
+	// the read budget up to Timeout: it waited (in a queue, or through its
+	// sender's retries), so another collector may have counted the user
+	// meanwhile. 0 checks every such record.
 	CheckSignUpsOlderThan time.Duration `mapstructure:"check_signups_older_than"`
 }
 

@@ -39,9 +39,9 @@ type candidate struct {
 	loginsCount int64
 	hasCount    bool
 	// stale: the record was taken in by a collector longer ago than
-	// lookups.check_signups_older_than: it waited (in an agent's queue
-	// while the gateways were resharded), so another collector may have
-	// counted the user meanwhile.
+	// lookups.check_signups_older_than: it waited (in a queue, or through
+	// its sender's retries), so another collector may have counted the
+	// user meanwhile.
 	stale bool
 }
 
