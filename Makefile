@@ -96,12 +96,14 @@ fuzz:
 fuzz-ci:
 	scripts/fuzz.sh 10s 1s
 
-## bench: the three pipelines side by side (docs/benchmarks.md); BENCH_DURATION per phase (20s), BENCH_ROUNDS (3, about 22 minutes); BENCH_BASELINE: a built checkout to compare with, alternating (twice as long)
+## bench: the pipelines side by side (docs/benchmarks.md), into dated bench/results/bench-<time>.{json,md} with the load average; BENCH_DURATION per phase (20s), BENCH_ROUNDS (3), BENCH_ONLY (a -only filter); BENCH_BASELINE: a built checkout to compare with, alternating (twice as long)
 bench: build
+	scripts/ensure-redis.sh
 	mkdir -p bench/results
 	$(GO) build -o _build/bench ./cmd/bench
-	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json \
-	  $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}}
+	stamp=$$(date -u +%Y-%m-%dT%H%MZ); \
+	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench-$$stamp.json \
+	  $${BENCH_ONLY:+-only "$${BENCH_ONLY}"} $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}} | tee bench/results/bench-$$stamp.md
 
 .PHONY: splunk-app
 ## splunk-app: the Splunk add-on and app as _build/TA_otelcol_auth0.tgz and _build/otelcol_auth0.tgz (docs/splunk.md)
