@@ -73,10 +73,6 @@ func decodeStrict(t *testing.T, doc []byte) any {
 		obj = &rbacv1.Role{}
 	case "rbac.authorization.k8s.io/v1/RoleBinding":
 		obj = &rbacv1.RoleBinding{}
-	case "cert-manager.io/v1/Issuer":
-		obj = &certManagerIssuer{}
-	case "cert-manager.io/v1/Certificate":
-		obj = &certManagerCertificate{}
 	default:
 		t.Fatalf("no decoder for %s %s", meta.APIVersion, meta.Kind)
 	}
