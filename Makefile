@@ -9,7 +9,7 @@ FAKEAUTH0 := _build/fakeauth0
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml extension/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml scripts/build.sh
 
-.PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench manifests generate check-generated lint clean
+.PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench redis-sizing manifests generate check-generated lint clean
 
 ## build: the otelcol-auth0 binary, with ocb, into _build/ (scripts/build.sh says why in three steps)
 build: $(BINARY)
@@ -47,10 +47,11 @@ action-test: build
 deploy-test: build
 	cd test/deploy && OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -count=1 ./...
 
-## manifests: copy otelcol-config.yaml and config/pull.yaml into the Kubernetes ConfigMaps' sources
+## manifests: copy otelcol-config.yaml, config/pull.yaml and config/redis.yaml into the Kubernetes ConfigMaps' sources
 manifests:
 	cp otelcol-config.yaml deploy/kubernetes/base/otelcol-config.yaml
 	cp config/pull.yaml deploy/kubernetes/pull/pull.yaml
+	cp config/redis.yaml deploy/kubernetes/redis/redis.yaml
 
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:
@@ -96,6 +97,11 @@ bench: build
 	$(GO) build -o _build/bench ./cmd/bench
 	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench.json \
 	  $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}}
+
+## redis-sizing: Redis memory and AOF bytes per claim on a fresh redis-server, for docs/kubernetes.md#sizing; result in bench/results/redis-memory-<date>.json
+redis-sizing:
+	scripts/ensure-redis.sh
+	$(GO) run ./cmd/redissizing -n 100000,1000000
 
 .PHONY: splunk-app
 ## splunk-app: the Splunk app in splunk/otelcol_auth0 as _build/otelcol_auth0.tgz (docs/splunk.md)
