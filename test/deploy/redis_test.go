@@ -278,6 +278,15 @@ func TestRedisConfigValidates(t *testing.T) {
 			}
 			secrets := map[string]string{"AUTH0_RECEIVER_SECRET": "receiver-secret", "SPLUNK_HEC_TOKEN": "hec-token", "REDIS_PASSWORD": "redis-password"}
 			assert.Empty(t, validate(t, podEnv(r.settings.Data, c.Env, secrets, tmp), args...))
+
+			// An empty REDIS_TLS_INSECURE takes the default (false), as the
+			// docs say, rather than failing to parse as a bool.
+			settings := map[string]string{}
+			for k, v := range r.settings.Data {
+				settings[k] = v
+			}
+			settings["REDIS_TLS_INSECURE"] = ""
+			assert.Empty(t, validate(t, podEnv(settings, c.Env, secrets, tmp), args...))
 		})
 	}
 }
