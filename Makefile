@@ -9,7 +9,7 @@ FAKEAUTH0 := _build/fakeauth0
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml extension/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml scripts/build.sh
 
-.PHONY: build run test unit e2e fleet action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench manifests generate check-generated lint clean
+.PHONY: build run test unit e2e action-test deploy-test reliability reliability-ci fuzz fuzz-ci bench redis-sizing manifests generate check-generated lint clean
 
 ## build: the otelcol-auth0 binary, with ocb, into _build/ (scripts/build.sh says why in three steps)
 build: $(BINARY)
@@ -35,11 +35,6 @@ e2e: build $(FAKEAUTH0)
 	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) FAKEAUTH0_BINARY=$(abspath $(FAKEAUTH0)) \
 	  $(GO) test -race -count=1 -tags e2e -timeout 15m ./test/e2e/...
 
-## fleet: the fleet test (2 agents, 3 sharded gateways, a gateway killed, one removed) with 5,000 new users a phase; figures in docs/fleet.md
-fleet: build $(FAKEAUTH0)
-	OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) FAKEAUTH0_BINARY=$(abspath $(FAKEAUTH0)) FLEET_SCALE=full \
-	  $(GO) test -count=1 -tags e2e -timeout 30m -v -run 'TestFleet$$' ./test/e2e/... | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|figures:'
-
 $(FAKEAUTH0): $(SOURCES) $(wildcard cmd/fakeauth0/*.go)
 	$(GO) build -o $@ ./cmd/fakeauth0
 
@@ -52,11 +47,11 @@ action-test: build
 deploy-test: build
 	cd test/deploy && OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) $(GO) test -count=1 ./...
 
-## manifests: copy otelcol-config.yaml, config/pull.yaml and the fleet's configurations into the Kubernetes ConfigMaps' sources
+## manifests: copy otelcol-config.yaml, config/pull.yaml and config/redis.yaml into the Kubernetes ConfigMaps' sources
 manifests:
 	cp otelcol-config.yaml deploy/kubernetes/base/otelcol-config.yaml
 	cp config/pull.yaml deploy/kubernetes/pull/pull.yaml
-	cp config/agent.yaml config/gateway.yaml deploy/kubernetes/fleet/
+	cp config/redis.yaml deploy/kubernetes/redis/redis.yaml
 
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:
@@ -104,6 +99,11 @@ bench: build
 	stamp=$$(date -u +%Y-%m-%dT%H%MZ); \
 	./_build/bench -duration $${BENCH_DURATION:-20s} -rounds $${BENCH_ROUNDS:-3} -profile bench/results -json bench/results/bench-$$stamp.json \
 	  $${BENCH_ONLY:+-only "$${BENCH_ONLY}"} $${BENCH_BASELINE:+-baseline $${BENCH_BASELINE}} | tee bench/results/bench-$$stamp.md
+
+## redis-sizing: Redis memory and AOF bytes per claim on a fresh redis-server, for docs/kubernetes.md#sizing; result in bench/results/redis-memory-<date>.json
+redis-sizing:
+	scripts/ensure-redis.sh
+	$(GO) run ./cmd/redissizing -n 100000,1000000
 
 .PHONY: splunk-app
 ## splunk-app: the Splunk add-on and app as _build/TA_otelcol_auth0.tgz and _build/otelcol_auth0.tgz (docs/splunk.md)

@@ -29,9 +29,11 @@ import (
 )
 
 const (
-	root          = "../.."
-	kubernetesDir = root + "/deploy/kubernetes/base"
-	pullDir       = root + "/deploy/kubernetes/pull"
+	root            = "../.."
+	kubernetesDir   = root + "/deploy/kubernetes/base"
+	pullDir         = root + "/deploy/kubernetes/pull"
+	redisDir        = root + "/deploy/kubernetes/redis"
+	redisExampleDir = root + "/deploy/kubernetes/redis-example"
 )
 
 // decodeStrict decodes one manifest into its API type, refusing unknown
@@ -73,10 +75,6 @@ func decodeStrict(t *testing.T, doc []byte) any {
 		obj = &rbacv1.Role{}
 	case "rbac.authorization.k8s.io/v1/RoleBinding":
 		obj = &rbacv1.RoleBinding{}
-	case "cert-manager.io/v1/Issuer":
-		obj = &certManagerIssuer{}
-	case "cert-manager.io/v1/Certificate":
-		obj = &certManagerCertificate{}
 	default:
 		t.Fatalf("no decoder for %s %s", meta.APIVersion, meta.Kind)
 	}
@@ -132,13 +130,15 @@ func build(t *testing.T) rendered {
 func TestEveryManifestDecodesStrictly(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(kubernetesDir, "*.yaml"))
 	require.NoError(t, err)
-	pull, err := filepath.Glob(filepath.Join(pullDir, "*.yaml"))
-	require.NoError(t, err)
-	files = append(files, pull...)
+	for _, dir := range []string{pullDir, redisDir, redisExampleDir} {
+		more, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		require.NoError(t, err)
+		files = append(files, more...)
+	}
 	decoded := 0
 	for _, f := range files {
 		base := filepath.Base(f)
-		if base == "kustomization.yaml" || strings.HasPrefix(base, "otelcol-") || base == "pull.yaml" {
+		if base == "kustomization.yaml" || strings.HasPrefix(base, "otelcol-") || base == "pull.yaml" || base == "redis.yaml" {
 			continue // kustomize's own file; collector configurations
 		}
 		raw, err := os.ReadFile(f)
@@ -158,7 +158,7 @@ func TestSecretTemplateHoldsNoValues(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(kubernetesDir, "secret.yaml"))
 	require.NoError(t, err)
 	secret := decodeStrict(t, raw).(*corev1.Secret)
-	require.ElementsMatch(t, []string{"AUTH0_RECEIVER_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET"}, keys(secret.StringData))
+	require.ElementsMatch(t, []string{"AUTH0_RECEIVER_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET", "REDIS_PASSWORD", "REDIS_USERNAME"}, keys(secret.StringData))
 	for k, v := range secret.StringData {
 		assert.Empty(t, v, "%s must be a placeholder in the template", k)
 	}
@@ -239,9 +239,8 @@ func TestDaemonSet(t *testing.T) {
 		assert.Equal(t, "otelcol-auth0-secrets", ev.ValueFrom.SecretKeyRef.Name, name)
 	}
 
-	// Graceful termination longer than the receiver's read timeout (30s)
-	// plus the signup processor's update drain (10s).
-	assert.GreaterOrEqual(t, *pod.TerminationGracePeriodSeconds, int64(45))
+	// Graceful termination longer than the drain at shutdown.
+	assertGraceCoversDrain(t, *pod.TerminationGracePeriodSeconds, r.settings.Data["OTELCOL_DRAIN_TIMEOUT"])
 
 	// The configuration: the generated ConfigMap, both files passed.
 	cfgVol := volume(t, pod, mountAt(t, c, "/etc/otelcol-auth0").Name)

@@ -51,7 +51,7 @@ func TestComponents(t *testing.T) {
 	for _, name := range []string{
 		"auth0login", "otlp", "splunk_hec", "webhook_event",
 		"signup", "memory_limiter", "batch", "transform", "filter", "redaction", "attributes", "resource",
-		"forward", "debug", "file", "otlp_grpc", "otlp_http", "load_balancing", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
+		"forward", "debug", "file", "otlp_grpc", "otlp_http", "file_storage", "journal_storage", "health_check", "pprof", "zpages", "bearertokenauth",
 	} {
 		assert.Contains(t, string(out), "name: "+name+"\n", name)
 	}

@@ -21,12 +21,9 @@ const shipped = "../../../otelcol-config.yaml"
 func TestShippedConfigsAgree(t *testing.T) {
 	want, err := Config(shipped)
 	require.NoError(t, err)
-	paths := []string{shipped, "../../../config/gateway.yaml", "../../../deploy/kubernetes/base/otelcol-config.yaml",
-		"../../../deploy/kubernetes/fleet/gateway.yaml"}
+	paths := []string{shipped, "../../../deploy/kubernetes/base/otelcol-config.yaml"}
 	// The Helm values hold a collector configuration under "config".
-	for _, values := range []string{"../../../deploy/helm/values.yaml", "../../../deploy/helm/fleet-gateway-values.yaml"} {
-		paths = append(paths, helmConfig(t, values))
-	}
+	paths = append(paths, helmConfig(t, "../../../deploy/helm/values.yaml"))
 	for _, path := range paths {
 		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
 			got, err := Config(path)
@@ -68,7 +65,7 @@ func TestConfigAddsNames(t *testing.T) {
 	assert.True(t, strings.HasPrefix(overlay, "yaml:processors::transform/hec_fields::log_statements: [{"), overlay)
 	assert.Contains(t, overlay, `keep_keys(attributes, [\"user.id\", \"auth0.event\"`)
 
-	_, err = Config("../../../config/agent.yaml")
+	_, err = Config("../../../config/pull.yaml")
 	assert.ErrorContains(t, err, "has no processor transform/hec_fields")
 }
 
