@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/redisclient"
@@ -65,6 +66,9 @@ type Config struct {
 	// updates). Without it, claims are this process's alone: right for one
 	// replica, wrong for several.
 	Redis RedisConfig `mapstructure:"redis"`
+	// redisSection: the configuration has a redis section, so an empty
+	// endpoint is a variable left unset, not a choice of the local store.
+	redisSection bool
 
 	// ManagementAPI is how to reach the tenant; without credentials,
 	// lookups and updates are off.
@@ -163,9 +167,21 @@ type UpdateConfig struct {
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
 }
 
+// Unmarshal notes whether the configuration has a redis section.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	cfg.redisSection = conf.IsSet("redis")
+	return nil
+}
+
 // Validate reports every problem of the configuration at once.
 func (cfg *Config) Validate() error {
 	var errs []error
+	if cfg.redisSection && !cfg.Redis.Enabled() {
+		errs = append(errs, errors.New(`"redis.endpoint" is empty: set it (REDIS_ENDPOINT with config/redis.yaml), or remove the redis section to decide SignUps on this replica alone`))
+	}
 	if strings.TrimSpace(cfg.Attribute) == "" {
 		errs = append(errs, errors.New(`"attribute" must name the attribute that receives SignUp or Login`))
 	}

@@ -98,6 +98,14 @@ func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// A redis section whose endpoint came out empty (REDIS_ENDPOINT unset) is
+// an error, not a silent fall back to this replica's own store.
+func TestRedisSectionWithoutEndpoint(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "redis_unset"))
+	assert.ErrorContains(t, err, `"redis.endpoint" is empty`)
+	require.NoError(t, confmap.Validate(loadConfig(t, "")), "no redis section: the local store")
+}
+
 func TestMissingStorageExtension(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
