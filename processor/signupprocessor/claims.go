@@ -10,29 +10,31 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 )
 
-// The SignUp invariant: each user the pipeline accepted a SignUp of has
-// exactly one, and no user known to be signed up gets one. It rests on the
-// life of a claim, which this file runs and nothing else changes:
+// The SignUp invariant: each user has at most one SignUp decision, a
+// record that holds the user's claim (the same record delivered again is
+// the same decision), and no user known to be signed up gets one. It
+// rests on the life of a claim, which this file runs and nothing else
+// changes:
 //
 //   - decided: under the locks of all the batch's users, once no other
-//     batch has a claim in flight for any of them. A batch that finds one
-//     waits, holding no claim itself (so two batches never wait on each
-//     other), and then decides on the outcome: a copy of a SignUp that was
-//     refused becomes the SignUp, a copy of one that was delivered is
-//     dropped. The claim is in flight from here on.
+//     batch of this process has a claim in flight for any of them. A
+//     batch that finds one waits, holding no claim itself (so two batches
+//     never wait on each other), and then decides on the outcome: a copy
+//     of a SignUp that was refused is the SignUp again, a copy of one that
+//     was delivered is dropped. The claim is in flight from here on.
+//   - settled, when replicas share a store: set there if absent, in one
+//     round trip for the batch; a user whose claim another record holds is
+//     decided again from that holder.
 //   - written ahead, with the batch's update reservations, before the
 //     records leave the processor;
 //   - confirmed once the pipeline accepted the records, written before the
-//     sender is answered; or rolled back when it refused them, the user's
-//     previous state restored.
+//     sender is answered; or rolled back in this process when it refused
+//     them, the user's previous state restored.
 //
-// A claim found unconfirmed in storage is doubtful: a process stopped
-// between writing it and learning the outcome. decide emits the user's
-// next record as the SignUp again. If the stop fell after the pipeline
-// accepted the SignUp and before the confirmation was written (one storage
-// write), the user gets a second SignUp: the one window where at least
-// once wins over exactly once, because the other choice loses SignUps
-// whose records never left.
+// A claim is never given to another record. One found unconfirmed in
+// storage is doubtful (a process stopped between writing it and learning
+// the outcome): it holds its record still, whose sender, never answered,
+// delivers it again, and that redelivery is the SignUp.
 
 // maxClaimWait bounds how long a batch waits for another batch's claim on
 // one of its users; past it the batch is refused and its sender retries.
