@@ -117,14 +117,19 @@ func TestDrainWaitsForTheQueue(t *testing.T) {
 		"a stranger learns nothing more than before")
 	requireNotDone(t, done, 300*time.Millisecond)
 
+	// A second Shutdown meanwhile waits for the first one, then finds
+	// nothing left to stop.
+	again := shutdown(context.Background())
 	queue.items.Store(1)
 	requireNotDone(t, done, 200*time.Millisecond)
+	requireNotDone(t, again, 0)
 	queue.items.Store(0)
 	requireDone(t, done, 2*time.Second)
+	requireDone(t, again, 2*time.Second)
 	assert.Equal(t, 5, sink.LogRecordCount(), "only what came before the drain")
 
 	started := h.logs.FilterMessageSnippet("waiting for the persistent queue").All()
-	require.Len(t, started, 1)
+	require.Len(t, started, 1, "one drain")
 	assert.Equal(t, int64(3), started[0].ContextMap()["items"])
 	assert.Equal(t, time.Minute, started[0].ContextMap()["timeout"])
 	assert.True(t, h.logged("The persistent queue is drained"))
