@@ -296,3 +296,17 @@ func TestDrainStopsPollingFirst(t *testing.T) {
 	queue.items.Store(0)
 	requireDone(t, done, 2*time.Second)
 }
+
+// TestStartAgainAfterDrain: a receiver started again after a shutdown
+// takes requests again.
+func TestStartAgainAfterDrain(t *testing.T) {
+	queue := &fakeQueue{}
+	sink := new(consumertest.LogsSink)
+	h, shutdown := startDraining(t, sink, queue, withDrain(time.Minute))
+	requireDone(t, shutdown(context.Background()), 2*time.Second)
+	require.NoError(t, h.rcv.Start(context.Background(), hostWithExtensions{queueID: queue}))
+	h.base = "http://" + h.rcv.addr
+	r := h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Equal(t, 5, sink.LogRecordCount())
+}
