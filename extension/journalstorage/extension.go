@@ -22,8 +22,10 @@ type journalStorage struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 
-	mu      sync.Mutex
-	clients map[*journal]struct{}
+	mu sync.Mutex
+	// clients are the journals open now, with the kind of component that
+	// opened each.
+	clients map[*journal]component.Kind
 }
 
 var _ storage.Extension = (*journalStorage)(nil)
@@ -33,7 +35,7 @@ func newExtension(cfg *Config, set extension.Settings) (*journalStorage, error) 
 	if err != nil {
 		return nil, err
 	}
-	s := &journalStorage{cfg: cfg, logger: set.Logger, telemetry: telemetry, clients: map[*journal]struct{}{}}
+	s := &journalStorage{cfg: cfg, logger: set.Logger, telemetry: telemetry, clients: map[*journal]component.Kind{}}
 	if err := registerJournalGauges(telemetry, s); err != nil {
 		telemetry.Shutdown()
 		return nil, err
@@ -94,9 +96,26 @@ func (s *journalStorage) GetClient(_ context.Context, kind component.Kind, id co
 	s.logger.Info("Journal opened", zap.String("directory", dir), zap.Int("segments", st.segments),
 		zap.Int("keys", st.keys), zap.Int64("bytes", st.bytes), zap.Int64("live_bytes", st.live))
 	s.mu.Lock()
-	s.clients[j] = struct{}{}
+	s.clients[j] = kind
 	s.mu.Unlock()
 	return &client{journal: j, owner: s}, nil
+}
+
+// QueuedItems is the number of items the exporters' persistent queues
+// hold in this storage now, over the journals that exporters have open: an
+// item counts from the write that queued it until the exporter deletes it
+// once sent. The queues' metadata is not counted, nor any other
+// component's keys.
+func (s *journalStorage) QueuedItems() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for j, kind := range s.clients {
+		if kind == component.KindExporter {
+			n += j.queuedItems()
+		}
+	}
+	return n
 }
 
 // client forgets its journal in the extension when its component closes it.

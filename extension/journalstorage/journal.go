@@ -62,6 +62,8 @@ type journal struct {
 	copierOps []recordOp
 	written   uint64 // records appended
 	rotations uint64
+	// items counts the keys that name persistent queue items (isItemKey).
+	items int
 	// err is sticky: once a write may be lost, the journal refuses more
 	// rather than acknowledge what it cannot promise to keep.
 	err error
@@ -309,16 +311,52 @@ func isOutOfSpace(err error) bool {
 // of the record's payload, which the value offsets count from.
 func (j *journal) apply(seg *segment, base int64, ops []recordOp) {
 	for _, op := range ops {
-		if old, ok := j.index[op.key]; ok {
+		old, existed := j.index[op.key]
+		if existed {
 			old.segment.live -= entrySize(op.key, old.length)
 		}
 		if op.kind == opDelete {
-			delete(j.index, op.key)
+			if existed {
+				delete(j.index, op.key)
+				j.countItem(op.key, -1)
+			}
 			continue
 		}
 		j.index[op.key] = location{segment: seg, offset: base + int64(op.valueAt), length: op.valueLength}
 		seg.live += entrySize(op.key, op.valueLength)
+		if !existed {
+			j.countItem(op.key, 1)
+		}
 	}
+}
+
+func (j *journal) countItem(key string, delta int) {
+	if isItemKey(key) {
+		j.items += delta
+	}
+}
+
+// isItemKey tells the keys of the exporters' persistent queue items from
+// its metadata: exporterhelper names an item by its index in decimal
+// ("0", "1", ...), and its metadata by letters ("qmv0", and "ri", "wi",
+// "di" of older versions).
+func isItemKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < '0' || key[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// queuedItems is the number of persistent queue items the journal holds.
+func (j *journal) queuedItems() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.items
 }
 
 func entrySize(key string, valueLength int) int64 { return int64(len(key) + valueLength) }

@@ -66,6 +66,10 @@ type Config struct {
 	MaxConcurrentRequests int           `mapstructure:"max_concurrent_requests"`
 	AdmissionTimeout      time.Duration `mapstructure:"admission_timeout"`
 
+	// Drain makes shutdown wait for the exporters' persistent queue to
+	// reach its destination.
+	Drain DrainConfig `mapstructure:"drain"`
+
 	// Poll reads the tenant's log API from a checkpoint (pull mode), beside
 	// or instead of the HTTP endpoints (an empty endpoint turns them off).
 	Poll PollConfig `mapstructure:"poll"`
@@ -98,6 +102,33 @@ type PollConfig struct {
 	// Storage names a storage extension that keeps the checkpoint, so a
 	// restart resumes where it stopped. Without it, a restart begins at Start.
 	Storage *component.ID `mapstructure:"storage"`
+}
+
+// DrainConfig is what the receiver does at shutdown, which the collector
+// runs on receivers before exporters: it answers new requests 503 with
+// Retry-After, lets those already admitted finish, and then waits until
+// the exporters' persistent queue is empty, so that what was acknowledged
+// reaches Splunk before the node and its disk may go.
+type DrainConfig struct {
+	// Storage names the storage extension that holds the exporters'
+	// persistent queue (their sending_queue::storage). It must count the
+	// items queued in it, as journal_storage does. Without it, shutdown
+	// does not wait for the queue.
+	Storage *component.ID `mapstructure:"storage"`
+	// Timeout bounds the wait; what is still queued then stays on disk
+	// for the next start. 0 turns the wait off.
+	Timeout time.Duration `mapstructure:"timeout"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// Validate checks the drain's settings.
+func (d *DrainConfig) Validate() error {
+	if d.Timeout < 0 {
+		return fmt.Errorf(`"drain.timeout" must not be negative (0 turns the wait off), got %s`, d.Timeout)
+	}
+	return nil
 }
 
 // DedupeConfig bounds the memory of recently delivered record ids.

@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, []string{"gzip"}, def.ServerConfig.CompressionAlgorithms)
 	assert.Equal(t, 10_000, def.MaxRequestRecords)
 	assert.Equal(t, int64(128), def.AdmissionMemoryMiB)
+	assert.Equal(t, DrainConfig{Timeout: 25 * time.Second}, def.Drain)
 
 	custom := loadConfig(t, "custom")
 	require.NoError(t, xconfmap.Validate(custom))
@@ -54,6 +55,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, []string{"zstd", "identity"}, custom.ServerConfig.CompressionAlgorithms, "a configured list replaces the default")
 	assert.Equal(t, 500, custom.MaxRequestRecords)
 	assert.Equal(t, int64(64), custom.AdmissionMemoryMiB)
+	storage := component.MustNewID("journal_storage")
+	assert.Equal(t, DrainConfig{Storage: &storage, Timeout: 45 * time.Second}, custom.Drain)
 
 	none := loadConfig(t, "no_compression")
 	require.NoError(t, xconfmap.Validate(none))
@@ -83,6 +86,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		`"compression_algorithms" has "br", which the receiver cannot decode: use some of deflate, gzip, lz4, snappy, x-snappy-framed, zlib, zstd`,
 		`"max_request_records" must be at least 1, got 0`,
 		`"max_request_body_size" must be at least 1024 bytes (or 0 for the default, 4194304), got 100`,
+		`"drain.timeout" must not be negative (0 turns the wait off), got -1s`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}

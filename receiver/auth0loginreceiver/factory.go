@@ -44,6 +44,11 @@ const (
 	// shorter interval keeps Splunk closer to real time at one request per
 	// interval when nothing happens.
 	defaultPollInterval = 30 * time.Second
+	// The wait for the persistent queue at shutdown fits within
+	// Kubernetes' default terminationGracePeriodSeconds (30s) with time
+	// left for the rest of the shutdown; a pod given longer can wait
+	// longer (otelcol-config.yaml waits 45s).
+	defaultDrainTimeout = 25 * time.Second
 	// Slow senders are cut off: a log stream batch is small, and an Action
 	// must finish within Auth0's 20 s flow limit anyway.
 	defaultReadTimeout = 30 * time.Second
@@ -79,6 +84,7 @@ func createDefaultConfig() component.Config {
 		AdmissionMemoryMiB:    defaultAdmissionMemoryMiB,
 		MaxConcurrentRequests: defaultMaxConcurrentRequests,
 		AdmissionTimeout:      defaultAdmissionTimeout,
+		Drain:                 DrainConfig{Timeout: defaultDrainTimeout},
 		Poll: PollConfig{
 			ManagementAPI: mgmtapi.NewDefaultConfig(),
 			Interval:      defaultPollInterval,

@@ -66,6 +66,7 @@ const (
 	reasonEmpty           = "empty"
 	reasonReadError       = "read_error"
 	reasonBusy            = "busy"
+	reasonShuttingDown    = "shutting_down"
 )
 
 // requestHandler parses a body and answers; it returns nothing, every
@@ -87,6 +88,15 @@ func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Ha
 				"missing or wrong Authorization header: send the configured secret, as is or as \"Bearer <secret>\"")
 			return
 		}
+		if !r.gate.enter() {
+			// Connection: close sends the sender's retry over a new
+			// connection, which may reach another instance.
+			w.Header().Set("Retry-After", r.retryAfter())
+			w.Header().Set("Connection", "close")
+			r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonShuttingDown, shuttingDownMessage)
+			return
+		}
+		defer r.gate.leave()
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			r.refuse(ctx, w, ep, http.StatusMethodNotAllowed, reasonMethod,
@@ -135,7 +145,7 @@ func (r *auth0Receiver) refuseBody(ctx context.Context, w http.ResponseWriter, e
 	case errors.Is(err, errBodyTooLarge), errors.Is(err, errZstdWindow):
 		r.refuse(ctx, w, ep, http.StatusRequestEntityTooLarge, reasonTooLarge, tooLargeMessage(err, r.maxBody))
 	case errors.Is(err, errBusy):
-		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", r.retryAfter())
 		r.refuse(ctx, w, ep, http.StatusServiceUnavailable, reasonBusy, r.busyMessage())
 	case errors.As(err, &decodeErr):
 		r.refuse(ctx, w, ep, http.StatusBadRequest, reasonReadError, decodeErr.Error())
@@ -152,6 +162,11 @@ func (r *auth0Receiver) recordBound(ep endpointKind, body []byte) int {
 		return 1
 	}
 	return min(bytes.Count(body, []byte{'{'}), r.cfg.MaxRequestRecords)
+}
+
+// retryAfter is the Retry-After of the receiver's 503s, in whole seconds.
+func (r *auth0Receiver) retryAfter() string {
+	return fmt.Sprint(int(r.cfg.RetryAfter.Seconds()))
 }
 
 func (r *auth0Receiver) busyMessage() string {
@@ -357,7 +372,7 @@ func (r *auth0Receiver) deliver(ctx context.Context, w http.ResponseWriter, b *b
 	case consumererror.IsPermanent(err):
 		writeError(w, http.StatusBadRequest, "the collector's pipeline refused the records permanently: "+err.Error())
 	default:
-		w.Header().Set("Retry-After", fmt.Sprint(int(r.cfg.RetryAfter.Seconds())))
+		w.Header().Set("Retry-After", r.retryAfter())
 		writeError(w, http.StatusServiceUnavailable, "the collector cannot take the records right now, retry later: "+err.Error())
 	}
 }

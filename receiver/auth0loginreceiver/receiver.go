@@ -46,6 +46,8 @@ type auth0Receiver struct {
 	limits    auth0event.Limits
 	filter    typeFilter
 	seen      *dedupe.Window // nil when dedupe is off
+	// gate admits requests until shutdown begins.
+	gate *gate
 
 	mu       sync.Mutex
 	server   *http.Server
@@ -53,6 +55,7 @@ type auth0Receiver struct {
 	poller   *poller
 	api      *mgmtapi.Client
 	store    storage.Client
+	queue    queueCounter // nil when shutdown does not wait for the queue
 	// addr is the address actually listened on (the configured port may be 0).
 	addr string
 }
@@ -98,6 +101,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 			MaxRecords:     cfg.MaxRequestRecords,
 		},
 		filter: newTypeFilter(cfg.Types),
+		gate:   newGate(),
 	}
 	// With include_metadata the pipeline reads each request's client
 	// metadata from its context, which a group of requests cannot carry.
@@ -122,6 +126,15 @@ func (r *auth0Receiver) Start(ctx context.Context, host component.Host) error {
 	if r.server != nil || r.poller != nil {
 		return nil
 	}
+	r.queue = nil
+	if id := r.cfg.Drain.Storage; id != nil {
+		queue, err := queueCounterOf(host, *id)
+		if err != nil {
+			return err
+		}
+		r.queue = queue
+	}
+	r.gate.open()
 	if r.seen != nil {
 		if err := r.telemetry.RegisterReceiverAuth0loginDedupeEntriesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(r.seen.Len()))
@@ -227,12 +240,23 @@ func (r *auth0Receiver) startPoller(ctx context.Context, host component.Host) er
 	return nil
 }
 
-// Shutdown stops accepting connections and polling, and waits for requests
-// and pages in flight, whose records are then either delivered or refused
-// to their sender, up to ctx's deadline. It is safe before Start.
+// Shutdown answers new requests 503 and stops polling; it waits for the
+// requests and the page in flight, whose records are then either
+// delivered or refused to their sender, then for the persistent queue to
+// drain (DrainConfig), and stops the server, all up to ctx's deadline. It
+// is safe before Start, and a second call finds nothing left to stop.
 func (r *auth0Receiver) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.server == nil && r.poller == nil {
+		return r.stop(ctx)
+	}
+	idle := r.gate.close()
+	if r.poller != nil {
+		r.poller.shutdown()
+		r.poller = nil
+	}
+	r.drain(ctx, idle)
 	return r.stop(ctx)
 }
 

@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	mu                                  sync.Mutex
 	registrations                       []metric.Registration
 	ReceiverAuth0loginDedupeEntries     metric.Int64ObservableGauge
+	ReceiverAuth0loginDrainItems        metric.Int64Gauge
 	ReceiverAuth0loginPollLag           metric.Float64ObservableGauge
 	ReceiverAuth0loginPollRequests      metric.Int64Counter
 	ReceiverAuth0loginPollRetentionGaps metric.Int64Counter
@@ -124,6 +125,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{entries}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ReceiverAuth0loginDrainItems, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_auth0login_drain_items",
+		metric.WithDescription("Items the exporters' persistent queue (drain.storage) still holds while the receiver waits for it at shutdown, at each look; what is left when the wait ends stays on disk for the next start. [Alpha]"),
+		metric.WithUnit("{items}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginPollLag, err = builder.meter.Float64ObservableGauge(
 		"otelcol_receiver_auth0login_poll_lag",
 		metric.WithDescription("Pull mode - age of the newest event delivered from Auth0's log API. [Alpha]"),
@@ -168,7 +175,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRequestsRejected, err = builder.meter.Int64Counter(
 		"otelcol_receiver_auth0login_requests_rejected",
-		metric.WithDescription("Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy). [Alpha]"),
+		metric.WithDescription("Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy, shutting_down). [Alpha]"),
 		metric.WithUnit("{requests}"),
 	)
 	errs = errors.Join(errs, err)

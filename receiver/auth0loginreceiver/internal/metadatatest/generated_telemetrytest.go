@@ -35,6 +35,20 @@ func AssertEqualReceiverAuth0loginDedupeEntries(t *testing.T, tt *componenttest.
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualReceiverAuth0loginDrainItems(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_receiver_auth0login_drain_items",
+		Description: "Items the exporters' persistent queue (drain.storage) still holds while the receiver waits for it at shutdown, at each look; what is left when the wait ends stays on disk for the next start. [Alpha]",
+		Unit:        "{items}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_receiver_auth0login_drain_items")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualReceiverAuth0loginPollLag(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_auth0login_poll_lag",
@@ -148,7 +162,7 @@ func AssertEqualReceiverAuth0loginRecordsMalformed(t *testing.T, tt *componentte
 func AssertEqualReceiverAuth0loginRequestsRejected(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_receiver_auth0login_requests_rejected",
-		Description: "Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy). [Alpha]",
+		Description: "Requests refused before any record was delivered, by reason (unauthorized, method, content_type, content_encoding, too_large, too_many_records, empty, read_error, busy, shutting_down). [Alpha]",
 		Unit:        "{requests}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

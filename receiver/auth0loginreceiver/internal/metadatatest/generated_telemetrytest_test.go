@@ -28,6 +28,7 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.ReceiverAuth0loginDrainItems.Record(context.Background(), 1)
 	tb.ReceiverAuth0loginPollRequests.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginPollRetentionGaps.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecords.Add(context.Background(), 1)
@@ -36,6 +37,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAuth0loginRecordsMalformed.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRequestsRejected.Add(context.Background(), 1)
 	AssertEqualReceiverAuth0loginDedupeEntries(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAuth0loginDrainItems(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAuth0loginPollLag(t, testTel,
