@@ -28,6 +28,11 @@ type Config struct {
 	// Secret is the value Auth0 must send in the Authorization header, either
 	// verbatim or as "Bearer <secret>".
 	Secret configopaque.String `mapstructure:"secret"`
+	// PreviousSecrets are accepted beside Secret while the senders (the
+	// log stream, the Action) move to it, so that a rotation refuses no
+	// request. Empty entries are ignored, so that an unset environment
+	// variable turns one off.
+	PreviousSecrets []configopaque.String `mapstructure:"previous_secrets"`
 	// AllowUnauthenticated runs without a secret. Only for a receiver that is
 	// reachable from nowhere but a trusted network; the receiver warns at start.
 	AllowUnauthenticated bool `mapstructure:"allow_unauthenticated"`
@@ -163,8 +168,12 @@ func (cfg *Config) Validate() error {
 	case httpOn && !hasSecret && !cfg.AllowUnauthenticated && !cfg.ServerConfig.Auth.HasValue():
 		errs = append(errs, errNoAuthentication)
 	}
-	if cfg.Secret != "" && strings.TrimSpace(string(cfg.Secret)) != string(cfg.Secret) {
-		errs = append(errs, errors.New(`"secret" has leading or trailing whitespace, which Auth0 would not send back`))
+	errs = append(errs, validateSecret("secret", cfg.Secret))
+	if previous := cfg.previousSecrets(); len(previous) > 0 && !hasSecret {
+		errs = append(errs, errors.New(`"previous_secrets" is set but "secret" is empty: "secret" is the secret senders move to, and must be set while the previous ones are accepted`))
+	}
+	for i, s := range cfg.PreviousSecrets {
+		errs = append(errs, validateSecret(fmt.Sprintf("previous_secrets[%d]", i), s))
 	}
 
 	for _, code := range cfg.Types.Include {
@@ -218,6 +227,34 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, cfg.Poll.validate())
 	}
 	return errors.Join(errs...)
+}
+
+// validateSecret refuses a secret that no sender could match.
+func validateSecret(name string, secret configopaque.String) error {
+	if secret != "" && strings.TrimSpace(string(secret)) != string(secret) {
+		return fmt.Errorf("%q has leading or trailing whitespace, which Auth0 would not send back", name)
+	}
+	return nil
+}
+
+// secrets are the secrets a request may carry, the current one first; none
+// is empty, since an empty secret would match a request without one.
+func (cfg *Config) secrets() []string {
+	if cfg.Secret == "" {
+		return nil
+	}
+	return append([]string{string(cfg.Secret)}, cfg.previousSecrets()...)
+}
+
+// previousSecrets are the non-empty entries of previous_secrets.
+func (cfg *Config) previousSecrets() []string {
+	var out []string
+	for _, s := range cfg.PreviousSecrets {
+		if s != "" {
+			out = append(out, string(s))
+		}
+	}
+	return out
 }
 
 // minRequestBodySize keeps max_request_body_size above what one Auth0

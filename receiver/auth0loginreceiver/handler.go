@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
@@ -82,10 +84,10 @@ type requestHandler func(ctx context.Context, w http.ResponseWriter, body []byte
 func (r *auth0Receiver) endpoint(ep endpointKind, handle requestHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := r.obsrecv.StartLogsOp(req.Context())
-		if !r.authorized(req) {
+		if !r.authorized(ctx, ep, req) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="auth0login"`)
 			r.refuse(ctx, w, ep, http.StatusUnauthorized, reasonUnauthorized,
-				"missing or wrong Authorization header: send the configured secret, as is or as \"Bearer <secret>\"")
+				"missing or wrong Authorization header: send the configured secret (or, while rotating, one of previous_secrets), as is or as \"Bearer <secret>\"")
 			return
 		}
 		if !r.gate.enter() {
@@ -174,13 +176,25 @@ func (r *auth0Receiver) busyMessage() string {
 		r.cfg.MaxConcurrentRequests, r.cfg.AdmissionMemoryMiB)
 }
 
-func (r *auth0Receiver) authorized(req *http.Request) bool {
+// authorized checks the request's secret and counts which one it carried,
+// so that operators see when a previous secret is no longer used.
+func (r *auth0Receiver) authorized(ctx context.Context, ep endpointKind, req *http.Request) bool {
 	if r.secret == nil {
 		// Unauthenticated by choice, or left to the confighttp auth
 		// extension, which ran before this handler.
 		return true
 	}
-	return r.secret.matches(req.Header.Get("Authorization"))
+	i := r.secret.match(req.Header.Get("Authorization"))
+	if i < 0 {
+		return false
+	}
+	which := "current"
+	if i > 0 {
+		which = "previous"
+	}
+	r.telemetry.ReceiverAuth0loginRequestsAuthenticated.Add(ctx, 1,
+		metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", ep.String()), attribute.String("secret", which))))
+	return true
 }
 
 // acceptedContentType accepts what an Auth0 log stream or an HTTP client may

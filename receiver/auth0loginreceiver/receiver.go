@@ -108,8 +108,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*auth0
 	if !cfg.ServerConfig.IncludeMetadata {
 		r.commits = newGroupCommit(next, r.newLogs)
 	}
-	if cfg.Secret != "" {
-		r.secret = newSecretMatcher(string(cfg.Secret))
+	if secrets := cfg.secrets(); len(secrets) > 0 {
+		r.secret = newSecretMatcher(secrets)
 	}
 	if cfg.Dedupe.Window > 0 {
 		r.seen = dedupe.New(cfg.Dedupe.Window, cfg.Dedupe.MaxEntries)
@@ -163,6 +163,9 @@ func (r *auth0Receiver) startServer(ctx context.Context, host component.Host) er
 			zap.String("endpoint", r.cfg.ServerConfig.NetAddr.Endpoint))
 	case r.secret == nil:
 		r.settings.Logger.Info("auth0login receiver authenticates requests with its auth extension only (no secret configured)")
+	case len(r.secret.sums) > 1:
+		r.settings.Logger.Info("auth0login receiver accepts the previous secrets beside the current one while they rotate; remove them once otelcol_receiver_auth0login_requests_authenticated{secret=\"previous\"} stops growing",
+			zap.Int("previous_secrets", len(r.secret.sums)-1))
 	}
 
 	mux := http.NewServeMux()

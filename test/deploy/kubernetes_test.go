@@ -158,7 +158,7 @@ func TestSecretTemplateHoldsNoValues(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(kubernetesDir, "secret.yaml"))
 	require.NoError(t, err)
 	secret := decodeStrict(t, raw).(*corev1.Secret)
-	require.ElementsMatch(t, []string{"AUTH0_RECEIVER_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET", "REDIS_PASSWORD", "REDIS_USERNAME"}, keys(secret.StringData))
+	require.ElementsMatch(t, []string{"AUTH0_RECEIVER_SECRET", "AUTH0_RECEIVER_PREVIOUS_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET", "REDIS_PASSWORD", "REDIS_USERNAME"}, keys(secret.StringData))
 	for k, v := range secret.StringData {
 		assert.Empty(t, v, "%s must be a placeholder in the template", k)
 	}
@@ -233,7 +233,7 @@ func TestDaemonSet(t *testing.T) {
 		assert.Equal(t, field, ev.ValueFrom.FieldRef.FieldPath, name)
 	}
 	// Secrets come from the Secret, never inline.
-	for _, name := range []string{"AUTH0_RECEIVER_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET"} {
+	for _, name := range []string{"AUTH0_RECEIVER_SECRET", "AUTH0_RECEIVER_PREVIOUS_SECRET", "SPLUNK_HEC_TOKEN", "AUTH0_CLIENT_SECRET"} {
 		ev := envVar(t, c, name)
 		require.NotNil(t, ev.ValueFrom, name)
 		assert.Equal(t, "otelcol-auth0-secrets", ev.ValueFrom.SecretKeyRef.Name, name)

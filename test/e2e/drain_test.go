@@ -27,7 +27,7 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 )
 
-// drainHEC is the HEC endpoint of the drain tests: the fleet's recorder
+// drainHEC is the HEC endpoint of the drain tests: the recorder
 // (503 while down), answering each request after delay.
 type drainHEC struct {
 	*hecRecorder

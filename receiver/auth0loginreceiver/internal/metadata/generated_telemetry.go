@@ -25,19 +25,20 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                               metric.Meter
-	mu                                  sync.Mutex
-	registrations                       []metric.Registration
-	ReceiverAuth0loginDedupeEntries     metric.Int64ObservableGauge
-	ReceiverAuth0loginDrainItems        metric.Int64Gauge
-	ReceiverAuth0loginPollLag           metric.Float64ObservableGauge
-	ReceiverAuth0loginPollRequests      metric.Int64Counter
-	ReceiverAuth0loginPollRetentionGaps metric.Int64Counter
-	ReceiverAuth0loginRecords           metric.Int64Counter
-	ReceiverAuth0loginRecordsDuplicate  metric.Int64Counter
-	ReceiverAuth0loginRecordsFiltered   metric.Int64Counter
-	ReceiverAuth0loginRecordsMalformed  metric.Int64Counter
-	ReceiverAuth0loginRequestsRejected  metric.Int64Counter
+	meter                                   metric.Meter
+	mu                                      sync.Mutex
+	registrations                           []metric.Registration
+	ReceiverAuth0loginDedupeEntries         metric.Int64ObservableGauge
+	ReceiverAuth0loginDrainItems            metric.Int64Gauge
+	ReceiverAuth0loginPollLag               metric.Float64ObservableGauge
+	ReceiverAuth0loginPollRequests          metric.Int64Counter
+	ReceiverAuth0loginPollRetentionGaps     metric.Int64Counter
+	ReceiverAuth0loginRecords               metric.Int64Counter
+	ReceiverAuth0loginRecordsDuplicate      metric.Int64Counter
+	ReceiverAuth0loginRecordsFiltered       metric.Int64Counter
+	ReceiverAuth0loginRecordsMalformed      metric.Int64Counter
+	ReceiverAuth0loginRequestsAuthenticated metric.Int64Counter
+	ReceiverAuth0loginRequestsRejected      metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -171,6 +172,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_auth0login_records_malformed",
 		metric.WithDescription("Records rejected as malformed (invalid JSON, not an object, beyond a parser limit or max_record_size, without log_id or type, invalid Action payload); the rest of their request is still delivered. [Alpha]"),
 		metric.WithUnit("{records}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverAuth0loginRequestsAuthenticated, err = builder.meter.Int64Counter(
+		"otelcol_receiver_auth0login_requests_authenticated",
+		metric.WithDescription("Requests whose Authorization header carried a configured secret, by which one; while rotating, a `previous` count that stops growing tells that every sender has the new secret. [Alpha]"),
+		metric.WithUnit("{requests}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverAuth0loginRequestsRejected, err = builder.meter.Int64Counter(

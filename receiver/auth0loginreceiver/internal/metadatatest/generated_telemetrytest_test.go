@@ -35,6 +35,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverAuth0loginRecordsDuplicate.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecordsFiltered.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRecordsMalformed.Add(context.Background(), 1)
+	tb.ReceiverAuth0loginRequestsAuthenticated.Add(context.Background(), 1)
 	tb.ReceiverAuth0loginRequestsRejected.Add(context.Background(), 1)
 	AssertEqualReceiverAuth0loginDedupeEntries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -61,6 +62,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAuth0loginRecordsMalformed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverAuth0loginRequestsAuthenticated(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverAuth0loginRequestsRejected(t, testTel,
