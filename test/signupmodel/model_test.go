@@ -73,13 +73,7 @@ func TestExactlyOnceSignUp(t *testing.T) {
 			w := newWorld(t, s)
 			w.play()
 			failed, sum := w.check()
-			if len(failed) > 0 {
-				t.Log(s.describe())
-				t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
-				for _, u := range failed {
-					t.Log(w.story(u))
-				}
-			}
+			w.report(failed, sum)
 			f.Lock()
 			defer f.Unlock()
 			f.histories++

@@ -12,7 +12,10 @@ import (
 // scenario is one generated history: who the users are, what Auth0 sends
 // about them through which way in, and what goes wrong on the way.
 type scenario struct {
-	seed  uint64
+	seed uint64
+	// test names the test that wrote the history by hand (empty for a
+	// generated one).
+	test  string
 	users []user
 	// batches are the log stream's requests, each sent until accepted
 	// (Auth0 retries); a record may be in several (redeliveries).
@@ -246,7 +249,11 @@ func generateRuns(rng *rand.Rand) []faults {
 // describe prints the history so that a failure can be read and replayed.
 func (s *scenario) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+	if s.test != "" {
+		fmt.Fprintf(&b, "history of %s (replay: go test -race -run %s ./test/signupmodel/)\n", s.test, s.test)
+	} else {
+		fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+	}
 	for _, u := range s.users {
 		kind := "new"
 		if u.returning {

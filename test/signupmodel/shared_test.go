@@ -1,0 +1,118 @@
+package signupmodel
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Two histories of two processes sharing a redis-server, written out by
+// hand from what the generated ones found, so that each replays the same
+// way every time.
+
+// B's crash falls between the claim's confirmation in Redis and its
+// confirmation in B's storage, after the exporter took the SignUp. The
+// Action's retry reaches A, which drops it as delivered (Redis says so).
+// The user's update was B's to send: B's next run must still send it.
+func TestSharedUpdateOfASignUpConfirmedInRedisOnly(t *testing.T) {
+	uid := "auth0|shared-confirm-u0"
+	a := record{id: "action-shared-confirm-u0-1", user: uid, typ: "s", logins: 1, action: true}
+	s := &scenario{
+		seed:    1,
+		test:    t.Name(),
+		users:   []user{{id: uid}},
+		actions: []record{a},
+		// B's storage operations: 1 reads the user ahead, 2 writes the
+		// claim with its update reservation, 3 confirms it.
+		processes: [][]faults{{{}}, {{crashAtStorageOp: 3}, {}}},
+	}
+	w := newWorld(t, s)
+	pa, pb := w.processes[0], w.processes[1]
+	ra, err := w.start(pa, 1, s.processes[0][0])
+	require.NoError(t, err)
+	rb, err := w.start(pb, 1, s.processes[1][0])
+	require.NoError(t, err)
+	client := &http.Client{Timeout: 5 * time.Second}
+	body := w.actionPayload(a)
+
+	require.False(t, w.post(client, pb, "/auth0/actions", body), "B crashes as it confirms the claim")
+	select {
+	case <-rb.crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("B did not crash at its third storage operation")
+	}
+	rb.teardown()
+	require.True(t, w.post(client, pa, "/auth0/actions", body), "A takes the Action's retry")
+	rb, err = w.start(pb, 2, s.processes[1][1])
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
+	ra.stop()
+	rb.stop()
+	w.acked = map[string]record{a.id: a}
+	w.report(w.check())
+}
+
+// The same Action post reaches both processes at once, for each of a few
+// users, and nothing fails: one replica wins each claim, the other finds
+// it held but not yet confirmed and emits the record again as the same
+// SignUp. Each user gets one app_metadata update all the same.
+func TestSharedOneUpdateWhenBothReplicasTakeTheRecord(t *testing.T) {
+	s := &scenario{seed: 2, test: t.Name(), processes: [][]faults{{{}}, {{}}}}
+	for u := range 12 {
+		id := fmt.Sprintf("auth0|shared-both-u%d", u)
+		s.users = append(s.users, user{id: id})
+		s.actions = append(s.actions, record{id: fmt.Sprintf("action-shared-both-u%d-1", u), user: id, typ: "s", logins: 1, action: true})
+	}
+	w := newWorld(t, s)
+	var runs []*run
+	for i, p := range w.processes {
+		r, err := w.start(p, 1, s.processes[i][0])
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	for _, a := range s.actions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !w.deliver(ctx, client, "/auth0/actions", w.actionPayload(a), true) {
+				t.Errorf("%s was never accepted", a)
+			}
+		}()
+	}
+	wg.Wait()
+	w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
+	time.Sleep(200 * time.Millisecond) // a second update in flight lands
+	for _, r := range runs {
+		r.stop()
+	}
+	w.acked = map[string]record{}
+	for _, a := range s.actions {
+		w.acked[a.id] = a
+	}
+	w.report(w.check())
+}
+
+// report prints what a failed check concerns.
+func (w *world) report(failed []string, _ summary) {
+	if len(failed) == 0 {
+		return
+	}
+	w.t.Log(w.scenario.describe())
+	w.t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
+	for _, u := range failed {
+		w.t.Log(w.story(u))
+	}
+}
