@@ -539,6 +539,20 @@ func (w *world) check() ([]string, summary) {
 	return failed, sum
 }
 
+// report prints what a failed check concerns: the history with its
+// replay line, the trace, each failed user's story. It lives in this file
+// because make reliability keeps only this file's lines of the output.
+func (w *world) report(failed []string, _ summary) {
+	if len(failed) == 0 {
+		return
+	}
+	w.t.Log(w.scenario.describe())
+	w.t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
+	for _, u := range failed {
+		w.t.Log(w.story(u))
+	}
+}
+
 // story is what the exporter and Auth0 saw of one user.
 func (w *world) story(user string) string {
 	var b strings.Builder

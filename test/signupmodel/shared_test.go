@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,16 +102,4 @@ func TestSharedOneUpdateWhenBothReplicasTakeTheRecord(t *testing.T) {
 		w.acked[a.id] = a
 	}
 	w.report(w.check())
-}
-
-// report prints what a failed check concerns.
-func (w *world) report(failed []string, _ summary) {
-	if len(failed) == 0 {
-		return
-	}
-	w.t.Log(w.scenario.describe())
-	w.t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
-	for _, u := range failed {
-		w.t.Log(w.story(u))
-	}
 }
