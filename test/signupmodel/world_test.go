@@ -73,12 +73,13 @@ type world struct {
 	acked    map[string]record // set by play
 	refused  atomic.Int64      // requests answered with anything but 200, or not at all
 
-	// claimed is when each user's SignUp claim was first written, and
-	// crashes when the runs crashed: a repeated app_metadata update is an
-	// at-least-once update only if a crash fell after its claim.
-	timesMu sync.Mutex
-	claimed map[string]time.Time
-	crashes []time.Time
+	// claimed lists, per user, the runs that wrote the user's SignUp claim
+	// to their storage (unresumedUpdates).
+	claimedMu sync.Mutex
+	claimed   map[string]map[*run]bool
+	// patched lists, per user, the runs that sent an app_metadata update
+	// Auth0 answered 200, in order.
+	patched map[string][]*run
 }
 
 // process is one collector instance: its address and storage directory,
@@ -158,7 +159,7 @@ func newWorld(t *testing.T, s *scenario) *world {
 	}
 	w := &world{
 		t: t, scenario: s, rng: rand.New(rand.NewPCG(s.seed, 0xfa17)),
-		fake: fake, fakeURL: srv.URL, domain: domain, claimed: map[string]time.Time{},
+		fake: fake, fakeURL: srv.URL, domain: domain, claimed: map[string]map[*run]bool{}, patched: map[string][]*run{},
 	}
 	for i := range s.processes {
 		w.processes = append(w.processes, &process{index: i, dir: t.TempDir(), addr: freeAddr(t)})
@@ -169,29 +170,50 @@ func newWorld(t *testing.T, s *scenario) *world {
 	return w
 }
 
-func (w *world) claimWritten(user string) {
-	w.timesMu.Lock()
-	defer w.timesMu.Unlock()
-	if _, ok := w.claimed[user]; !ok {
-		w.claimed[user] = time.Now()
+func (w *world) claimWritten(user string, r *run) {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	if w.claimed[user] == nil {
+		w.claimed[user] = map[*run]bool{}
 	}
+	w.claimed[user][r] = true
 }
 
-// crashedAfterClaim: some run crashed after the user's claim was first
-// written.
-func (w *world) crashedAfterClaim(user string) bool {
-	w.timesMu.Lock()
-	defer w.timesMu.Unlock()
-	at, ok := w.claimed[user]
-	if !ok {
-		return false
-	}
-	for _, c := range w.crashes {
-		if c.After(at) {
-			return true
+func (w *world) patchedBy(user string, r *run) {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	w.patched[user] = append(w.patched[user], r)
+}
+
+func (w *world) patchesSeen(user string) int {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	return len(w.patched[user])
+}
+
+// unresumedUpdates counts the user's updates after the first that no
+// crash explains: an update is sent again legitimately only by a later
+// run of a process whose earlier run wrote the user's claim and crashed
+// (it may have sent the update, or queued it, without recording that).
+func (w *world) unresumedUpdates(user string) int {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	n := 0
+	for i, r := range w.patched[user] {
+		if i == 0 {
+			continue
+		}
+		resumed := false
+		for c := range w.claimed[user] {
+			if c.process == r.process && c.n < r.n && c.dead.Load() {
+				resumed = true
+			}
+		}
+		if !resumed {
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 func freeAddr(t *testing.T) string {
@@ -288,6 +310,9 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 		}
 		rec := &statusRecorder{ResponseWriter: rw}
 		proxy.ServeHTTP(rec, req)
+		if req.Method == http.MethodPatch && rec.status == http.StatusOK {
+			w.patchedBy(strings.TrimPrefix(req.URL.Path, "/api/v2/users/"), r)
+		}
 		if req.Method == http.MethodPatch || strings.HasPrefix(req.URL.Path, "/api/v2/users/") {
 			w.trace.add("%s: %s %s -> %d", r.label, req.Method, req.URL.Path, rec.status)
 		}
@@ -409,9 +434,6 @@ func (r *run) crash(why string) {
 			r.redis.cut()
 		}
 		w := r.world
-		w.timesMu.Lock()
-		w.crashes = append(w.crashes, time.Now())
-		w.timesMu.Unlock()
 		w.trace.add("%s crashed %s", r.label, why)
 		w.exported.openWindows(r)
 		close(r.crashed)
@@ -546,7 +568,7 @@ func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) 
 	if err == nil {
 		for _, op := range ops {
 			if op.Type == storage.Set && isClaimWrite(op.Value) {
-				c.run.world.claimWritten(strings.TrimPrefix(op.Key, "user/"))
+				c.run.world.claimWritten(strings.TrimPrefix(op.Key, "user/"), c.run)
 			}
 		}
 	}
