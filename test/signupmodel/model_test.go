@@ -59,9 +59,10 @@ const defaultHistories = 40
 // figures sums what the histories did, for the line the test ends with.
 type figures struct {
 	sync.Mutex
-	histories, shared, runs, crashes, outages  int
-	records, signups, redeliveries, second     int
-	windows, refused, updates, repeatedUpdates int
+	histories, shared, runs, crashes, outages int
+	records, signups, redeliveries, second    int
+	windows, refused, refusedDown             int
+	updates, repeatedUpdates                  int
 }
 
 func TestExactlyOnceSignUp(t *testing.T) {
@@ -93,12 +94,13 @@ func TestExactlyOnceSignUp(t *testing.T) {
 			f.updates += sum.updates
 			f.repeatedUpdates += sum.repeatedUpdates
 			f.refused += int(w.refused.Load())
+			f.refusedDown += int(w.refusedDown.Load())
 		})
 	}
 	t.Logf("figures: %d histories (%d of two processes sharing a redis-server, %d Redis outages), %d collector runs, %d crashes; "+
 		"%d records and %d SignUps at the exporter, %d of them redeliveries of a user's SignUp record, %d SignUps left doubtful by a crash; "+
-		"%d second SignUp decisions; %d requests refused or unanswered and sent again; %d app_metadata updates, %d repeated after a crash",
-		f.histories, f.shared, f.outages, f.runs, f.crashes, f.records, f.signups, f.redeliveries, f.windows, f.second, f.refused, f.updates, f.repeatedUpdates)
+		"%d second SignUp decisions; %d requests refused or unanswered and sent again (%d while Redis was down); %d app_metadata updates, %d repeated after a crash",
+		f.histories, f.shared, f.outages, f.runs, f.crashes, f.records, f.signups, f.redeliveries, f.windows, f.second, f.refused, f.refusedDown, f.updates, f.repeatedUpdates)
 }
 
 func seedsToRun(t *testing.T) []uint64 {
@@ -176,9 +178,11 @@ func (w *world) play() {
 			break
 		}
 		w.redis.Kill()
+		w.redisDown.Store(true)
 		w.trace.add("redis-server killed")
 		sleep(ctx, o.down)
 		w.redis.Restart()
+		w.redisDown.Store(false)
 		w.trace.add("redis-server started again")
 	}
 	processes.Wait()
@@ -346,7 +350,7 @@ func (w *world) post(client *http.Client, p *process, path string, body []byte) 
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		w.refused.Add(1)
+		w.countRefused()
 		return false
 	}
 	defer resp.Body.Close()
@@ -358,9 +362,16 @@ func (w *world) post(client *http.Client, p *process, path string, body []byte) 
 		w.t.Errorf("%s rejected %d of the model's records", path, answer.Rejected)
 	}
 	if resp.StatusCode != http.StatusOK {
-		w.refused.Add(1)
+		w.countRefused()
 	}
 	return resp.StatusCode == http.StatusOK
+}
+
+func (w *world) countRefused() {
+	w.refused.Add(1)
+	if w.redisDown.Load() {
+		w.refusedDown.Add(1)
+	}
 }
 
 // actionPayload is what the post-login Action posts: the user's

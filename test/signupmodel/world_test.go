@@ -72,6 +72,10 @@ type world struct {
 	trace    traceLog
 	acked    map[string]record // set by play
 	refused  atomic.Int64      // requests answered with anything but 200, or not at all
+	// redisDown is set while the redis-server is killed; refusedDown
+	// counts the requests refused meanwhile.
+	redisDown   atomic.Bool
+	refusedDown atomic.Int64
 
 	// claimed lists, per user, the runs that wrote the user's SignUp claim
 	// to their storage (unresumedUpdates).
