@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // Two histories of two processes sharing a redis-server, written out by
@@ -101,5 +103,56 @@ func TestSharedOneUpdateWhenBothReplicasTakeTheRecord(t *testing.T) {
 	for _, a := range s.actions {
 		w.acked[a.id] = a
 	}
+	w.report(w.check())
+}
+
+// A's crash falls after it wrote the claim of the user's first login and
+// before the exporter took it: the claim is doubtful in Redis and in A's
+// storage, with the user's update reserved. A starts again; the stream's
+// redelivery of the login then reaches B, which does not know the user and
+// asks Auth0 about them. That record is the user's SignUp: nothing may
+// have marked the user in Auth0 before it was delivered, or B would take
+// it for a returning user's login.
+func TestSharedRedeliveryAfterTheHolderRestarted(t *testing.T) {
+	uid := "auth0|shared-restart-u0"
+	x := record{id: "90020261120080000000000000000000000000000000000001", user: uid, typ: "s", logins: 1}
+	s := &scenario{
+		seed:    3,
+		test:    t.Name(),
+		users:   []user{{id: uid}},
+		batches: [][]record{{x}},
+		// A's storage operations: 1 reads the user ahead, 2 writes the
+		// claim with its update reservation; the exporter's first accept
+		// never happens.
+		processes: [][]faults{{{crashAtAccept: 1}, {}}, {{}}},
+	}
+	w := newWorld(t, s)
+	pa, pb := w.processes[0], w.processes[1]
+	ra, err := w.start(pa, 1, s.processes[0][0])
+	require.NoError(t, err)
+	rb, err := w.start(pb, 1, s.processes[1][0])
+	require.NoError(t, err)
+	client := &http.Client{Timeout: 5 * time.Second}
+	body := auth0test.Lines(x.event())
+
+	require.False(t, w.post(client, pa, "/auth0/logs", body), "A crashes before the exporter takes the batch")
+	select {
+	case <-ra.crashed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("A did not crash at the exporter's first accept")
+	}
+	ra.teardown()
+	ra, err = w.start(pa, 2, s.processes[0][1])
+	require.NoError(t, err)
+	// Whatever A's second run resumes has time to reach Auth0.
+	time.Sleep(500 * time.Millisecond)
+	require.True(t, w.post(client, pb, "/auth0/logs", body), "B takes the stream's redelivery")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
+	ra.stop()
+	rb.stop()
+	w.acked = map[string]record{x.id: x}
 	w.report(w.check())
 }
