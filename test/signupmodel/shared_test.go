@@ -156,3 +156,42 @@ func TestSharedRedeliveryAfterTheHolderRestarted(t *testing.T) {
 	w.acked = map[string]record{x.id: x}
 	w.report(w.check())
 }
+
+// A claims the user's first login and its exporter refuses the batch: the
+// claim stays in Redis (claims are never released), its update must not
+// be sent, for the record was not delivered. The stream's redelivery
+// reaches B, which asks Auth0 about the user: that record is the SignUp.
+func TestSharedRedeliveryAfterARefusal(t *testing.T) {
+	uid := "auth0|shared-refused-u0"
+	x := record{id: "90020261120080000000000000000000000000000000000002", user: uid, typ: "s", logins: 1}
+	s := &scenario{
+		seed:      4,
+		test:      t.Name(),
+		users:     []user{{id: uid}},
+		batches:   [][]record{{x}},
+		processes: [][]faults{{{refuseRate: 1}}, {{}}},
+	}
+	w := newWorld(t, s)
+	var runs []*run
+	for i, p := range w.processes {
+		r, err := w.start(p, 1, s.processes[i][0])
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	body := auth0test.Lines(x.event())
+
+	require.False(t, w.post(client, w.processes[0], "/auth0/logs", body), "A's exporter refuses the batch")
+	// Whatever was queued for the claim has time to reach Auth0.
+	time.Sleep(500 * time.Millisecond)
+	require.True(t, w.post(client, w.processes[1], "/auth0/logs", body), "B takes the stream's redelivery")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
+	for _, r := range runs {
+		r.stop()
+	}
+	w.acked = map[string]record{x.id: x}
+	w.report(w.check())
+}
