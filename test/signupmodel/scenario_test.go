@@ -20,9 +20,10 @@ type scenario struct {
 	// batches are the log stream's requests, each sent until accepted
 	// (Auth0 retries); a record may be in several (redeliveries).
 	batches [][]record
-	// actions are the post-login Action's posts, each posted until
-	// accepted: the Action's second attempt, and for the model every
-	// later one, redelivers a post that was never answered.
+	// actions are the post-login Action's posts, each posted with the
+	// same payload until accepted: the processor's rule needs every
+	// unanswered record delivered again (the Action retries once; the
+	// model's goes on until one attempt is accepted).
 	actions []record
 	// pulled are the log API's events, read by pull mode (nil: off).
 	pulled []record
@@ -44,8 +45,8 @@ type scenario struct {
 	hedged float64
 }
 
-// outage is the redis-server killed at after the history starts and
-// started again down later.
+// outage kills the redis-server at this long after the history starts,
+// and starts it again down later.
 type outage struct {
 	at, down time.Duration
 }
@@ -274,7 +275,9 @@ func (s *scenario) describe() string {
 	if s.pulled != nil {
 		fmt.Fprintf(&b, "  pull mode reads the stream's %d records too\n", len(s.pulled))
 	}
-	fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
+	if s.streams > 0 {
+		fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
+	}
 	if s.shared() {
 		fmt.Fprintf(&b, "  %d processes sharing one redis-server, every request to either at random, %.0f%% of stream requests to both at once\n", len(s.processes), 100*s.hedged)
 		for _, o := range s.outages {

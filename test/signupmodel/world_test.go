@@ -568,14 +568,18 @@ func (c *crashableClient) Delete(ctx context.Context, key string) error {
 }
 
 func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	err := c.do(func() error { return c.inner.Batch(ctx, ops...) })
-	if err == nil {
-		for _, op := range ops {
-			if op.Type == storage.Set && isClaimWrite(op.Value) {
-				c.run.world.claimWritten(strings.TrimPrefix(op.Key, "user/"), c.run)
+	err := c.do(func() error {
+		err := c.inner.Batch(ctx, ops...)
+		if err == nil {
+			// Written, even if the run crashes right after.
+			for _, op := range ops {
+				if op.Type == storage.Set && isClaimWrite(op.Value) {
+					c.run.world.claimWritten(strings.TrimPrefix(op.Key, "user/"), c.run)
+				}
 			}
 		}
-	}
+		return err
+	})
 	if err == nil && c.run.faults.crashAtClaim > 0 {
 		for _, op := range ops {
 			if op.Type == storage.Set && isClaimWrite(op.Value) && c.run.claims.Add(1) == int64(c.run.faults.crashAtClaim) {
