@@ -195,3 +195,46 @@ func TestSharedRedeliveryAfterARefusal(t *testing.T) {
 	w.acked = map[string]record{x.id: x}
 	w.report(w.check())
 }
+
+// A claims the user's first login (a log record without a logins count,
+// a SignUp on Auth0's word that the user is not marked) and its exporter
+// refuses the batch: the claim stays in Redis. The stream's redelivery of
+// that record reaches B while the Management API fails, then the user's
+// signup record follows. The record holding the claim is the SignUp
+// whatever else B can learn of the user at that moment; without it the
+// user has none.
+func TestSharedClaimHolderRedeliveredWhileLookupsFail(t *testing.T) {
+	uid := "auth0|shared-lookup-u0"
+	x := record{id: "90020261120080000000000000000000000000000000000003", user: uid, typ: "s"}
+	y := record{id: "90020261120080000000000000000000000000000000000004", user: uid, typ: "ss"}
+	s := &scenario{
+		seed:      5,
+		test:      t.Name(),
+		users:     []user{{id: uid}},
+		batches:   [][]record{{x}, {y}},
+		processes: [][]faults{{{refuseRate: 1}}, {{}}},
+	}
+	w := newWorld(t, s)
+	var runs []*run
+	for i, p := range w.processes {
+		r, err := w.start(p, 1, s.processes[i][0])
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+
+	require.False(t, w.post(client, w.processes[0], "/auth0/logs", auth0test.Lines(x.event())), "A's exporter refuses the batch")
+	w.fake.FailNext(repeat(http.StatusServiceUnavailable, 5)...)
+	require.True(t, w.post(client, w.processes[1], "/auth0/logs", auth0test.Lines(x.event())), "B takes the stream's redelivery")
+	w.fake.ClearFailures()
+	require.True(t, w.post(client, w.processes[1], "/auth0/logs", auth0test.Lines(y.event())), "B takes the signup record")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
+	for _, r := range runs {
+		r.stop()
+	}
+	w.acked = map[string]record{x.id: x, y.id: y}
+	w.report(w.check())
+}
