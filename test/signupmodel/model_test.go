@@ -3,20 +3,33 @@
 // records through the log stream, the Action and pull mode, copies in
 // flight at once and out of order, refusals and storage errors followed by
 // retries, crashes at any storage operation or exporter accept and
-// restarts on the same storage.
+// restarts on the same storage. Some histories run two collector
+// processes, each with its own storage, sharing one real redis-server for
+// their claims: every request goes to either (some to both at once), either
+// crashes at any point, and the server is killed and started again on its
+// data while they run.
+//
+// Every sender delivers again what was not accepted, as Auth0's do: the log
+// stream retries a batch, pull mode rereads from its checkpoint, the Action
+// retries its post (with the same payload). The processor's rule rests on
+// it: a claim left doubtful by a crash makes a SignUp only of the record
+// that holds it, when that record comes again.
 //
 // The invariants, checked after every history:
 //   - nothing lost: every record a sender was told was accepted (and every
 //     record pull mode read) reached the exporter, itself or, for the
 //     SignUp's login, its twin from the other source;
 //   - each new user whose signup or first login was accepted has exactly
-//     one SignUp at the exporter, and one more only for each crash that
-//     fell between the exporter taking their SignUp and the processor
-//     recording it (claims.go's one window);
+//     one SignUp decision: one record tagged SignUp, however often it
+//     reached the exporter (the same id again, or the same login through
+//     the other source, is a redelivery of that decision, counted apart);
+//     a second record tagged SignUp fails the history, crashes or not;
 //   - no returning user gets a SignUp;
 //   - Auth0 applied exactly one app_metadata update to each new user with a
-//     SignUp (at most one when that SignUp fell in the crash window: the
-//     user's next record settles it), and none to anyone else.
+//     SignUp, and none to anyone else. A second update is allowed only
+//     from a later run of a process whose run that wrote the user's claim
+//     crashed: that run may have sent or queued the update without
+//     recording it, and an update is idempotent.
 //
 // SIGNUP_MODEL_HISTORIES sets how many histories run (make test runs a few,
 // make reliability many); SIGNUP_MODEL_SEED replays one.
@@ -33,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,43 +54,53 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
-const defaultHistories = 30
+const defaultHistories = 40
+
+// figures sums what the histories did, for the line the test ends with.
+type figures struct {
+	sync.Mutex
+	histories, shared, runs, crashes, outages int
+	records, signups, redeliveries, second    int
+	windows, refused, refusedDown             int
+	updates, repeatedUpdates                  int
+}
 
 func TestExactlyOnceSignUp(t *testing.T) {
 	seeds := seedsToRun(t)
-	var stats struct {
-		sync.Mutex
-		runs, crashes, windows, signups, records int
-	}
+	var f figures
 	for _, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			s := generate(seed)
 			w := newWorld(t, s)
 			w.play()
-			if failed := w.check(); len(failed) > 0 {
-				t.Log(s.describe())
-				t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
-				for _, u := range failed {
-					t.Log(w.story(u))
-				}
+			failed, sum := w.check()
+			w.report(failed, sum)
+			f.Lock()
+			defer f.Unlock()
+			f.histories++
+			if s.shared() {
+				f.shared++
 			}
-			stats.Lock()
-			defer stats.Unlock()
-			stats.runs += len(s.incarnations)
-			stats.crashes += len(s.incarnations) - 1
+			f.runs += s.runs()
+			f.crashes += s.runs() - len(s.processes)
+			f.outages += len(s.outages)
 			for _, n := range w.exported.windows {
-				stats.windows += n
+				f.windows += n
 			}
-			for _, x := range w.exported.records {
-				stats.records++
-				if x.event == auth0event.EventSignUp {
-					stats.signups++
-				}
-			}
+			f.records += len(w.exported.records)
+			f.signups += sum.signups
+			f.redeliveries += sum.redeliveries
+			f.second += sum.second
+			f.updates += sum.updates
+			f.repeatedUpdates += sum.repeatedUpdates
+			f.refused += int(w.refused.Load())
+			f.refusedDown += int(w.refusedDown.Load())
 		})
 	}
-	t.Logf("figures: %d histories, %d collector runs, %d crashes, %d records and %d SignUps at the exporter, %d SignUps left in the crash window",
-		len(seeds), stats.runs, stats.crashes, stats.records, stats.signups, stats.windows)
+	t.Logf("figures: %d histories (%d of two processes sharing a redis-server, %d Redis outages), %d collector runs, %d crashes; "+
+		"%d records and %d SignUps at the exporter, %d of them redeliveries of a user's SignUp record, %d SignUps left doubtful by a crash; "+
+		"%d second SignUp decisions; %d requests refused or unanswered and sent again (%d while Redis was down); %d app_metadata updates, %d repeated after a crash",
+		f.histories, f.shared, f.outages, f.runs, f.crashes, f.records, f.signups, f.redeliveries, f.windows, f.second, f.refused, f.refusedDown, f.updates, f.repeatedUpdates)
 }
 
 func seedsToRun(t *testing.T) []uint64 {
@@ -121,39 +145,83 @@ func (a *acks) add(rs ...record) {
 	}
 }
 
-// play runs the history: the senders from the start, each run of the
-// collector until its crash, the last one until everything was sent,
-// pulled and marked.
+// play runs the history: every process's runs, each until its crash and
+// the last until everything was sent, pulled and marked; the senders from
+// the start; the redis-server's outages on the test's goroutine.
 func (w *world) play() {
 	s := w.scenario
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	var acked acks
-	var senders sync.WaitGroup
+	var senders, processes sync.WaitGroup
 	defer func() {
 		cancel()
 		senders.Wait()
+		processes.Wait()
 	}()
-	for i, f := range s.incarnations {
-		r := w.start(i+1, f)
-		if i == 0 {
-			w.send(ctx, &acked, &senders)
+	started := time.Now()
+	last := make([]*run, len(w.processes))
+	for i, p := range w.processes {
+		first, err := w.start(p, 1, s.processes[i][0])
+		if err != nil {
+			w.t.Errorf("starting %s: %v", runLabel(s, i, 1), err)
+			return
 		}
-		if i < len(s.incarnations)-1 {
-			select {
-			case <-r.crashed:
-			case <-time.After(time.Second):
-				r.crash("after a second")
-			case <-ctx.Done():
-			}
-			r.teardown()
-			continue
+		processes.Add(1)
+		go func() {
+			defer processes.Done()
+			last[i] = w.live(ctx, p, first)
+		}()
+	}
+	w.send(ctx, &acked, &senders)
+	for _, o := range s.outages {
+		if !sleep(ctx, time.Until(started.Add(o.at))) {
+			break
 		}
-		senders.Wait()
-		w.waitFor(ctx, "pull mode to read every record", w.pulledAll)
-		w.waitFor(ctx, "the updates of every SignUp", w.updatesDone)
-		r.stop()
+		w.redis.Kill()
+		w.redisDown.Store(true)
+		w.trace.add("redis-server killed")
+		sleep(ctx, o.down)
+		w.redis.Restart()
+		w.redisDown.Store(false)
+		w.trace.add("redis-server started again")
+	}
+	processes.Wait()
+	senders.Wait()
+	w.waitFor(ctx, "pull mode to read every record", w.pulledAll)
+	// Every update is due within moments of its SignUp (the Management API
+	// fails only a few calls at the start of a run): a history that lost
+	// one fails in seconds, not at the deadline.
+	updates, cancelUpdates := context.WithTimeout(ctx, 10*time.Second)
+	w.waitFor(updates, "the updates of every SignUp", w.updatesDone)
+	cancelUpdates()
+	for _, r := range last {
+		if r != nil {
+			r.stop()
+		}
 	}
 	w.acked = acked.ids
+}
+
+// live runs a process from its first run: each run but the last until
+// its crash (or a second), then the next on the same storage. It returns
+// the last run, still up.
+func (w *world) live(ctx context.Context, p *process, r *run) *run {
+	runs := w.scenario.processes[p.index]
+	for n := 2; n <= len(runs); n++ {
+		select {
+		case <-r.crashed:
+		case <-time.After(time.Second):
+			r.crash("after a second")
+		case <-ctx.Done():
+		}
+		r.teardown()
+		var err error
+		if r, err = w.start(p, n, runs[n-1]); err != nil {
+			w.t.Errorf("starting %s: %v", runLabel(w.scenario, p.index, n), err)
+			return nil
+		}
+	}
+	return r
 }
 
 func (w *world) waitFor(ctx context.Context, what string, done func() bool) {
@@ -168,8 +236,9 @@ func (w *world) waitFor(ctx context.Context, what string, done func() bool) {
 }
 
 // send starts the senders: the log stream (a few batches in flight, each
-// sent until accepted, as Auth0 does) and the Action (each post tried
-// once or twice).
+// sent until accepted, as Auth0 does) and the Action (each post sent until
+// accepted). Every request goes to a process at random; with two, some
+// stream requests go to both at once.
 func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 	s := w.scenario
 	batches := make(chan []record, len(s.batches))
@@ -191,18 +260,13 @@ func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 					events[i] = r.event()
 				}
 				body := auth0test.Lines(events...)
-				for {
-					if w.post(client, "/auth0/logs", body) {
-						acked.add(b...)
-						break
+				if !w.deliver(ctx, client, "/auth0/logs", body, w.chance(s.hedged)) {
+					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+						w.t.Errorf("a stream batch was never accepted: %v", b)
 					}
-					if !sleep(ctx, 20*time.Millisecond) {
-						if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-							w.t.Errorf("a stream batch was never accepted: %v", b)
-						}
-						return
-					}
+					return
 				}
+				acked.add(b...)
 			}
 		}()
 	}
@@ -216,18 +280,55 @@ func (w *world) send(ctx context.Context, acked *acks, wg *sync.WaitGroup) {
 		go func() {
 			defer wg.Done()
 			for a := range actions {
-				for attempt := range a.attempts {
-					if w.post(client, "/auth0/actions", w.actionPayload(a)) {
-						acked.add(a)
-						break
+				// Every attempt posts what the first did: the same record.
+				if !w.deliver(ctx, client, "/auth0/actions", w.actionPayload(a), false) {
+					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+						w.t.Errorf("an Action post was never accepted: %v", a)
 					}
-					if attempt < a.attempts-1 && !sleep(ctx, 20*time.Millisecond) {
-						return
-					}
+					return
 				}
+				acked.add(a)
 			}
 		}()
 	}
+}
+
+// deliver posts the body until a process accepts it; both says to post
+// each attempt to every process at once (accepted when one accepts).
+func (w *world) deliver(ctx context.Context, client *http.Client, path string, body []byte, both bool) bool {
+	for {
+		var accepted atomic.Bool
+		if both && len(w.processes) > 1 {
+			var wg sync.WaitGroup
+			for _, p := range w.processes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if w.post(client, p, path, body) {
+						accepted.Store(true)
+					}
+				}()
+			}
+			wg.Wait()
+		} else if w.post(client, w.anyProcess(), path, body) {
+			accepted.Store(true)
+		}
+		if accepted.Load() {
+			return true
+		}
+		if !sleep(ctx, 20*time.Millisecond) {
+			return false
+		}
+	}
+}
+
+func (w *world) anyProcess() *process {
+	if len(w.processes) == 1 {
+		return w.processes[0]
+	}
+	w.rngMu.Lock()
+	defer w.rngMu.Unlock()
+	return w.processes[w.rng.IntN(len(w.processes))]
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -239,8 +340,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (w *world) post(client *http.Client, path string, body []byte) bool {
-	req, err := http.NewRequest(http.MethodPost, "http://"+w.addr+path, bytes.NewReader(body))
+func (w *world) post(client *http.Client, p *process, path string, body []byte) bool {
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.addr+path, bytes.NewReader(body))
 	if err != nil {
 		w.t.Error(err)
 		return false
@@ -249,6 +350,7 @@ func (w *world) post(client *http.Client, path string, body []byte) bool {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
+		w.countRefused()
 		return false
 	}
 	defer resp.Body.Close()
@@ -259,11 +361,21 @@ func (w *world) post(client *http.Client, path string, body []byte) bool {
 	if resp.StatusCode == http.StatusOK && answer.Rejected > 0 {
 		w.t.Errorf("%s rejected %d of the model's records", path, answer.Rejected)
 	}
+	if resp.StatusCode != http.StatusOK {
+		w.countRefused()
+	}
 	return resp.StatusCode == http.StatusOK
 }
 
-// actionPayload is what the post-login Action posts at this moment: the
-// user's app_metadata as Auth0 holds it now.
+func (w *world) countRefused() {
+	w.refused.Add(1)
+	if w.redisDown.Load() {
+		w.refusedDown.Add(1)
+	}
+}
+
+// actionPayload is what the post-login Action posts: the user's
+// app_metadata as Auth0 holds it when the Action first runs.
 func (w *world) actionPayload(a record) []byte {
 	md := map[string]any{}
 	if v, ok := w.fake.AppMetadata(a.user)["signedUp"]; ok {
@@ -293,24 +405,16 @@ func (w *world) pulledAll() bool {
 	return true
 }
 
-// updatesDone: every user with a SignUp at the exporter that the collector
-// knows was delivered is marked in Auth0.
+// updatesDone: every user with a SignUp at the exporter is marked in
+// Auth0 (every SignUp is confirmed in the end: its record is delivered
+// again until it is).
 func (w *world) updatesDone() bool {
-	for user, n := range w.signups() {
-		if n <= w.windows(user) {
-			continue
-		}
+	for user := range w.decisions() {
 		if marked, _ := w.fake.AppMetadata(user)["signedUp"].(bool); !marked {
 			return false
 		}
 	}
 	return true
-}
-
-func (w *world) windows(user string) int {
-	w.exported.mu.Lock()
-	defer w.exported.mu.Unlock()
-	return w.exported.windows[user]
 }
 
 func (w *world) exportedIDs() map[string]bool {
@@ -340,21 +444,39 @@ func (w *world) twinExported(r record) bool {
 	return false
 }
 
-func (w *world) signups() map[string]int {
+// decisions lists, per user, the SignUp decisions at the exporter: the
+// distinct records tagged SignUp, a record delivered again counting once,
+// and a login's Action payload and log stream record counting as one
+// record (the processor's copyOf). Each holds how often it was tagged.
+func (w *world) decisions() map[string]map[string]int {
 	w.exported.mu.Lock()
 	defer w.exported.mu.Unlock()
-	n := map[string]int{}
+	out := map[string]map[string]int{}
 	for _, x := range w.exported.records {
-		if x.event == auth0event.EventSignUp {
-			n[x.user]++
+		if x.event != auth0event.EventSignUp {
+			continue
 		}
+		record := x.id
+		if x.login != "" {
+			record = "login " + x.login
+		}
+		if out[x.user] == nil {
+			out[x.user] = map[string]int{}
+		}
+		out[x.user][record]++
 	}
-	return n
+	return out
 }
 
-// check verifies the invariants, reports each violation and returns the
-// users they concern.
-func (w *world) check() []string {
+// summary is what check counted of one history.
+type summary struct {
+	signups, redeliveries, second int
+	updates, repeatedUpdates      int
+}
+
+// check verifies the invariants, reports each violation, and returns the
+// users they concern and the history's figures.
+func (w *world) check() ([]string, summary) {
 	t := w.t
 	var failed []string
 	fail := func(format string, args ...any) {
@@ -380,7 +502,8 @@ func (w *world) check() []string {
 		}
 	}
 
-	signups := w.signups()
+	var sum summary
+	decisions := w.decisions()
 	patches := map[string]int{}
 	for _, req := range w.fake.Requests(http.MethodPatch, "/api/v2/users/") {
 		if req.Status == http.StatusOK {
@@ -388,29 +511,59 @@ func (w *world) check() []string {
 		}
 	}
 	for _, u := range w.scenario.users {
-		n := signups[u.id]
-		window := w.exported.windows[u.id]
+		n := 0
+		for _, times := range decisions[u.id] {
+			n += times
+			sum.signups += times
+			sum.redeliveries += times - 1
+		}
+		if d := len(decisions[u.id]); d > 1 {
+			sum.second += d - 1
+		}
 		switch {
 		case u.returning && n > 0:
 			fail("returning user %s got %d SignUps", u.id, n)
-		case n > 1+window:
-			fail("user %s got %d SignUps (crash windows: %d)", u.id, n, window)
+		case len(decisions[u.id]) > 1:
+			fail("user %s got %d SignUp decisions, want 1 (a record and its redeliveries): %v", u.id, len(decisions[u.id]), decisions[u.id])
 		case n == 0 && w.signupAccepted(u.id):
 			fail("user %s's signup was accepted but no SignUp reached the exporter", u.id)
 		}
+		// One update per new user with a SignUp. A second one is an
+		// at-least-once update, allowed only when a later run resumed
+		// what a crashed run of its process left (unresumedUpdates):
+		// updates are idempotent, and a queue that resumes unconfirmed
+		// updates without reading first repeats one then.
+		p := patches[u.id]
+		sum.updates += p
+		if seen := w.patchesSeen(u.id); seen != p {
+			fail("user %s: Auth0 applied %d app_metadata updates, the runs' proxies saw %d", u.id, p, seen)
+		}
 		switch {
-		case n > 0 && n <= window && patches[u.id] > 1:
-			// Every SignUp in the crash window: the collector does not know
-			// it was delivered, and marks the user once their next record
-			// settles it (or never, without one).
-			fail("user %s has %d SignUps in the crash window and %d app_metadata updates, want at most 1", u.id, n, patches[u.id])
-		case n > window && patches[u.id] != 1:
-			fail("user %s has %d SignUps and %d app_metadata updates, want 1", u.id, n, patches[u.id])
-		case n == 0 && patches[u.id] != 0:
-			fail("user %s has no SignUp but %d app_metadata updates", u.id, patches[u.id])
+		case n > 0 && p == 0:
+			fail("user %s has a SignUp and no app_metadata update", u.id)
+		case n > 0 && p > 1 && w.unresumedUpdates(u.id) > 0:
+			fail("user %s has %d app_metadata updates, %d more than 1 with no crashed run to resume", u.id, p, w.unresumedUpdates(u.id))
+		case n > 0 && p > 1:
+			sum.repeatedUpdates += p - 1
+		case n == 0 && p != 0:
+			fail("user %s has no SignUp but %d app_metadata updates", u.id, p)
 		}
 	}
-	return failed
+	return failed, sum
+}
+
+// report prints what a failed check concerns: the history with its
+// replay line, the trace, each failed user's story. It lives in this file
+// because make reliability keeps only this file's lines of the output.
+func (w *world) report(failed []string, _ summary) {
+	if len(failed) == 0 {
+		return
+	}
+	w.t.Log(w.scenario.describe())
+	w.t.Log("what happened:\n  " + strings.Join(w.trace.without(": storage "), "\n  "))
+	for _, u := range failed {
+		w.t.Log(w.story(u))
+	}
 }
 
 // story is what the exporter and Auth0 saw of one user.
@@ -420,7 +573,7 @@ func (w *world) story(user string) string {
 	w.exported.mu.Lock()
 	for _, x := range w.exported.records {
 		if x.user == user {
-			fmt.Fprintf(&b, "\n  run %d: %s %s login=%s action=%v", x.run, x.id, x.event, x.login, x.action)
+			fmt.Fprintf(&b, "\n  %s: %s %s login=%s action=%v", x.run, x.id, x.event, x.login, x.action)
 		}
 	}
 	w.exported.mu.Unlock()
@@ -428,7 +581,7 @@ func (w *world) story(user string) string {
 	w.trace.mu.Lock()
 	for _, line := range w.trace.lines {
 		if strings.Contains(line, user+"=") || strings.Contains(line, user+" ") || strings.Contains(line, user+":") || strings.HasSuffix(line, user) ||
-			strings.Contains(line, "update/head") || strings.Contains(line, "update/tail") {
+			strings.Contains(line, "update/head") || strings.Contains(line, "update/tail") || strings.Contains(line, "redis-server") {
 			fmt.Fprintf(&b, "\n  %s", line)
 		}
 	}

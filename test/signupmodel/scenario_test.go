@@ -12,12 +12,18 @@ import (
 // scenario is one generated history: who the users are, what Auth0 sends
 // about them through which way in, and what goes wrong on the way.
 type scenario struct {
-	seed  uint64
+	seed uint64
+	// test names the test that wrote the history by hand (empty for a
+	// generated one).
+	test  string
 	users []user
 	// batches are the log stream's requests, each sent until accepted
 	// (Auth0 retries); a record may be in several (redeliveries).
 	batches [][]record
-	// actions are the post-login Action's posts, each tried twice at most.
+	// actions are the post-login Action's posts, each posted with the
+	// same payload until accepted: the processor's rule needs every
+	// unanswered record delivered again (the Action retries once; the
+	// model's goes on until one attempt is accepted).
 	actions []record
 	// pulled are the log API's events, read by pull mode (nil: off).
 	pulled []record
@@ -26,8 +32,34 @@ type scenario struct {
 	// delivers the stream seconds after the logins).
 	streams     int
 	streamDelay time.Duration
-	// incarnations are the collector runs; all but the last end in a crash.
-	incarnations []faults
+	// processes are the collector instances, each its own receiver,
+	// processor and file storage, and each a list of runs: all but the
+	// last end in a crash. Two share one redis-server for their claims;
+	// every request goes to either, at random.
+	processes [][]faults
+	// outages kill the redis-server (two processes) and start it again on
+	// its data.
+	outages []outage
+	// hedged is the share of stream requests sent to both processes at
+	// once, as a sender does that gave up waiting on one replica.
+	hedged float64
+}
+
+// outage kills the redis-server at this long after the history starts,
+// and starts it again down later.
+type outage struct {
+	at, down time.Duration
+}
+
+func (s *scenario) shared() bool { return len(s.processes) > 1 }
+
+// runs counts the collector runs of every process.
+func (s *scenario) runs() int {
+	n := 0
+	for _, p := range s.processes {
+		n += len(p)
+	}
+	return n
 }
 
 type user struct {
@@ -43,9 +75,6 @@ type record struct {
 	typ    string // "ss", "s"
 	logins int    // logins count carried; 0 for none
 	action bool
-	// attempts is how often the Action posts it at most: twice, or once
-	// as an Action older than the one in auth0/actions does.
-	attempts int
 }
 
 // login is the key pairing the stream's and the Action's record of one
@@ -137,7 +166,7 @@ func generate(seed uint64) *scenario {
 				stream = append(stream, record{id: nextLogID(), user: usr.id, typ: "s", logins: count})
 			}
 			if rng.IntN(2) == 0 {
-				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true, attempts: 1 + rng.IntN(2)})
+				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true})
 			}
 		}
 	}
@@ -165,8 +194,33 @@ func generate(seed uint64) *scenario {
 		s.pulled = append([]record(nil), stream...)
 	}
 
-	runs := 1 + rng.IntN(3)
-	for r := range runs {
+	processes := 1
+	if rng.IntN(sharedOneIn) == 0 {
+		processes = 2
+		s.hedged = 0.25 * float64(rng.IntN(2))
+		at := time.Duration(0)
+		for range rng.IntN(3) {
+			at += time.Duration(50+rng.IntN(600)) * time.Millisecond
+			o := outage{at: at, down: time.Duration(100+rng.IntN(700)) * time.Millisecond}
+			s.outages = append(s.outages, o)
+			at += o.down
+		}
+	}
+	for range processes {
+		s.processes = append(s.processes, generateRuns(rng))
+	}
+	return s
+}
+
+// sharedOneIn: one history in this many has two processes sharing a
+// redis-server (they cost more: a server each, outages to wait out).
+const sharedOneIn = 3
+
+// generateRuns makes one process's runs and what goes wrong in each.
+func generateRuns(rng *rand.Rand) []faults {
+	var runs []faults
+	n := 1 + rng.IntN(3)
+	for r := range n {
 		f := faults{}
 		if rng.IntN(2) == 0 {
 			f.storageErrorRate = 0.05 * float64(1+rng.IntN(3))
@@ -177,7 +231,7 @@ func generate(seed uint64) *scenario {
 		if rng.IntN(3) == 0 {
 			f.apiFailures = 1 + rng.IntN(4)
 		}
-		if r < runs-1 {
+		if r < n-1 {
 			f.crashAfter = rng.IntN(2) == 0
 			switch rng.IntN(3) {
 			case 0:
@@ -188,15 +242,19 @@ func generate(seed uint64) *scenario {
 				f.crashAtClaim = 1 + rng.IntN(4)
 			}
 		}
-		s.incarnations = append(s.incarnations, f)
+		runs = append(runs, f)
 	}
-	return s
+	return runs
 }
 
 // describe prints the history so that a failure can be read and replayed.
 func (s *scenario) describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+	if s.test != "" {
+		fmt.Fprintf(&b, "history of %s (replay: go test -race -run %s ./test/signupmodel/)\n", s.test, s.test)
+	} else {
+		fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+	}
 	for _, u := range s.users {
 		kind := "new"
 		if u.returning {
@@ -217,11 +275,30 @@ func (s *scenario) describe() string {
 	if s.pulled != nil {
 		fmt.Fprintf(&b, "  pull mode reads the stream's %d records too\n", len(s.pulled))
 	}
-	fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
-	for i, f := range s.incarnations {
-		fmt.Fprintf(&b, "  run %d: %s\n", i+1, f)
+	if s.streams > 0 {
+		fmt.Fprintf(&b, "  %d stream batches in flight at once, from %s after the Action's first posts\n", s.streams, s.streamDelay)
+	}
+	if s.shared() {
+		fmt.Fprintf(&b, "  %d processes sharing one redis-server, every request to either at random, %.0f%% of stream requests to both at once\n", len(s.processes), 100*s.hedged)
+		for _, o := range s.outages {
+			fmt.Fprintf(&b, "  redis-server killed at %s, started again %s later\n", o.at, o.down)
+		}
+	}
+	for p, runs := range s.processes {
+		for i, f := range runs {
+			fmt.Fprintf(&b, "  %s: %s\n", runLabel(s, p, i+1), f)
+		}
 	}
 	return b.String()
+}
+
+// runLabel names a process's run in the trace: "run 2", or "B run 2"
+// with two processes.
+func runLabel(s *scenario, process, n int) string {
+	if !s.shared() {
+		return fmt.Sprintf("run %d", n)
+	}
+	return fmt.Sprintf("%c run %d", 'A'+process, n)
 }
 
 func (r record) String() string {

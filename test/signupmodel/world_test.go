@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -37,6 +38,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver"
 )
@@ -51,31 +53,50 @@ var storageID = component.MustNewID("model_storage")
 
 var errCrashed = errors.New("the collector crashed")
 
-// world is what outlives the collector's crashes: Auth0 (the fake tenant),
-// the storage directory, and what the exporter accepted.
+// world is what outlives the collectors' crashes: Auth0 (the fake tenant),
+// each process's storage directory and address, the redis-server they
+// share, and what the exporter accepted.
 type world struct {
 	t        *testing.T
 	scenario *scenario
 	rng      *rand.Rand
 	rngMu    sync.Mutex
 
-	fake    *fakeauth0.Server
-	fakeURL string
-	domain  string
-	dir     string
-	addr    string // the receiver's address, the same in every run
+	fake      *fakeauth0.Server
+	fakeURL   string
+	domain    string
+	processes []*process
+	redis     *redistest.Server // nil: each process's claims are its own
 
 	exported exportLog
 	trace    traceLog
 	acked    map[string]record // set by play
+	refused  atomic.Int64      // requests answered with anything but 200, or not at all
+	// redisDown is set while the redis-server is killed; refusedDown
+	// counts the requests refused meanwhile.
+	redisDown   atomic.Bool
+	refusedDown atomic.Int64
 
-	mu  sync.Mutex
-	run *run
+	// claimed lists, per user, the runs that wrote the user's SignUp claim
+	// to their storage (unresumedUpdates).
+	claimedMu sync.Mutex
+	claimed   map[string]map[*run]bool
+	// patched lists, per user, the runs that sent an app_metadata update
+	// Auth0 answered 200, in order.
+	patched map[string][]*run
+}
+
+// process is one collector instance: its address and storage directory,
+// the same in each of its runs.
+type process struct {
+	index int
+	dir   string
+	addr  string
 }
 
 // exported is one record the exporter accepted.
 type exported struct {
-	run    int
+	run    string
 	user   string
 	id     string // auth0.log_id or auth0.event_id
 	event  string // SignUp, Login or ""
@@ -89,12 +110,15 @@ type exportLog struct {
 	// batches the exporter accepted, for the crash window: their SignUps
 	// and whether the processor's ConsumeLogs returned nil for them.
 	batches []*acceptedBatch
-	// windows counts, per user, the SignUps left in the crash window.
+	// windows counts, per user, the SignUps the exporter took whose run
+	// crashed before the processor returned: their claims were left
+	// doubtful, and only a redelivery of the same record may be the
+	// SignUp again.
 	windows map[string]int
 }
 
 type acceptedBatch struct {
-	run     int
+	run     *run
 	token   *callToken
 	signups []string
 }
@@ -137,10 +161,63 @@ func newWorld(t *testing.T, s *scenario) *world {
 	for _, r := range s.pulled {
 		fake.AddLogs(r.event().Data())
 	}
-	return &world{
+	w := &world{
 		t: t, scenario: s, rng: rand.New(rand.NewPCG(s.seed, 0xfa17)),
-		fake: fake, fakeURL: srv.URL, domain: domain, dir: t.TempDir(), addr: freeAddr(t),
+		fake: fake, fakeURL: srv.URL, domain: domain, claimed: map[string]map[*run]bool{}, patched: map[string][]*run{},
 	}
+	for i := range s.processes {
+		w.processes = append(w.processes, &process{index: i, dir: t.TempDir(), addr: freeAddr(t)})
+	}
+	if s.shared() {
+		w.redis = redistest.Start(t)
+	}
+	return w
+}
+
+func (w *world) claimWritten(user string, r *run) {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	if w.claimed[user] == nil {
+		w.claimed[user] = map[*run]bool{}
+	}
+	w.claimed[user][r] = true
+}
+
+func (w *world) patchedBy(user string, r *run) {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	w.patched[user] = append(w.patched[user], r)
+}
+
+func (w *world) patchesSeen(user string) int {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	return len(w.patched[user])
+}
+
+// unresumedUpdates counts the user's updates after the first that no
+// crash explains: an update is sent again legitimately only by a later
+// run of a process whose earlier run wrote the user's claim and crashed
+// (it may have sent the update, or queued it, without recording that).
+func (w *world) unresumedUpdates(user string) int {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	n := 0
+	for i, r := range w.patched[user] {
+		if i == 0 {
+			continue
+		}
+		resumed := false
+		for c := range w.claimed[user] {
+			if c.process == r.process && c.n < r.n && c.dead.Load() {
+				resumed = true
+			}
+		}
+		if !resumed {
+			n++
+		}
+	}
+	return n
 }
 
 func freeAddr(t *testing.T) string {
@@ -168,14 +245,17 @@ func (w *world) chance(p float64) bool {
 	return w.rng.Float64() < p
 }
 
-// run is one collector process: the real receiver and signup processor on
-// the world's storage directory, in front of the exporter. A crash makes
-// every storage operation, exporter accept and Management API call of the
-// run fail from that instant on, as if the process were gone, then stops it.
+// run is one run of a collector process: the real receiver and signup
+// processor on the process's storage directory, in front of the exporter.
+// A crash makes every storage operation, exporter accept, Management API
+// call and Redis connection of the run fail from that instant on, as if
+// the process were gone, then stops it.
 type run struct {
-	n      int
-	world  *world
-	faults faults
+	n       int
+	label   string // in the trace
+	world   *world
+	process *process
+	faults  faults
 
 	dead    atomic.Bool
 	armed   atomic.Bool   // faults apply once the run has started
@@ -195,20 +275,27 @@ type run struct {
 
 	files     extension.Extension
 	api       *httptest.Server
+	redis     *tcpProxy // nil without a shared redis-server
 	receiver  receiver.Logs
 	processor processor.Logs
 }
 
-func (w *world) start(n int, f faults) *run {
-	r := &run{n: n, world: w, faults: f, crashed: make(chan struct{})}
+// start starts a run of the process. It may be called off the test's
+// goroutine, so it returns its errors rather than failing the test.
+func (w *world) start(p *process, n int, f faults) (*run, error) {
+	r := &run{n: n, label: runLabel(w.scenario, p.index, n), world: w, process: p, faults: f, crashed: make(chan struct{})}
 	w.fake.FailNext(repeat(http.StatusServiceUnavailable, f.apiFailures)...)
 
 	ff := filestorage.NewFactory()
 	fcfg := ff.CreateDefaultConfig().(*filestorage.Config)
-	fcfg.Directory = w.dir
+	fcfg.Directory = p.dir
 	files, err := ff.Create(context.Background(), extensiontest.NewNopSettings(ff.Type()), fcfg)
-	require.NoError(w.t, err)
-	require.NoError(w.t, files.Start(context.Background(), componenttest.NewNopHost()))
+	if err != nil {
+		return nil, err
+	}
+	if err := files.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		return nil, err
+	}
 	r.files = files
 
 	// The Management API through this run only: gone with it.
@@ -227,10 +314,20 @@ func (w *world) start(n int, f faults) *run {
 		}
 		rec := &statusRecorder{ResponseWriter: rw}
 		proxy.ServeHTTP(rec, req)
+		if req.Method == http.MethodPatch && rec.status == http.StatusOK {
+			w.patchedBy(strings.TrimPrefix(req.URL.Path, "/api/v2/users/"), r)
+		}
 		if req.Method == http.MethodPatch || strings.HasPrefix(req.URL.Path, "/api/v2/users/") {
-			w.trace.add("run %d: %s %s -> %d", n, req.Method, req.URL.Path, rec.status)
+			w.trace.add("%s: %s %s -> %d", r.label, req.Method, req.URL.Path, rec.status)
 		}
 	}))
+	if w.redis != nil {
+		// The run's own way to Redis, cut when it crashes: a dead process
+		// settles and confirms nothing.
+		if r.redis, err = startProxy(w.redis.Addr()); err != nil {
+			return nil, err
+		}
+	}
 
 	host := modelHost{storageID: &crashableStorage{run: r}}
 	down := &exporterStandIn{run: r}
@@ -248,17 +345,28 @@ func (w *world) start(n int, f faults) *run {
 	pcfg.Updates.DrainTimeout = 50 * time.Millisecond
 	pcfg.Updates.RetryOnFailure.InitialInterval = 10 * time.Millisecond
 	pcfg.Updates.RetryOnFailure.MaxInterval = 50 * time.Millisecond
-	require.NoError(w.t, pcfg.Validate())
+	if r.redis != nil {
+		pcfg.Redis.Endpoint = r.redis.addr()
+		pcfg.Redis.TLS.Insecure = true
+		pcfg.Redis.Timeout = redisTimeout
+	}
+	if err := pcfg.Validate(); err != nil {
+		return nil, err
+	}
 	pset := processortest.NewNopSettings(pf.Type())
-	pset.Logger = zap.New(traceCore{trace: &w.trace, run: n})
+	pset.Logger = zap.New(traceCore{trace: &w.trace, run: r.label})
 	proc, err := pf.CreateLogs(context.Background(), pset, pcfg, down)
-	require.NoError(w.t, err)
-	require.NoError(w.t, proc.Start(context.Background(), host))
+	if err != nil {
+		return nil, err
+	}
+	if err := proc.Start(context.Background(), host); err != nil {
+		return nil, err
+	}
 	r.processor = proc
 
 	rf := auth0loginreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig().(*auth0loginreceiver.Config)
-	rcfg.ServerConfig.NetAddr.Endpoint = w.addr
+	rcfg.ServerConfig.NetAddr.Endpoint = p.addr
 	rcfg.Secret = secret
 	rcfg.RetryAfter = time.Second
 	if w.scenario.pulled != nil {
@@ -268,19 +376,26 @@ func (w *world) start(n int, f faults) *run {
 		rcfg.Poll.Start = "oldest"
 		rcfg.Poll.Storage = &storageID
 	}
-	require.NoError(w.t, rcfg.Validate())
+	if err := rcfg.Validate(); err != nil {
+		return nil, err
+	}
 	rcv, err := rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, &probe{next: proc})
-	require.NoError(w.t, err)
-	require.NoError(w.t, startListening(rcv, host))
+	if err != nil {
+		return nil, err
+	}
+	if err := startListening(rcv, host); err != nil {
+		return nil, err
+	}
 	r.receiver = rcv
 
-	w.mu.Lock()
-	w.run = r
-	w.mu.Unlock()
 	r.armed.Store(true)
-	w.trace.add("run %d started: %s", n, f)
-	return r
+	w.trace.add("%s started: %s", r.label, f)
+	return r, nil
 }
+
+// redisTimeout bounds a run's wait for Redis: while the server is down, a
+// request that needs a claim is refused after it.
+const redisTimeout = 300 * time.Millisecond
 
 type statusRecorder struct {
 	http.ResponseWriter
@@ -319,8 +434,12 @@ func repeat(status, n int) []int {
 func (r *run) crash(why string) {
 	r.once.Do(func() {
 		r.dead.Store(true)
-		r.world.trace.add("run %d crashed %s", r.n, why)
-		r.world.exported.openWindows(r.n)
+		if r.redis != nil {
+			r.redis.cut()
+		}
+		w := r.world
+		w.trace.add("%s crashed %s", r.label, why)
+		w.exported.openWindows(r)
 		close(r.crashed)
 	})
 }
@@ -342,6 +461,9 @@ func (r *run) teardown() {
 	_ = r.files.Shutdown(context.Background())
 	r.life.Unlock()
 	r.api.Close()
+	if r.redis != nil {
+		r.redis.cut()
+	}
 }
 
 // stop ends the last run the way an orderly shutdown does.
@@ -351,6 +473,9 @@ func (r *run) stop() {
 	require.NoError(r.world.t, r.processor.Shutdown(context.Background()))
 	require.NoError(r.world.t, r.files.Shutdown(context.Background()))
 	r.api.Close()
+	if r.redis != nil {
+		r.redis.cut()
+	}
 }
 
 // step counts one storage operation or accept against the run's crash
@@ -443,7 +568,18 @@ func (c *crashableClient) Delete(ctx context.Context, key string) error {
 }
 
 func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	err := c.do(func() error { return c.inner.Batch(ctx, ops...) })
+	err := c.do(func() error {
+		err := c.inner.Batch(ctx, ops...)
+		if err == nil {
+			// Written, even if the run crashes right after.
+			for _, op := range ops {
+				if op.Type == storage.Set && isClaimWrite(op.Value) {
+					c.run.world.claimWritten(strings.TrimPrefix(op.Key, "user/"), c.run)
+				}
+			}
+		}
+		return err
+	})
 	if err == nil && c.run.faults.crashAtClaim > 0 {
 		for _, op := range ops {
 			if op.Type == storage.Set && isClaimWrite(op.Value) && c.run.claims.Add(1) == int64(c.run.faults.crashAtClaim) {
@@ -454,7 +590,7 @@ func (c *crashableClient) Batch(ctx context.Context, ops ...*storage.Operation) 
 	}
 	for _, op := range ops {
 		if op.Type != storage.Get {
-			c.run.world.trace.add("run %d: storage %v %s=%s: %v", c.run.n, op.Type, op.Key, op.Value, err)
+			c.run.world.trace.add("%s: storage %v %s=%s: %v", c.run.label, op.Type, op.Key, op.Value, err)
 		}
 	}
 	return err
@@ -546,15 +682,14 @@ func (l *exportLog) accept(r *run, tok *callToken, ld plog.Logs) bool {
 	if r.dead.Load() {
 		return false
 	}
-	run := r.n
-	b := &acceptedBatch{run: run, token: tok}
+	b := &acceptedBatch{run: r, token: tok}
 	for i := range ld.ResourceLogs().Len() {
 		for j := range ld.ResourceLogs().At(i).ScopeLogs().Len() {
 			records := ld.ResourceLogs().At(i).ScopeLogs().At(j).LogRecords()
 			for k := range records.Len() {
 				v := auth0event.NewView(records.At(k).Attributes(), records.At(k).Body())
 				x := exported{
-					run:    run,
+					run:    r.label,
 					user:   v.Str(auth0event.AttrUserID),
 					id:     v.ID(),
 					event:  v.Str(auth0event.AttrEvent),
@@ -575,9 +710,9 @@ func (l *exportLog) accept(r *run, tok *callToken, ld plog.Logs) bool {
 }
 
 // openWindows is called as a run crashes: every SignUp the exporter took
-// in that run whose ConsumeLogs had not returned nil may be emitted again
-// (claims.go: the one window where at least once wins).
-func (l *exportLog) openWindows(run int) {
+// in that run whose ConsumeLogs had not returned nil was left with a
+// doubtful claim.
+func (l *exportLog) openWindows(run *run) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, b := range l.batches {
@@ -601,7 +736,7 @@ func (l *exportLog) window(user string) {
 // history's trace.
 type traceCore struct {
 	trace  *traceLog
-	run    int
+	run    string
 	fields []zapcore.Field
 }
 
@@ -621,7 +756,7 @@ func (c traceCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	for _, f := range append(c.fields, fields...) {
 		f.AddTo(enc)
 	}
-	c.trace.add("run %d: %s %s %v", c.run, e.Level, e.Message, enc.Fields)
+	c.trace.add("%s: %s %s %v", c.run, e.Level, e.Message, enc.Fields)
 	return nil
 }
 func (c traceCore) Sync() error { return nil }
@@ -631,4 +766,90 @@ func (c traceCore) Sync() error { return nil }
 // picks a crash point).
 func isClaimWrite(value []byte) bool {
 	return bytes.Contains(value, []byte(`"k":true`)) && !bytes.Contains(value, []byte(`"c":true`))
+}
+
+// tcpProxy is one run's connections to the redis-server: cut, they are
+// gone at once, as a dead process's are.
+type tcpProxy struct {
+	listener net.Listener
+	target   string
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+	isCut bool
+}
+
+func startProxy(target string) (*tcpProxy, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &tcpProxy{listener: l, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	return p, nil
+}
+
+func (p *tcpProxy) addr() string { return p.listener.Addr().String() }
+
+func (p *tcpProxy) serve() {
+	for {
+		c, err := p.listener.Accept()
+		if err != nil {
+			return
+		}
+		go p.pipe(c)
+	}
+}
+
+// pipe forwards one connection; a server that is down closes it at once.
+func (p *tcpProxy) pipe(c net.Conn) {
+	up, err := net.DialTimeout("tcp", p.target, redisTimeout)
+	if err != nil || !p.track(c, up) {
+		_ = c.Close()
+		if up != nil {
+			_ = up.Close()
+		}
+		return
+	}
+	done := make(chan struct{}, 2)
+	forward := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		_ = dst.Close()
+		_ = src.Close()
+		done <- struct{}{}
+	}
+	go forward(up, c)
+	go forward(c, up)
+	<-done
+	<-done
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, up)
+	p.mu.Unlock()
+}
+
+func (p *tcpProxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isCut {
+		return false
+	}
+	for _, c := range conns {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+// cut closes the listener and every connection.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isCut {
+		return
+	}
+	p.isCut = true
+	_ = p.listener.Close()
+	for c := range p.conns {
+		_ = c.Close()
+	}
 }
