@@ -89,6 +89,27 @@ func (c candidate) copyOf(st userState) bool {
 	return c.login != "" && c.login == st.SignupLogin && c.action != st.SignupByAction
 }
 
+// mayHoldClaim reports whether the record can be a user's SignUp on some
+// replica, so that its user's claim, if another replica holds it, decides
+// it: a record that is a Login everywhere (a password exchange, a logins
+// count above one, app_metadata marked) cannot.
+func (c candidate) mayHoldClaim() bool {
+	return c.kind != auth0event.KindPasswordExchange && !(c.hasCount && c.loginsCount > 1) && !(c.appMetadata && c.signedUp)
+}
+
+// needsSharedClaim reports whether the record's user's claim must be read
+// from the replicas' shared store before it is decided: the record may be
+// the SignUp another replica claimed, and here it would not claim (the
+// user is signed up by Auth0's word, or only a lookup can tell) — the
+// claim's holder delivered again would become a Login. A record that
+// claims here learns the holder when it settles its claim.
+func (c candidate) needsSharedClaim(st userState) bool {
+	if !c.mayHoldClaim() || st.Claimed || st.NoSharedClaim {
+		return false
+	}
+	return st.SignedUp || c.needsLookup(st) || c.needsSignUpCheck(st)
+}
+
 // needsLookup reports whether only the Management API can tell: a login
 // of a user the store does not know as signed up, about whom the record
 // says nothing.

@@ -167,6 +167,9 @@ func (p *signupProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if err := p.users.prefetch(ctx, b.users()); err != nil {
 		return fmt.Errorf("signup processor could not read user states from storage: %w", err)
 	}
+	if err := p.users.learnShared(ctx, b.items); err != nil {
+		return err
+	}
 	p.lookupUnknown(ctx, b)
 	decisions, claims, err := p.users.decideBatch(ctx, b.items, b.lookups, p.reserver())
 	if err != nil {

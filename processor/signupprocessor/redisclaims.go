@@ -19,6 +19,8 @@ type claimArbiter interface {
 	// no claim yet, atomically per user, and returns for each request the
 	// claim the user held before: nil where this call set it.
 	settle(ctx context.Context, reqs []signupIdentity) ([]*signupIdentity, error)
+	// peek returns, per user, the claim the user holds (nil: none).
+	peek(ctx context.Context, users []string) ([]*signupIdentity, error)
 	// confirm records that the pipeline accepted the claims' records, so
 	// that copies of them reaching any replica are dropped as delivered.
 	confirm(ctx context.Context, reqs []signupIdentity) error
@@ -121,6 +123,38 @@ func (r *redisClaims) settle(ctx context.Context, reqs []signupIdentity) ([]*sig
 		id := signupIdentity{User: reqs[i].User}
 		if err := json.Unmarshal([]byte(v), &id); err != nil {
 			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(reqs[i].User), err)
+		}
+		held[i] = &id
+	}
+	return held, nil
+}
+
+func (r *redisClaims) peek(ctx context.Context, users []string) ([]*signupIdentity, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	// GETs in one pipeline rather than MGET: on a Cluster, go-redis sends
+	// each to its key's node.
+	pipe := r.client.Pipeline()
+	cmds := make([]*redis.StringCmd, len(users))
+	for i, user := range users {
+		cmds[i] = pipe.Get(ctx, r.claimKey(user))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	held := make([]*signupIdentity, len(users))
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		id := signupIdentity{User: users[i]}
+		if err := json.Unmarshal([]byte(v), &id); err != nil {
+			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(users[i]), err)
 		}
 		held[i] = &id
 	}

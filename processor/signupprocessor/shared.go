@@ -3,6 +3,7 @@ package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/proces
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -173,6 +174,75 @@ func (p *signupProcessor) stopShared() error {
 	<-p.healthDone
 	if err := p.redis.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return err
+	}
+	return nil
+}
+
+// learnShared reads, in one round trip, the shared claims of the batch's
+// users whose records need them (needsSharedClaim), and keeps what it
+// learns: a holder's identity, or that a user signed up by Auth0's word
+// has no claim. When the store does not answer, a user this replica knows
+// as signed up is decided from what it knows; for any other, the batch
+// meets when_unavailable.
+func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
+	if s.shared == nil {
+		return nil
+	}
+	var users []string
+	seen := map[string]bool{}
+	unknown := false
+	for _, c := range items {
+		if seen[c.user] {
+			continue
+		}
+		st, _, err := s.get(ctx, c.user)
+		if err != nil {
+			return err
+		}
+		if c.needsSharedClaim(st) {
+			seen[c.user] = true
+			users = append(users, c.user)
+			unknown = unknown || !st.SignedUp
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	peekCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+	held, err := s.shared.arbiter.peek(peekCtx, users)
+	cancel()
+	if err != nil {
+		s.warnUnavailable(err)
+		switch {
+		case !unknown:
+			return nil
+		case s.shared.decideLocally:
+			s.observe(ctx, claimDecidedLocally, len(users))
+			return nil
+		default:
+			s.observe(ctx, claimRefusedUnavailable, len(users))
+			return fmt.Errorf("%w: %w", errSharedUnavailable, err)
+		}
+	}
+	for i, user := range users {
+		unlock := s.lockUser(user)
+		st, _, err := s.get(ctx, user)
+		switch {
+		case err != nil:
+		case st.Claimed:
+			// Decided meanwhile, here.
+		case held[i] != nil:
+			next := held[i].state()
+			next.ByCount = false
+			s.markDirty(user, next)
+		case st.SignedUp:
+			st.NoSharedClaim = true
+			s.markDirty(user, st)
+		}
+		unlock()
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -33,6 +33,10 @@ type userState struct {
 	SignupByAction bool   `json:"a,omitempty"`
 	// Confirmed: the pipeline accepted the claimed record.
 	Confirmed bool `json:"c,omitempty"`
+	// NoSharedClaim: the user is signed up by Auth0's word (app_metadata,
+	// a lookup) and the replicas' shared store held no claim of theirs when
+	// asked: their records need not ask again.
+	NoSharedClaim bool `json:"x,omitempty"`
 
 	// absent marks a cache entry for a user storage does not hold, so that
 	// new users cost one storage read, not one per record. Never stored.
