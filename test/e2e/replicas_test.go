@@ -1,0 +1,685 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
+)
+
+// redisSettings is the --config that gives every replica the signup
+// processor's shared claim store, from REDIS_ENDPOINT and
+// REDIS_TLS_INSECURE (the variables config/redis.yaml reads). The testdata
+// file stands in for config/redis.yaml until that file is in the
+// repository; then this line names it instead.
+const redisSettings = "test/e2e/testdata/redis.yaml"
+
+// replicaCount is the DaemonSet's size in these tests.
+const replicaCount = 3
+
+// replicaScale is how many users each phase of TestReplicas sends:
+// E2E_REPLICA_USERS new users (1,000 by default, which keeps the test
+// within a few minutes on two cores with the race detector), and a quarter
+// as many returning users.
+func replicaScale(t *testing.T) (newUsers, returning int) {
+	newUsers = 1000
+	if v := os.Getenv("E2E_REPLICA_USERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "E2E_REPLICA_USERS")
+		newUsers = n
+	}
+	return newUsers, newUsers / 4
+}
+
+// strictUpdates makes "one app_metadata update per new user" an assertion
+// (E2E_STRICT_UPDATES=1). Without it, more than one update is reported as a
+// figure: a replica marks the users whose SignUp it emitted, so a SignUp
+// record that a crash or a refusal makes two replicas emit is marked by
+// both until the replicas share one queue of updates.
+func strictUpdates() bool { return os.Getenv("E2E_STRICT_UPDATES") != "" }
+
+// replicaSet is replicaCount collectors from otelcol-config.yaml with the
+// Redis settings, sharing one redis-server, one HEC endpoint and the fake
+// Management API, as the DaemonSet's pods on three nodes do.
+type replicaSet struct {
+	t     *testing.T
+	fake  *fakeauth0.Server
+	api   *httptest.Server
+	hec   *hecRecorder
+	hecTS *httptest.Server
+	redis *redistest.Server
+
+	mu       sync.Mutex // guards procs while senders run
+	procs    []*Collector
+	storage  []string
+	addrs    []binarytest.Addresses
+	configs  []string
+	client   *http.Client
+	drainEnv string
+}
+
+func newReplicaSet(t *testing.T) *replicaSet {
+	t.Helper()
+	s := &replicaSet{
+		t:      t,
+		fake:   fakeauth0.New(FakeClientID, FakeClientSecret, "https://"+FakeDomain+"/api/v2/"),
+		hec:    newHECRecorder(),
+		redis:  redistest.Start(t),
+		client: &http.Client{Timeout: 30 * time.Second},
+	}
+	s.api = httptest.NewServer(s.fake)
+	t.Cleanup(s.api.Close)
+	s.hecTS = httptest.NewServer(s.hec)
+	t.Cleanup(s.hecTS.Close)
+
+	root := repoRoot(t)
+	// The recorder tells records apart by fields Splunk does not index by
+	// default: the test opts in to them as a user would.
+	fields, err := hecfields.Overlay(filepath.Join(root, "otelcol-config.yaml"), recordedFields...)
+	require.NoError(t, err)
+	s.configs = []string{
+		fields,
+		filepath.Join(root, redisSettings),
+		// The burst of new users would take minutes at the production
+		// write budget (3/s a replica).
+		"yaml:processors::signup::management_api::rate_limit: {writes_per_second: 200, write_burst: 50, reads_per_second: 200, read_burst: 50}",
+	}
+	s.procs = make([]*Collector, replicaCount)
+	for range replicaCount {
+		s.storage = append(s.storage, t.TempDir())
+		s.addrs = append(s.addrs, binarytest.FreeAddresses())
+	}
+	var wg sync.WaitGroup
+	for i := range replicaCount {
+		wg.Go(func() { s.start(i) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return s
+}
+
+// token is replica i's HEC token: the recorder keeps it with each event,
+// which tells the replica that delivered it. Each starts with HECToken, so
+// that the check for secrets in the output covers them.
+func replicaToken(i int) string { return fmt.Sprintf("%s-r%d", HECToken, i) }
+
+func replicaOf(token string) string {
+	if i := strings.LastIndex(token, "-r"); i >= 0 {
+		return "replica " + token[i+2:]
+	}
+	return "an unknown replica"
+}
+
+// start starts replica i, again on its storage and addresses when it ran
+// before.
+func (s *replicaSet) start(i int) {
+	s.t.Helper()
+	env := map[string]string{
+		"AUTH0_DOMAIN":         FakeDomain,
+		"AUTH0_CLIENT_ID":      FakeClientID,
+		"AUTH0_CLIENT_SECRET":  FakeClientSecret,
+		"AUTH0_MANAGEMENT_URL": s.api.URL,
+		"SPLUNK_HEC_TOKEN":     replicaToken(i),
+		"REDIS_ENDPOINT":       s.redis.Addr(),
+		"REDIS_TLS_INSECURE":   "true",
+	}
+	if s.drainEnv != "" {
+		env["OTELCOL_DRAIN_TIMEOUT"] = s.drainEnv
+	}
+	c := StartCollector(s.t, Options{
+		HECEndpoint: s.hecTS.URL + "/services/collector",
+		Storage:     s.storage[i],
+		Addresses:   s.addrs[i],
+		Env:         env,
+		Configs:     s.configs,
+	})
+	s.mu.Lock()
+	s.procs[i] = c
+	s.mu.Unlock()
+}
+
+func (s *replicaSet) replica(i int) *Collector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.procs[i]
+}
+
+// request is one POST as Auth0 makes it: a log stream batch, or one
+// post-login Action payload.
+type request struct {
+	path string
+	body []byte
+	ids  []string
+}
+
+func logBatch(events []auth0test.Event) request {
+	r := request{path: "/auth0/logs", body: auth0test.Lines(events...)}
+	for _, e := range events {
+		r.ids = append(r.ids, e.LogID)
+	}
+	return r
+}
+
+func actionCall(a auth0test.ActionEvent) request {
+	return request{path: "/auth0/actions", body: a.JSON(), ids: []string{a.EventID}}
+}
+
+// sendStats counts the refusals senders met and retried.
+type sendStats struct {
+	refused503   atomic.Int64 // 503, e.g. Redis down
+	refusedOther atomic.Int64 // any other status but 200
+	connErrors   atomic.Int64 // no answer: a replica down
+	requests     atomic.Int64 // answered 200
+}
+
+// post sends r to replica first, and, as Auth0 does behind a load
+// balancer, again to the next replica each time it is refused or not
+// answered, until a replica answers 200; it returns that replica.
+func (s *replicaSet) post(r request, first int, st *sendStats) (int, error) {
+	last := "no answer"
+	deadline := time.Now().Add(3 * time.Minute)
+	for i := first; ; i = (i + 1) % replicaCount {
+		req, err := http.NewRequest(http.MethodPost, "http://"+s.replica(i).Receiver+r.path, strings.NewReader(string(r.body)))
+		if err != nil {
+			return -1, err
+		}
+		req.Header.Set("Authorization", "Bearer "+Secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.client.Do(req)
+		switch {
+		case err != nil:
+			st.connErrors.Add(1)
+			last = err.Error()
+		default:
+			answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				st.requests.Add(1)
+				return i, nil
+			}
+			if resp.StatusCode == http.StatusServiceUnavailable {
+				st.refused503.Add(1)
+			} else {
+				st.refusedOther.Add(1)
+			}
+			last = fmt.Sprintf("replica %d answered %d %s", i, resp.StatusCode, answer)
+		}
+		if time.Now().After(deadline) {
+			return -1, fmt.Errorf("%s (%d ids) not accepted in 3 minutes; last: %s", r.path, len(r.ids), last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// replicaPhase is one wave of logins. Each round gives every replica a
+// log stream batch and a few Action calls, posted at the same moment. A new
+// user has three records, one for each replica in the same round: the
+// signup (ss), the first login (s, logins_count 1) and a second login
+// (logins_count 2), so the two records that may carry the SignUp reach two
+// replicas at once. A returning user (already marked in Auth0) logs in once
+// through each replica: twice through the log stream (logins_count 5 and 6)
+// and once through the Action, which carries the mark in app_metadata.
+type replicaPhase struct {
+	name      string
+	newUsers  []string
+	returning []string
+	rounds    [][replicaCount][]request
+	records   int
+}
+
+// usersPerRound keeps a log stream batch at about 30 records.
+const usersPerRound = 25
+
+func (s *replicaSet) newPhase(name string, newUsers, returning int, seed uint64) *replicaPhase {
+	p := &replicaPhase{name: name}
+	r := rand.New(rand.NewPCG(seed, uint64(len(name))))
+	nRounds := (newUsers + usersPerRound - 1) / usersPerRound
+	logs := make([][replicaCount][]auth0test.Event, nRounds)
+	actions := make([][replicaCount][]auth0test.ActionEvent, nRounds)
+	for i := range newUsers {
+		u := fmt.Sprintf("auth0|rep-%s-n%d", name, i)
+		s.fake.AddUser(u, map[string]any{})
+		p.newUsers = append(p.newUsers, u)
+		at := r.Perm(replicaCount)
+		round := &logs[i/usersPerRound]
+		round[at[0]] = append(round[at[0]], auth0test.Event{LogID: fmt.Sprintf("%s-ss-%d", name, i), Type: "ss", UserID: u})
+		round[at[1]] = append(round[at[1]], auth0test.Event{LogID: fmt.Sprintf("%s-s1-%d", name, i), Type: "s", UserID: u, LoginsCount: 1})
+		round[at[2]] = append(round[at[2]], auth0test.Event{LogID: fmt.Sprintf("%s-s2-%d", name, i), Type: "s", UserID: u, LoginsCount: 2})
+		p.records += 3
+	}
+	for i := range returning {
+		u := fmt.Sprintf("auth0|rep-%s-r%d", name, i)
+		s.fake.AddUser(u, map[string]any{"signedUp": true})
+		p.returning = append(p.returning, u)
+		at := r.Perm(replicaCount)
+		k := i % nRounds
+		logs[k][at[0]] = append(logs[k][at[0]], auth0test.Event{LogID: fmt.Sprintf("%s-r5-%d", name, i), Type: "s", UserID: u, LoginsCount: 5})
+		logs[k][at[1]] = append(logs[k][at[1]], auth0test.Event{LogID: fmt.Sprintf("%s-r6-%d", name, i), Type: "s", UserID: u, LoginsCount: 6})
+		actions[k][at[2]] = append(actions[k][at[2]], auth0test.ActionEvent{EventID: fmt.Sprintf("%s-a7-%d", name, i), UserID: u, LoginsCount: 7,
+			AppMetadata: map[string]any{"signedUp": true}})
+		p.records += 3
+	}
+	for k := range nRounds {
+		var round [replicaCount][]request
+		for i := range replicaCount {
+			batch := logs[k][i]
+			r.Shuffle(len(batch), func(a, b int) { batch[a], batch[b] = batch[b], batch[a] })
+			if len(batch) > 0 {
+				round[i] = append(round[i], logBatch(batch))
+			}
+			for _, a := range actions[k][i] {
+				round[i] = append(round[i], actionCall(a))
+			}
+		}
+		p.rounds = append(p.rounds, round)
+	}
+	return p
+}
+
+// sent is what a phase's senders were answered.
+type sent struct {
+	acked map[string]int // id -> the replica that answered 200
+	stats *sendStats
+	took  time.Duration
+}
+
+func (a sent) ids() []string {
+	out := make([]string, 0, len(a.acked))
+	for id := range a.acked {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// send posts the phase round by round over about spread: in each round one
+// goroutine per replica, released together, posts that replica's requests.
+// Once a fraction at of the rounds is sent, during runs on the test's
+// goroutine (a crash, an outage) while the rounds go on; send returns when
+// both are done.
+func (s *replicaSet) send(t *testing.T, p *replicaPhase, spread time.Duration, at float64, during func()) sent {
+	t.Helper()
+	out := sent{acked: map[string]int{}, stats: &sendStats{}}
+	began := time.Now()
+	pause := spread / time.Duration(max(len(p.rounds), 1))
+	var mu sync.Mutex
+	var errs []error
+	var rounds atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, round := range p.rounds {
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range replicaCount {
+				wg.Go(func() {
+					<-start
+					for _, req := range round[i] {
+						by, err := s.post(req, i, out.stats)
+						mu.Lock()
+						if err != nil {
+							errs = append(errs, err)
+						}
+						for _, id := range req.ids {
+							out.acked[id] = by
+						}
+						mu.Unlock()
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			rounds.Add(1)
+			time.Sleep(pause)
+		}
+	}()
+	if during != nil {
+		for float64(rounds.Load()) < at*float64(len(p.rounds)) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		during()
+	}
+	<-done
+	out.took = time.Since(began)
+	require.Empty(t, errs, "requests no replica accepted")
+	return out
+}
+
+// phaseOutcome is what reached HEC and the fake Management API for a phase.
+type phaseOutcome struct {
+	lost []string
+	// signUps lists, per user, the distinct records delivered tagged
+	// SignUp: each is one decision.
+	signUps map[string][]fleetHECEvent
+	// redeliveries counts SignUp records that arrived more than once (the
+	// pipeline delivers at least once; the same record is one decision).
+	redeliveries int
+	duplicates   int            // records of any kind that arrived more than once
+	patches      map[string]int // successful app_metadata updates per user
+}
+
+// settle waits until every acknowledged record reached HEC and every new
+// user of p was updated in Auth0 (or timeout), then counts.
+func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phaseOutcome {
+	s.t.Helper()
+	var o phaseOutcome
+	o.lost = s.hec.waitFor(a.ids(), timeout)
+	deadline := time.Now().Add(timeout)
+	for {
+		o.patches = s.patches()
+		unmarked := slices.ContainsFunc(p.newUsers, func(u string) bool { return o.patches[u] == 0 })
+		if !unmarked || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	users := map[string]bool{}
+	for _, u := range p.newUsers {
+		users[u] = true
+	}
+	for _, u := range p.returning {
+		users[u] = true
+	}
+	o.signUps = map[string][]fleetHECEvent{}
+	seen := map[string]int{}
+	tagged := map[string]bool{}
+	for _, e := range s.hec.snapshot() {
+		if !users[e.User] {
+			continue
+		}
+		seen[e.ID]++
+		if seen[e.ID] > 1 {
+			o.duplicates++
+		}
+		if e.Event != "SignUp" {
+			continue
+		}
+		if tagged[e.ID] {
+			o.redeliveries++
+			continue
+		}
+		tagged[e.ID] = true
+		o.signUps[e.User] = append(o.signUps[e.User], e)
+	}
+	return o
+}
+
+func (s *replicaSet) patches() map[string]int {
+	out := map[string]int{}
+	for _, r := range s.fake.Requests(http.MethodPatch, "/api/v2/users/") {
+		if r.Status == http.StatusOK {
+			out[r.UserID]++
+		}
+	}
+	return out
+}
+
+// arrivals describes what reached HEC for a user, for failure messages.
+func (s *replicaSet) arrivals(user string, a sent) string {
+	var parts []string
+	for _, e := range s.hec.snapshot() {
+		if e.User != user {
+			continue
+		}
+		event := e.Event
+		if event == "" {
+			event = "untagged"
+		}
+		parts = append(parts, fmt.Sprintf("%s %s(%s) acked by replica %d, delivered by %s at %s",
+			e.ID, event, e.Basis, a.acked[e.ID], replicaOf(e.Token), e.At.Format("15:04:05.000")))
+	}
+	if len(parts) == 0 {
+		return user + ": nothing arrived"
+	}
+	return user + ": " + strings.Join(parts, "; ")
+}
+
+// check asserts what every phase must deliver, and logs its figures.
+func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome, began time.Time, extra string) {
+	t.Helper()
+	var decisions int
+	for _, evs := range o.signUps {
+		decisions += len(evs)
+	}
+	t.Logf("figures: %s: %d new users, %d returning; %d records acknowledged in %d requests over %s; %d SignUp decisions, %d SignUp redeliveries, %d records delivered more than once; "+
+		"refusals retried: %d 503, %d other, %d unanswered; delivered and updated after %s; load average %s%s",
+		p.name, len(p.newUsers), len(p.returning), len(a.acked), a.stats.requests.Load(), a.took.Round(time.Millisecond),
+		decisions, o.redeliveries, o.duplicates,
+		a.stats.refused503.Load(), a.stats.refusedOther.Load(), a.stats.connErrors.Load(),
+		time.Since(began).Round(time.Millisecond), loadAverage(), extra)
+	require.Equal(t, p.records, len(a.acked), "every record was acknowledged once")
+
+	if len(o.lost) > 0 {
+		var lines []string
+		for _, id := range o.lost[:min(10, len(o.lost))] {
+			lines = append(lines, fmt.Sprintf("%s (acked by replica %d)", id, a.acked[id]))
+		}
+		t.Errorf("%d acknowledged records never reached HEC; the first ten: %s", len(o.lost), strings.Join(lines, ", "))
+	}
+
+	var twice, none []string
+	for _, u := range p.newUsers {
+		switch len(o.signUps[u]) {
+		case 1:
+		case 0:
+			none = append(none, u)
+		default:
+			twice = append(twice, u)
+		}
+	}
+	explain := func(users []string) string {
+		var lines []string
+		for _, u := range users[:min(10, len(users))] {
+			lines = append(lines, "\n  "+s.arrivals(u, a))
+		}
+		return strings.Join(lines, "")
+	}
+	assert.Empty(t, twice, "new users with more than one SignUp decision (%d; the first ten with what arrived):%s", len(twice), explain(twice))
+	assert.Empty(t, none, "new users without a SignUp (%d; the first ten with what arrived):%s", len(none), explain(none))
+	var returningSignUps []string
+	for _, u := range p.returning {
+		if len(o.signUps[u]) > 0 {
+			returningSignUps = append(returningSignUps, u)
+		}
+	}
+	assert.Empty(t, returningSignUps, "returning users tagged SignUp (%d; the first ten):%s", len(returningSignUps), explain(returningSignUps))
+
+	var unmarked, marked, twiceMarked []string
+	for _, u := range p.newUsers {
+		switch n := o.patches[u]; {
+		case n == 0:
+			unmarked = append(unmarked, u)
+		case n > 1:
+			twiceMarked = append(twiceMarked, fmt.Sprintf("%s (%d)", u, n))
+		}
+	}
+	for _, u := range p.returning {
+		if o.patches[u] > 0 {
+			marked = append(marked, u)
+		}
+	}
+	assert.Empty(t, unmarked, "new users never updated in Auth0 (%d; the first ten):%s", len(unmarked), explain(unmarked))
+	assert.Empty(t, marked, "returning users updated in Auth0")
+	t.Logf("figures: %s: app_metadata updates: %d new users updated once, %d more than once, %d never",
+		p.name, len(p.newUsers)-len(unmarked)-len(twiceMarked), len(twiceMarked), len(unmarked))
+	if strictUpdates() {
+		assert.Empty(t, twiceMarked, "new users updated more than once in Auth0 (%d; the first ten): %v", len(twiceMarked), twiceMarked[:min(10, len(twiceMarked))])
+	} else if len(twiceMarked) > 0 {
+		t.Logf("PENDING one update per new user (E2E_STRICT_UPDATES=1 makes it an assertion): %d new users updated more than once, the first ten: %v",
+			len(twiceMarked), twiceMarked[:min(10, len(twiceMarked))])
+	}
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// drainConfigured reports whether otelcol-config.yaml has the receiver's
+// drain of the persistent queue at SIGTERM.
+func drainConfigured(t *testing.T) bool {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "otelcol-config.yaml"))
+	require.NoError(t, err)
+	return regexp.MustCompile(`(?m)^\s+drain:`).Match(b)
+}
+
+// TestReplicas runs the DaemonSet's layout: three replicas of the binary
+// sharing one redis-server for SignUp claims, one HEC endpoint and the
+// fake Management API, in four phases on the same replicas and Redis:
+//
+//  1. plain: each new user's signup and first login reach two replicas at
+//     the same moment, returning users log in through all three;
+//  2. a replica killed (SIGKILL) mid-stream and restarted on its storage;
+//  3. Redis killed mid-stream and restarted on its data: requests are
+//     refused with 503 while it is down and retried;
+//  4. a replica SIGTERMed while Splunk holds a backlog: it drains before it
+//     exits (with the receiver's drain configured).
+//
+// Each phase: exactly one SignUp decision per new user, none for returning
+// users, every acknowledged record at HEC, and every new user updated in
+// Auth0 (exactly once with E2E_STRICT_UPDATES).
+func TestReplicas(t *testing.T) {
+	newUsers, returning := replicaScale(t)
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("E2E_REPLICA_SEED"); v != "" {
+		var err error
+		seed, err = strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err, "E2E_REPLICA_SEED")
+	}
+	t.Logf("seed %d (E2E_REPLICA_SEED repeats the phases' order)", seed)
+	started := time.Now()
+	s := newReplicaSet(t)
+	t.Logf("%d replicas started in %s", replicaCount, time.Since(started).Round(time.Millisecond))
+	const spread = 5 * time.Second
+	const settleTimeout = 2 * time.Minute
+
+	t.Run("plain", func(t *testing.T) {
+		p := s.newPhase("p1", newUsers, returning, seed)
+		began := time.Now()
+		a := s.send(t, p, spread, 0, nil)
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began, "")
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("replica killed", func(t *testing.T) {
+		p := s.newPhase("p2", newUsers, returning, seed)
+		began := time.Now()
+		var down time.Duration
+		a := s.send(t, p, spread, 0.3, func() {
+			killed := time.Now()
+			s.replica(1).Kill()
+			time.Sleep(2 * time.Second)
+			s.start(1)
+			down = time.Since(killed)
+		})
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; replica 1 down %s", down.Round(time.Millisecond)))
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("redis killed", func(t *testing.T) {
+		p := s.newPhase("p3", newUsers, returning, seed)
+		began := time.Now()
+		var down time.Duration
+		a := s.send(t, p, spread, 0.3, func() {
+			killed := time.Now()
+			s.redis.Kill()
+			time.Sleep(3 * time.Second)
+			s.redis.Restart()
+			down = time.Since(killed)
+		})
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; Redis down %s", down.Round(time.Millisecond)))
+		assert.Positive(t, a.stats.refused503.Load(), "requests were refused with 503 while Redis was down")
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("replica terminated with a backlog", func(t *testing.T) {
+		if !drainConfigured(t) {
+			t.Skip("otelcol-config.yaml has no receiver drain (drain: {storage: journal_storage, timeout: ...}): " +
+				"a replica stopped with SIGTERM keeps its backlog on disk until it starts again, so there is no drain to test yet")
+		}
+		// The drain's timeout comes from the environment; it bounds the wait
+		// below.
+		const drainTimeout = 45 * time.Second
+		s.drainEnv = drainTimeout.String()
+		p := s.newPhase("p4", newUsers, returning, seed)
+		began := time.Now()
+		// Splunk refuses everything while the phase is sent: every replica
+		// acknowledges into its persistent queue.
+		s.hec.down.Store(true)
+		a := s.send(t, p, spread, 0, nil)
+		const victim = 2
+		backlog := metricValue(s.replica(victim).Scrape(), "otelcol_exporter_queue_size", `exporter="splunk_hec"`)
+		require.Positive(t, backlog, "replica %d holds a backlog", victim)
+		// Splunk is back a moment after the SIGTERM: the replica delivers
+		// its backlog during the drain, before it exits.
+		go func() {
+			time.Sleep(time.Second)
+			s.hec.down.Store(false)
+		}()
+		stopped := time.Now()
+		code := s.replica(victim).Terminate(drainTimeout + 30*time.Second)
+		stop := time.Since(stopped)
+		got := s.hec.received()
+		var undrained []string
+		for id, by := range a.acked {
+			if by == victim && got[id] == 0 {
+				undrained = append(undrained, id)
+			}
+		}
+		sort.Strings(undrained)
+		assert.Equal(t, 0, code, "exit code after SIGTERM")
+		assert.Empty(t, undrained[:min(10, len(undrained))], "records replica %d acknowledged but had not delivered when it exited: %d (the first ten shown)", victim, len(undrained))
+		// Started again on its storage, it delivers whatever it kept.
+		s.start(victim)
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began,
+			fmt.Sprintf("; replica %d had a backlog of %.0f records, exited %d after %s", victim, backlog, code, stop.Round(time.Millisecond)))
+	})
+
+	for i := range replicaCount {
+		assert.Equal(t, 0, s.replica(i).Terminate(2*time.Minute), "replica %d's exit code", i)
+	}
+	var out strings.Builder
+	for i := range replicaCount {
+		out.WriteString(s.replica(i).Output())
+	}
+	assertNoSecrets(t, out.String(), FakeClientSecret, Secret, HECToken)
+	t.Logf("figures: total %s", time.Since(started).Round(time.Second))
+}
