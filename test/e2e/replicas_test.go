@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -79,6 +80,8 @@ type replicaSet struct {
 	configs  []string
 	client   *http.Client
 	drainEnv string
+	// inflight counts each replica's requests sent and not yet answered.
+	inflight [replicaCount]atomic.Int64
 }
 
 func newReplicaSet(t *testing.T) *replicaSet {
@@ -163,6 +166,19 @@ func (s *replicaSet) start(i int) {
 	s.mu.Unlock()
 }
 
+// whileBusy waits (up to 5 s) until replica i is handling a request, and
+// then a random moment of the request's life, so that what follows strikes
+// it mid-request: records in its queue or claims in Redis that their sender
+// was never told about. It returns how many requests were in flight then.
+func (s *replicaSet) whileBusy(i int, r *rand.Rand) int64 {
+	deadline := time.Now().Add(5 * time.Second)
+	for s.inflight[i].Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(time.Duration(r.IntN(20)) * time.Millisecond)
+	return s.inflight[i].Load()
+}
+
 func (s *replicaSet) replica(i int) *Collector {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,20 +220,25 @@ func (s *replicaSet) post(r request, first int, st *sendStats) (int, error) {
 	last := "no answer"
 	deadline := time.Now().Add(3 * time.Minute)
 	for i := first; ; i = (i + 1) % replicaCount {
-		req, err := http.NewRequest(http.MethodPost, "http://"+s.replica(i).Receiver+r.path, strings.NewReader(string(r.body)))
+		req, err := http.NewRequest(http.MethodPost, "http://"+s.replica(i).Receiver+r.path, bytes.NewReader(r.body))
 		if err != nil {
 			return -1, err
 		}
 		req.Header.Set("Authorization", "Bearer "+Secret)
 		req.Header.Set("Content-Type", "application/json")
+		s.inflight[i].Add(1)
 		resp, err := s.client.Do(req)
+		var answer []byte
+		if err == nil {
+			answer, _ = io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+		}
+		s.inflight[i].Add(-1)
 		switch {
 		case err != nil:
 			st.connErrors.Add(1)
 			last = err.Error()
 		default:
-			answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				st.requests.Add(1)
 				return i, nil
@@ -599,14 +620,16 @@ func TestReplicas(t *testing.T) {
 		p := s.newPhase("p2", newUsers, returning, seed)
 		began := time.Now()
 		var down time.Duration
+		var inflight int64
 		a := s.send(t, p, spread, 0.3, func() {
+			inflight = s.whileBusy(1, rand.New(rand.NewPCG(seed, 2)))
 			killed := time.Now()
 			s.replica(1).Kill()
 			time.Sleep(2 * time.Second)
 			s.start(1)
 			down = time.Since(killed)
 		})
-		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; replica 1 down %s", down.Round(time.Millisecond)))
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; replica 1 killed with %d requests in flight, down %s", inflight, down.Round(time.Millisecond)))
 	})
 	if t.Failed() {
 		return
@@ -616,14 +639,16 @@ func TestReplicas(t *testing.T) {
 		p := s.newPhase("p3", newUsers, returning, seed)
 		began := time.Now()
 		var down time.Duration
+		var inflight int64
 		a := s.send(t, p, spread, 0.3, func() {
+			inflight = s.whileBusy(0, rand.New(rand.NewPCG(seed, 3)))
 			killed := time.Now()
 			s.redis.Kill()
 			time.Sleep(3 * time.Second)
 			s.redis.Restart()
 			down = time.Since(killed)
 		})
-		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; Redis down %s", down.Round(time.Millisecond)))
+		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; Redis killed with %d requests in flight at replica 0, down %s", inflight, down.Round(time.Millisecond)))
 		assert.Positive(t, a.stats.refused503.Load(), "requests were refused with 503 while Redis was down")
 	})
 	if t.Failed() {
