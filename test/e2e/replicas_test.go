@@ -208,6 +208,7 @@ func actionCall(a auth0test.ActionEvent) request {
 // sendStats counts the refusals senders met and retried.
 type sendStats struct {
 	refused503   atomic.Int64 // 503, e.g. Redis down
+	noRetryAfter atomic.Int64 // 503s without a Retry-After
 	refusedOther atomic.Int64 // any other status but 200
 	connErrors   atomic.Int64 // no answer: a replica down
 	requests     atomic.Int64 // answered 200
@@ -245,6 +246,9 @@ func (s *replicaSet) post(r request, first int, st *sendStats) (int, error) {
 			}
 			if resp.StatusCode == http.StatusServiceUnavailable {
 				st.refused503.Add(1)
+				if resp.Header.Get("Retry-After") == "" {
+					st.noRetryAfter.Add(1)
+				}
 			} else {
 				st.refusedOther.Add(1)
 			}
@@ -650,6 +654,7 @@ func TestReplicas(t *testing.T) {
 		})
 		s.check(t, p, a, s.settle(p, a, settleTimeout), began, fmt.Sprintf("; Redis killed with %d requests in flight at replica 0, down %s", inflight, down.Round(time.Millisecond)))
 		assert.Positive(t, a.stats.refused503.Load(), "requests were refused with 503 while Redis was down")
+		assert.Zero(t, a.stats.noRetryAfter.Load(), "503s without a Retry-After")
 	})
 	if t.Failed() {
 		return
