@@ -560,6 +560,16 @@ func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome
 	}
 }
 
+// claims sums the replicas' SignUp claims settled with Redis, by result.
+func (s *replicaSet) claims() (won, heldElsewhere float64) {
+	for i := range replicaCount {
+		m := s.replica(i).Scrape()
+		won += metricValue(m, "otelcol_processor_signup_claims", `result="won"`)
+		heldElsewhere += metricValue(m, "otelcol_processor_signup_claims", `result="held_elsewhere"`)
+	}
+	return won, heldElsewhere
+}
+
 func loadAverage() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
@@ -612,9 +622,18 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("plain", func(t *testing.T) {
 		p := s.newPhase("p1", newUsers, returning, seed)
+		wonBefore, heldBefore := s.claims()
 		began := time.Now()
 		a := s.send(t, p, spread, 0, nil)
-		s.check(t, p, a, s.settle(p, a, settleTimeout), began, "")
+		o := s.settle(p, a, settleTimeout)
+		won, held := s.claims()
+		won, held = won-wonBefore, held-heldBefore
+		s.check(t, p, a, o, began, fmt.Sprintf("; claims won %.0f, held elsewhere %.0f", won, held))
+		// Each new user's signup and first login both claim the user, at
+		// the same moment on two replicas: one wins, the other finds the
+		// claim held.
+		assert.Equal(t, float64(len(p.newUsers)), won, "claims won")
+		assert.GreaterOrEqual(t, held, float64(len(p.newUsers)), "claims found held by another record")
 	})
 	if t.Failed() {
 		return
