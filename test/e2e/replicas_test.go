@@ -265,12 +265,14 @@ func (s *replicaSet) post(r request, first int, st *sendStats) (int, error) {
 
 // replicaPhase is one wave of logins. Each round gives every replica a
 // log stream batch and a few Action calls, posted at the same moment. A new
-// user has three records, one for each replica in the same round: the
-// signup (ss), the first login (s, logins_count 1) and a second login
-// (logins_count 2), so the two records that may carry the SignUp reach two
-// replicas at once. A returning user (already marked in Auth0) logs in once
-// through each replica: twice through the log stream (logins_count 5 and 6)
-// and once through the Action, which carries the mark in app_metadata.
+// user has three log stream records, one for each replica in the same
+// round: the signup (ss), the first login (s, logins_count 1) and a second
+// login (logins_count 2), so the two records that may carry the SignUp
+// reach two replicas at once; the Action reports the first login too, to
+// another replica than the log stream's record. A returning user (already
+// marked in Auth0) logs in once through each replica: twice through the log
+// stream (logins_count 5 and 6) and once through the Action, which carries
+// the mark in app_metadata.
 type replicaPhase struct {
 	name      string
 	newUsers  []string
@@ -302,7 +304,12 @@ func (s *replicaSet) newPhase(name string, newUsers, returning int, seed uint64)
 		round[at[0]] = append(round[at[0]], auth0test.Event{LogID: fmt.Sprintf("%s-ss-%d", name, i), Type: "ss", UserID: u})
 		round[at[1]] = append(round[at[1]], auth0test.Event{LogID: fmt.Sprintf("%s-s1-%d", name, i), Type: "s", UserID: u, LoginsCount: 1})
 		round[at[2]] = append(round[at[2]], auth0test.Event{LogID: fmt.Sprintf("%s-s2-%d", name, i), Type: "s", UserID: u, LoginsCount: 2})
-		p.records += 3
+		// The first login through the Action too, not where its log stream
+		// record goes.
+		via := at[2*r.IntN(2)]
+		actions[i/usersPerRound][via] = append(actions[i/usersPerRound][via], auth0test.ActionEvent{EventID: fmt.Sprintf("%s-a1-%d", name, i), UserID: u, LoginsCount: 1,
+			AppMetadata: map[string]any{}})
+		p.records += 4
 	}
 	for i := range returning {
 		u := fmt.Sprintf("auth0|rep-%s-r%d", name, i)
@@ -430,18 +437,33 @@ type phaseOutcome struct {
 	// redeliveries counts SignUp records that arrived more than once (the
 	// pipeline delivers at least once; the same record is one decision).
 	redeliveries int
-	duplicates   int            // records of any kind that arrived more than once
-	patches      map[string]int // successful app_metadata updates per user
+	// bothSources lists the users whose first login was tagged SignUp
+	// through the Action as well as the log stream: two records of one
+	// login, one decision (the processor's identity of a login is the user
+	// and the logins count), two SignUp events in Splunk.
+	bothSources []string
+	// pairedDrops counts first-login records never delivered because the
+	// other source's record of that login was delivered as the SignUp.
+	pairedDrops int
+	duplicates  int            // records of any kind that arrived more than once
+	patches     map[string]int // successful app_metadata updates per user
 }
 
-// settle waits until every acknowledged record reached HEC, every new user
-// of p was updated in Auth0 and no replica holds anything to send (or
+// settle waits until every acknowledged record reached HEC (or is a first
+// login's copy the processor dropped: see missing), every new user of p was
+// updated in Auth0 and no replica holds anything to send (or
 // timeout), so that a late second SignUp or update is counted too; then it
 // counts.
 func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phaseOutcome {
 	var o phaseOutcome
-	o.lost = s.hec.waitFor(a.ids(), timeout)
 	deadline := time.Now().Add(timeout)
+	for {
+		o.lost, o.pairedDrops = s.missing(a.ids())
+		if len(o.lost) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	for {
 		o.patches = s.patches()
 		unmarked := slices.ContainsFunc(p.newUsers, func(u string) bool { return o.patches[u] == 0 })
@@ -453,6 +475,7 @@ func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phas
 	// What left a queue just now may still be on its way.
 	time.Sleep(time.Second)
 	o.patches = s.patches()
+	o.lost, o.pairedDrops = s.missing(a.ids())
 	users := map[string]bool{}
 	for _, u := range p.newUsers {
 		users[u] = true
@@ -479,10 +502,57 @@ func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phas
 			continue
 		}
 		tagged[e.ID] = true
+		if slices.ContainsFunc(o.signUps[e.User], func(d fleetHECEvent) bool { return sameLogin(d.ID, e.ID) }) {
+			o.bothSources = append(o.bothSources, e.User)
+			continue
+		}
 		o.signUps[e.User] = append(o.signUps[e.User], e)
 	}
 	return o
 }
+
+// missing returns the ids that have not reached HEC, but for a first
+// login's record from one source whose twin from the other source arrived
+// tagged SignUp: the processor drops that copy of the SignUp's login, by
+// design; those it counts apart.
+func (s *replicaSet) missing(ids []string) (lost []string, pairedDrops int) {
+	got := map[string]int{}
+	signUp := map[string]bool{}
+	for _, e := range s.hec.snapshot() {
+		got[e.ID]++
+		if e.Event == "SignUp" {
+			signUp[e.ID] = true
+		}
+	}
+	for _, id := range ids {
+		if got[id] > 0 {
+			continue
+		}
+		if twin := loginTwin(id); twin != "" && signUp[twin] {
+			pairedDrops++
+			continue
+		}
+		lost = append(lost, id)
+	}
+	return lost, pairedDrops
+}
+
+// loginTwin is the id of the same first login from the other source: the
+// log stream's record ("-s1-") for the Action's payload ("-a1-"), and back;
+// empty for other records.
+func loginTwin(id string) string {
+	switch {
+	case strings.Contains(id, "-a1-"):
+		return strings.Replace(id, "-a1-", "-s1-", 1)
+	case strings.Contains(id, "-s1-"):
+		return strings.Replace(id, "-s1-", "-a1-", 1)
+	}
+	return ""
+}
+
+// sameLogin reports whether two record ids are one login: the first
+// login's log stream record ("-s1-") and Action payload ("-a1-").
+func sameLogin(a, b string) bool { return a == b || loginTwin(a) == b }
 
 // idle reports whether every replica's HEC queue and update queue are
 // empty.
@@ -534,10 +604,10 @@ func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome
 	for _, evs := range o.signUps {
 		decisions += len(evs)
 	}
-	t.Logf("figures: %s: %d new users, %d returning; %d records acknowledged in %d requests over %s; %d SignUp decisions, %d SignUp redeliveries, %d records delivered more than once; "+
+	t.Logf("figures: %s: %d new users, %d returning; %d records acknowledged in %d requests over %s; %d SignUp decisions, %d SignUp redeliveries, %d first logins tagged SignUp through both sources (%d dropped as the other source's SignUp), %d records delivered more than once; "+
 		"refusals retried: %d 503, %d other, %d unanswered; delivered and updated after %s; load average %s%s",
 		p.name, len(p.newUsers), len(p.returning), len(a.acked), a.stats.requests.Load(), a.took.Round(time.Millisecond),
-		decisions, o.redeliveries, o.duplicates,
+		decisions, o.redeliveries, len(o.bothSources), o.pairedDrops, o.duplicates,
 		a.stats.refused503.Load(), a.stats.refusedOther.Load(), a.stats.connErrors.Load(),
 		time.Since(began).Round(time.Millisecond), loadAverage(), extra)
 	require.Equal(t, p.records, len(a.acked), "every record was acknowledged once")
@@ -595,6 +665,16 @@ func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome
 	assert.Empty(t, marked, "returning users updated in Auth0")
 	t.Logf("figures: %s: app_metadata updates: %d new users updated once, %d more than once, %d never",
 		p.name, len(p.newUsers)-len(unmarked)-len(twiceMarked), len(twiceMarked), len(unmarked))
+	if len(o.bothSources) > 0 {
+		var twiceAndBoth int
+		for _, u := range o.bothSources {
+			if o.patches[u] > 1 {
+				twiceAndBoth++
+			}
+		}
+		t.Logf("figures: %s: %d new users had their first login tagged SignUp through both sources; %d of them were updated more than once; the first three:%s",
+			p.name, len(o.bothSources), twiceAndBoth, explain(o.bothSources[:min(3, len(o.bothSources))]))
+	}
 	if strictUpdates() {
 		assert.Empty(t, twiceMarked, "new users updated more than once in Auth0 (%d; the first ten): %v", len(twiceMarked), twiceMarked[:min(10, len(twiceMarked))])
 	} else if len(twiceMarked) > 0 {
