@@ -66,6 +66,13 @@ func replicaScale(t *testing.T) (newUsers, returning int) {
 // both. Every new user updated at least once is always asserted.
 func strictUpdates() bool { return os.Getenv("E2E_STRICT_UPDATES") != "" }
 
+// strictSignUpEvents makes "one SignUp event per new user in Splunk" an
+// assertion (E2E_STRICT_SIGNUP_EVENTS=1): no first login tagged SignUp
+// through both the Action and the log stream. Without it, such a pair is
+// one decision (the processor identifies a login by user and logins count)
+// and is reported as a figure.
+func strictSignUpEvents() bool { return os.Getenv("E2E_STRICT_SIGNUP_EVENTS") != "" }
+
 // replicaSet is replicaCount collectors from otelcol-config.yaml with the
 // Redis settings, sharing one redis-server, one HEC endpoint and the fake
 // Management API, as the DaemonSet's pods on three nodes do.
@@ -675,6 +682,9 @@ func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome
 		t.Logf("figures: %s: %d new users had their first login tagged SignUp through both sources; %d of them were updated more than once; the first three:%s",
 			p.name, len(o.bothSources), twiceAndBoth, explain(o.bothSources[:min(3, len(o.bothSources))]))
 	}
+	if strictSignUpEvents() {
+		assert.Empty(t, o.bothSources, "new users with two SignUp events in Splunk, one per source of their first login")
+	}
 	if strictUpdates() {
 		assert.Empty(t, twiceMarked, "new users updated more than once in Auth0 (%d; the first ten): %v", len(twiceMarked), twiceMarked[:min(10, len(twiceMarked))])
 	} else if len(twiceMarked) > 0 {
@@ -727,8 +737,12 @@ func drainConfigured(t *testing.T) bool {
 //     exits (with the receiver's drain configured).
 //
 // Each phase: exactly one SignUp decision per new user, none for returning
-// users, every acknowledged record at HEC, and every new user updated in
-// Auth0 (exactly once with E2E_STRICT_UPDATES).
+// users, every acknowledged record at HEC (but a first login's copy dropped
+// as the other source's SignUp), and every new user updated in Auth0
+// (exactly once with E2E_STRICT_UPDATES=1; one SignUp event per new user,
+// whatever the source, with E2E_STRICT_SIGNUP_EVENTS=1). A "figures:" line
+// per phase gives the counts. E2E_REPLICA_USERS scales the phases,
+// E2E_REPLICA_SEED repeats their order.
 func TestReplicas(t *testing.T) {
 	newUsers, returning := replicaScale(t)
 	seed := uint64(time.Now().UnixNano())
