@@ -333,9 +333,6 @@ type fleetHECEvent struct {
 	Event string // SignUp, Login or ""
 	Basis string // what the decision rested on
 	At    time.Time
-	// Token is the HEC token it came with: collectors given tokens of
-	// their own tell which of them delivered it.
-	Token string
 }
 
 func newHECRecorder() *hecRecorder { return &hecRecorder{} }
@@ -360,7 +357,6 @@ func (h *hecRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Splunk ")
 	var got []fleetHECEvent
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	for {
@@ -378,7 +374,7 @@ func (h *hecRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if id == "" {
 			id = str("auth0.event_id")
 		}
-		got = append(got, fleetHECEvent{ID: id, User: str("user.id"), Event: str("auth0.event"), Basis: str("auth0.event_basis"), At: now, Token: token})
+		got = append(got, fleetHECEvent{ID: id, User: str("user.id"), Event: str("auth0.event"), Basis: str("auth0.event_basis"), At: now})
 	}
 	h.mu.Lock()
 	h.events = append(h.events, got...)
