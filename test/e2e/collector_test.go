@@ -47,6 +47,9 @@ type Options struct {
 	Config string
 	// Configs are more --config values: files, or "yaml:" overlays.
 	Configs []string
+	// Addresses are where it listens; new free ports when zero. The same
+	// ones again make a restart that clients find where they were.
+	Addresses binarytest.Addresses
 }
 
 // StartCollector runs the binary with otelcol-config.yaml and the standard
@@ -71,9 +74,10 @@ func StartCollector(t testing.TB, opts Options) *Collector {
 		config = opts.Config
 	}
 	c.Collector = binarytest.Start(t, binarytest.Options{
-		Configs: append([]string{filepath.Join(repoRoot(t), config)}, opts.Configs...),
-		Env:     env,
-		Storage: opts.Storage,
+		Configs:   append([]string{filepath.Join(repoRoot(t), config)}, opts.Configs...),
+		Env:       env,
+		Storage:   opts.Storage,
+		Addresses: opts.Addresses,
 		// Only otelcol-config.yaml has them, at fixed ports.
 		MoveDebugServers: opts.Config == "",
 	})
