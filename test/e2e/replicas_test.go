@@ -36,10 +36,8 @@ import (
 
 // redisSettings is the --config that gives every replica the signup
 // processor's shared claim store, from REDIS_ENDPOINT and
-// REDIS_TLS_INSECURE. The testdata file reads the same variables as
-// config/redis.yaml, the deployment's settings: naming that file here runs
-// the test on them.
-const redisSettings = "test/e2e/testdata/redis.yaml"
+// REDIS_TLS_INSECURE: the deployment's own file.
+const redisSettings = "config/redis.yaml"
 
 // replicaCount is the DaemonSet's size in these tests.
 const replicaCount = 3
