@@ -196,6 +196,7 @@ func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate,
 		s.warnUnavailable(err)
 		return fmt.Errorf("%w: %w", errSharedUnavailable, err)
 	}
+	s.awaitDelivery(ctx, items, held)
 	lost := map[string]bool{}
 	for i, h := range held {
 		if h == nil {

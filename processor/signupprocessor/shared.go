@@ -246,3 +246,58 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 	}
 	return nil
 }
+
+// Waiting for another replica's SignUp to be delivered: a copy of a record
+// whose claim another replica holds, unconfirmed, is the SignUp again
+// unless that replica confirms it meanwhile. The usual case is the same
+// login reaching two replicas at once (the Action's payload and the log
+// stream's record): the holder's pipeline answers within milliseconds, and
+// waiting for it makes the copy a dropped duplicate rather than a second
+// SignUp event in Splunk. A holder that never confirms (its process died)
+// costs the copy deliveryWait, then the copy is the SignUp again.
+const deliveryWait = time.Second
+
+// awaitDelivery waits, up to deliveryWait, for the unconfirmed claims held
+// elsewhere that the batch has copies of to be confirmed, reading them
+// again; held is updated in place.
+func (s *userStore) awaitDelivery(ctx context.Context, items []candidate, held []*signupIdentity) {
+	waiting := map[string]int{}
+	for i, h := range held {
+		if h == nil || h.Confirmed {
+			continue
+		}
+		st := h.state()
+		for _, c := range items {
+			if c.user == h.User && c.copyOf(st) {
+				waiting[h.User] = i
+				break
+			}
+		}
+	}
+	deadline := time.Now().Add(deliveryWait)
+	pause := 5 * time.Millisecond
+	for len(waiting) > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 100*time.Millisecond)
+		users := make([]string, 0, len(waiting))
+		for user := range waiting {
+			users = append(users, user)
+		}
+		peekCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+		now, err := s.shared.arbiter.peek(peekCtx, users)
+		cancel()
+		if err != nil {
+			return
+		}
+		for j, user := range users {
+			if h := now[j]; h != nil && h.Confirmed {
+				held[waiting[user]] = h
+				delete(waiting, user)
+			}
+		}
+	}
+}
