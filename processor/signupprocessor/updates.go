@@ -25,12 +25,11 @@ const (
 	updateFailed           = "failed"
 	updateDroppedQueueFull = "dropped_queue_full"
 	updateDroppedNotFound  = "dropped_not_found"
-	updateAlreadyMarked    = "already_marked"
 )
 
 var updateResultAttrs = func() map[string]metric.MeasurementOption {
 	m := map[string]metric.MeasurementOption{}
-	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound, updateAlreadyMarked} {
+	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound} {
 		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
 	}
 	return m
@@ -49,9 +48,8 @@ func updateKey(seq uint64) string { return keyUpdatePrefix + strconv.FormatUint(
 type pendingUpdate struct {
 	user string
 	seq  uint64
-	// checkFirst: the update may have been applied already (it was left
-	// by an earlier run, or an attempt failed without an answer), so the
-	// user is read before it is written, to mark each user once.
+	// checkFirst is not read: every update is written without a read
+	// first (apply says why). It stays until its last setter is gone.
 	checkFirst bool
 }
 
@@ -105,11 +103,14 @@ func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client st
 	return q
 }
 
-// load reads the updates a previous run left pending. An update whose
-// SignUp was never confirmed (confirmed says) is dropped: that SignUp is
-// doubtful, and the user's next record emits it again with an update of
-// its own; marking the user now would make that record a Login.
-func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Context, user string) (bool, error)) error {
+// load reads the updates a previous run left pending, one per user, and
+// resumes them all: whatever happened to a SignUp whose claim was not
+// confirmed, its redelivery is the only record that can be that user's
+// SignUp, and it needs the user marked just the same.
+//
+// The variadic argument is ignored; it lets a caller that still passes a
+// confirmation callback compile.
+func (q *updateQueue) load(ctx context.Context, _ ...any) error {
 	if q.client == nil {
 		return nil
 	}
@@ -134,19 +135,14 @@ func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Conte
 			continue
 		}
 		user := string(raw)
-		ok, err := confirmed(ctx, user)
-		if err != nil {
-			return err
-		}
-		if !ok || q.queued[user] {
-			// Unconfirmed, or a second entry for one user (a crash
-			// between writes): forget it.
+		if q.queued[user] {
+			// A second entry for one user (a crash between writes).
 			dropped = append(dropped, storage.DeleteOperation(updateKey(seq)))
 			continue
 		}
 		q.outstanding[seq] = true
 		q.queued[user] = true
-		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq, checkFirst: true})
+		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq})
 	}
 	dropped = append(dropped, q.advanceHead()...)
 	if len(dropped) > 0 {
@@ -307,25 +303,19 @@ func (q *updateQueue) work() {
 
 // apply sends one update until it succeeds or cannot. It returns false
 // when the queue stopped first: the update stays pending (and persisted).
+//
+// The update is written without reading the user first, also when it may
+// have been applied already (resumed after a restart, or after an attempt
+// that got no answer): PATCH merges app_metadata, so writing the flag a
+// second time changes nothing, while a read before every such write would
+// cost a read from the tenant's budget to save at most one write, and
+// resumed updates would wait at the read rate behind each other.
 func (q *updateQueue) apply(u pendingUpdate) bool {
 	bo := retry.NewBackOff(q.cfg.RetryOnFailure)
 	started := time.Now()
 	values := map[string]any{q.key: true}
-	checkFirst := u.checkFirst
 	for {
-		var err error
-		if checkFirst {
-			var md map[string]any
-			if md, err = q.api.ReadAppMetadata(q.ctx, u.user); err == nil {
-				if marked, _ := md[q.key].(bool); marked {
-					q.count(updateAlreadyMarked)
-					return true
-				}
-			}
-		}
-		if err == nil {
-			err = q.api.SetAppMetadata(q.ctx, u.user, values)
-		}
+		err := q.api.SetAppMetadata(q.ctx, u.user, values)
 		if q.ctx.Err() != nil {
 			return false
 		}
@@ -348,10 +338,6 @@ func (q *updateQueue) apply(u pendingUpdate) bool {
 		default:
 			if class == mgmtapi.ClassUnauthorized {
 				q.warnUnauthorized(err)
-			} else {
-				// No answer, or a server error: Auth0 may have applied
-				// the update (or the read before it failed).
-				checkFirst = true
 			}
 			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
 				q.count(updateFailed)
