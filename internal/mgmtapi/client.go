@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 
 	"github.com/auth0/go-auth0/management"
@@ -118,7 +119,11 @@ func (c *Client) SetAppMetadata(ctx context.Context, userID string, values map[s
 	if err := c.budget.wait(ctx, c.limiter, KindWrite); err != nil {
 		return err
 	}
-	return c.api.User.Update(ctx, userID, &management.User{AppMetadata: &values})
+	// go-auth0 decodes the answer into the user it sent: a copy keeps the
+	// caller's map as it was, and safe to share between goroutines.
+	md := make(map[string]any, len(values))
+	maps.Copy(md, values)
+	return c.api.User.Update(ctx, userID, &management.User{AppMetadata: &md})
 }
 
 // ListLogs reads up to take log events newer than the checkpoint log id

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 )
 
@@ -59,8 +58,7 @@ type pendingUpdate struct {
 // persisted (when a storage extension is configured) from before the SignUp
 // is delivered until Auth0 accepted the update.
 type updateQueue struct {
-	api       *mgmtapi.Client
-	key       string
+	sender    *updateSender
 	cfg       UpdateConfig
 	client    storage.Client // nil: memory only
 	logger    *zap.Logger
@@ -82,14 +80,11 @@ type updateQueue struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-
-	lastAuthWarning time.Time
 }
 
 func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client storage.Client, logger *zap.Logger, telemetry *metadata.TelemetryBuilder) *updateQueue {
 	q := &updateQueue{
-		api:         api,
-		key:         key,
+		sender:      newUpdateSender(api, key, cfg.RetryOnFailure, logger, telemetry),
 		cfg:         cfg,
 		client:      client,
 		logger:      logger,
@@ -293,80 +288,12 @@ func (q *updateQueue) work() {
 		if !ok {
 			return
 		}
-		if q.apply(u) {
+		if q.sender.send(q.ctx, u.user) {
 			q.finish(u)
 		} else {
 			q.putBack(u)
 		}
 	}
-}
-
-// apply sends one update until it succeeds or cannot. It returns false
-// when the queue stopped first: the update stays pending (and persisted).
-//
-// The update is written without reading the user first, also when it may
-// have been applied already (resumed after a restart, or after an attempt
-// that got no answer): PATCH merges app_metadata, so writing the flag a
-// second time changes nothing, while a read before every such write would
-// cost a read from the tenant's budget to save at most one write, and
-// resumed updates would wait at the read rate behind each other.
-func (q *updateQueue) apply(u pendingUpdate) bool {
-	bo := retry.NewBackOff(q.cfg.RetryOnFailure)
-	started := time.Now()
-	values := map[string]any{q.key: true}
-	for {
-		err := q.api.SetAppMetadata(q.ctx, u.user, values)
-		if q.ctx.Err() != nil {
-			return false
-		}
-		switch class := mgmtapi.Classify(err); class {
-		case mgmtapi.ClassOK:
-			q.count(updateOK)
-			return true
-		case mgmtapi.ClassRateLimited:
-			// SetAppMetadata waits for the tenant's reset before the next try.
-			q.count(updateRateLimited)
-			continue
-		case mgmtapi.ClassNotFound:
-			q.count(updateDroppedNotFound)
-			q.logger.Info("user no longer exists in Auth0, app_metadata update dropped")
-			return true
-		case mgmtapi.ClassPermanent:
-			q.count(updateFailed)
-			q.logger.Error("Auth0 refused the app_metadata update; it will not be retried", zap.Error(err))
-			return true
-		default:
-			if class == mgmtapi.ClassUnauthorized {
-				q.warnUnauthorized(err)
-			}
-			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
-				q.count(updateFailed)
-				q.logger.Error("app_metadata update failed and is given up (retry_on_failure)", zap.Error(err))
-				return true
-			}
-			q.count(updateRetried)
-			if retry.Sleep(q.ctx, bo.NextBackOff()) != nil {
-				return false
-			}
-		}
-	}
-}
-
-// warnUnauthorized logs wrong credentials at most once a minute: every
-// update fails the same way until they are fixed.
-func (q *updateQueue) warnUnauthorized(err error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if time.Since(q.lastAuthWarning) < time.Minute {
-		return
-	}
-	q.lastAuthWarning = time.Now()
-	q.logger.Error("the Management API refuses the credentials (check client_id, client_secret, and the update:users / read:users scopes); updates are kept and retried",
-		zap.Error(err))
-}
-
-func (q *updateQueue) count(result string) {
-	q.telemetry.ProcessorSignupUpdates.Add(context.Background(), 1, updateResultAttrs[result])
 }
 
 // finish forgets an applied update, in storage too, advancing the
