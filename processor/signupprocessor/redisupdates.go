@@ -34,6 +34,10 @@ const (
 	redisUpdateBlock = time.Second
 	// redisDepthEvery is how often the cached depth is read from Redis.
 	redisDepthEvery = 2 * time.Second
+	// redisForgetAfter, in leases, is how long a consumer with nothing
+	// pending may go unseen before any replica removes it from the group:
+	// a crashed process never removes its own.
+	redisForgetAfter = 10
 	// Bounds of the wait between attempts while Redis cannot be reached.
 	redisRetryMin = 100 * time.Millisecond
 	redisRetryMax = 5 * time.Second
@@ -335,13 +339,16 @@ func (r *redisUpdates) complete(id string) {
 }
 
 // maintain renews the leases of the entries in progress every third of a
-// lease, and reads the depth, until stop.
+// lease, reads the depth, and removes consumers of gone processes, until
+// stop.
 func (r *redisUpdates) maintain() {
 	defer r.backgroundDone.Done()
 	renew := time.NewTicker(r.lease / 3)
 	defer renew.Stop()
 	depth := time.NewTicker(redisDepthEvery)
 	defer depth.Stop()
+	prune := time.NewTicker(redisForgetAfter * r.lease)
+	defer prune.Stop()
 	r.readDepth()
 	for {
 		select {
@@ -351,6 +358,25 @@ func (r *redisUpdates) maintain() {
 			r.renew()
 		case <-depth.C:
 			r.readDepth()
+		case <-prune.C:
+			r.pruneConsumers()
+		}
+	}
+}
+
+// pruneConsumers removes the consumers, left by processes that crashed,
+// that have nothing pending (their entries were taken over) and were not
+// seen for redisForgetAfter leases. Redis may count a live consumer that
+// waits for entries as unseen; removing it with nothing pending loses
+// nothing, and the next entry it is given adds it again.
+func (r *redisUpdates) pruneConsumers() {
+	consumers, err := r.client.XInfoConsumers(r.background, r.stream, redisUpdateGroup).Result()
+	if err != nil {
+		return
+	}
+	for _, c := range consumers {
+		if c.Pending == 0 && c.Idle > redisForgetAfter*r.lease && c.Name != r.consumer {
+			_ = forgetConsumer.Run(r.background, r.client, []string{r.stream}, redisUpdateGroup, c.Name).Err()
 		}
 	}
 }

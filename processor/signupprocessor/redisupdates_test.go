@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -95,8 +98,15 @@ func (e *redisEnv) waitApplied(timeout time.Duration, users ...string) {
 		n, _ := e.rdb.XLen(context.Background(), e.stream).Result()
 		return missing, n
 	}
-	require.Eventually(e.t, func() bool { m, n := left(); return m == 0 && n == 0 }, timeout, 20*time.Millisecond,
-		"users not marked, entries left: %v", fmt.Sprint(left()))
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		m, n := left()
+		if m == 0 && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("after %s: %d of %d users not marked, %d entries left in the stream", timeout, m, len(users), n)
+		}
+	}
 }
 
 func (e *redisEnv) counted(result string) int64 {
@@ -122,6 +132,19 @@ func (e *redisEnv) pending() int64 {
 	return p.Count
 }
 
+// testRand is a random source whose seed the test logs; REDISUPDATES_SEED
+// replays one.
+func testRand(t *testing.T) *rand.Rand {
+	seed := rand.Uint64()
+	if v := os.Getenv("REDISUPDATES_SEED"); v != "" {
+		var err error
+		seed, err = strconv.ParseUint(v, 10, 64)
+		require.NoError(t, err)
+	}
+	t.Logf("seed %d (REDISUPDATES_SEED replays it)", seed)
+	return rand.New(rand.NewPCG(seed, 7))
+}
+
 func users(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -134,9 +157,7 @@ func users(prefix string, n int) []string {
 // it is filled: every update is applied exactly once, and every entry is
 // gone once done.
 func TestRedisUpdatesApplyEachOnce(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rnd := rand.New(rand.NewPCG(seed, 7))
+	rnd := testRand(t)
 	e := newRedisEnv(t)
 	e.fake.SetLatency(time.Duration(rnd.IntN(3)) * time.Millisecond)
 	all := users("once", 100+rnd.IntN(200))
@@ -284,4 +305,74 @@ func repeatStatus(status, n int) []int {
 		out[i] = status
 	}
 	return out
+}
+
+// The group keeps no consumer of a process that is gone: a replica that
+// stops removes its own, and the consumer a crashed one left, once its
+// entries were taken over and it went unseen long enough, is removed by
+// the replicas still running, which go on taking entries.
+func TestRedisUpdatesForgetConsumersOfGoneProcesses(t *testing.T) {
+	e := newRedisEnv(t)
+	ctx := context.Background()
+	// Consumers unseen for 10 leases (3 s) with nothing pending go.
+	lease := 300 * time.Millisecond
+	e.add("auth0|left")
+	require.NoError(t, e.rdb.XGroupCreateMkStream(ctx, e.stream, redisUpdateGroup, "0").Err())
+	_, err := e.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: redisUpdateGroup, Consumer: "crashed", Streams: []string{e.stream, ">"}, Count: 1, Block: -1}).Result()
+	require.NoError(t, err)
+
+	stopped := e.consumer(1, lease, "")
+	e.consumer(1, lease, "")
+	e.waitApplied(5*time.Second, "auth0|left")
+	e.add("auth0|for-the-stopped")
+	e.waitApplied(5*time.Second, "auth0|for-the-stopped")
+	names := func() []string {
+		consumers, err := e.rdb.XInfoConsumers(ctx, e.stream, redisUpdateGroup).Result()
+		require.NoError(t, err)
+		var out []string
+		for _, c := range consumers {
+			out = append(out, c.Name)
+		}
+		return out
+	}
+	stopped.stop(ctx, time.Second)
+	assert.NotContains(t, names(), stopped.consumer)
+	assert.Eventually(t, func() bool { return !slices.Contains(names(), "crashed") }, 15*time.Second, 50*time.Millisecond)
+	assert.NotContains(t, names(), "crashed")
+	e.add("auth0|after")
+	e.waitApplied(5*time.Second, "auth0|after")
+}
+
+// Replicas start and stop at random, mid-work, while updates flow: every
+// update is applied, every entry is gone at the end, and an update is
+// sent twice only when a replica stopped while sending it.
+func TestRedisUpdatesReplicasComeAndGo(t *testing.T) {
+	rnd := testRand(t)
+	e := newRedisEnv(t)
+	e.fake.SetLatency(time.Millisecond)
+	lease := 200 * time.Millisecond
+	all := users("churn", 300)
+	running := []*redisUpdates{e.consumer(1+rnd.IntN(2), lease, "")}
+	stops := 0
+	for i := 0; i < len(all); i += 30 {
+		e.add(all[i:min(i+30, len(all))]...)
+		time.Sleep(time.Duration(rnd.IntN(100)) * time.Millisecond)
+		switch {
+		case len(running) > 1 && rnd.IntN(3) == 0:
+			k := rnd.IntN(len(running))
+			running[k].stop(context.Background(), 0)
+			running = append(running[:k], running[k+1:]...)
+			stops++
+		case len(running) < 4:
+			running = append(running, e.consumer(1+rnd.IntN(2), lease, ""))
+		}
+	}
+	e.waitApplied(30*time.Second, all...)
+	twice := 0
+	for _, n := range e.patches() {
+		twice += n - 1
+	}
+	t.Logf("%d stops, %d updates sent twice", stops, twice)
+	assert.LessOrEqual(t, twice, 2*stops, "more updates sent twice than were in progress at the stops")
+	assert.Zero(t, e.pending())
 }
