@@ -48,7 +48,8 @@ type pendingUpdate struct {
 	user string
 	seq  uint64
 	// checkFirst is not read: every update is written without a read
-	// first (apply says why). It stays until its last setter is gone.
+	// first (updateSender.send says why). It stays until its last setter
+	// is gone.
 	checkFirst bool
 }
 
