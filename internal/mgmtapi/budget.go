@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
 )
 
@@ -16,12 +14,18 @@ import (
 // x-ratelimit-reset cannot stop the collector's calls for days.
 const maxPause = 5 * time.Minute
 
-// budget is one tenant's rate budget: token buckets for reads and writes,
+// budget is one tenant's budget in this process: the local token buckets,
 // and a pause that a 429 sets until Auth0's reset time. Every component of
 // the process that calls the same tenant shares it.
+//
+// The pause stays per process even when the buckets are replaced by a
+// limiter shared through Redis: the shared limiter already keeps the fleet
+// within the configured rates, so a 429 means the tenant's limit is spent
+// by others too, and each replica learns it from its own next call. That
+// costs at most one refused call per replica per reset window, where a
+// shared pause would cost a Redis round trip before every call.
 type budget struct {
-	reads  *rate.Limiter
-	writes *rate.Limiter
+	local *localLimiter
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -40,26 +44,13 @@ func acquireBudget(domain string, cfg RateLimitConfig) *budget {
 	defer budgets.Unlock()
 	b, ok := budgets.byDomain[domain]
 	if !ok {
-		b = &budget{
-			reads:  rate.NewLimiter(rate.Limit(cfg.ReadsPerSecond), cfg.ReadBurst),
-			writes: rate.NewLimiter(rate.Limit(cfg.WritesPerSecond), cfg.WriteBurst),
-		}
+		b = &budget{local: newLocalLimiter(cfg)}
 		budgets.byDomain[domain] = b
 	} else {
-		lower(b.reads, cfg.ReadsPerSecond, cfg.ReadBurst)
-		lower(b.writes, cfg.WritesPerSecond, cfg.WriteBurst)
+		b.local.lower(cfg)
 	}
 	b.refs++
 	return b
-}
-
-func lower(l *rate.Limiter, perSecond float64, burst int) {
-	if rate.Limit(perSecond) < l.Limit() {
-		l.SetLimit(rate.Limit(perSecond))
-	}
-	if burst < l.Burst() {
-		l.SetBurst(burst)
-	}
 }
 
 func releaseBudget(domain string) {
@@ -89,21 +80,21 @@ func (b *budget) pausedFor(now time.Time) time.Duration {
 	return b.pausedUntil.Sub(now)
 }
 
-// wait blocks until a call may go: after any pause, and with a token.
-func (b *budget) wait(ctx context.Context, l *rate.Limiter) error {
+// wait blocks until a call may go: after any pause, and with l's leave.
+func (b *budget) wait(ctx context.Context, l Limiter, kind Kind) error {
 	// A 429 seen while waiting may push the pause further: look again.
 	for d := b.pausedFor(time.Now()); d > 0; d = b.pausedFor(time.Now()) {
 		if err := retry.Sleep(ctx, d); err != nil {
 			return err
 		}
 	}
-	return l.Wait(ctx)
+	return l.Wait(ctx, kind)
 }
 
-// try takes a token only if a call may go right now: the log path never
+// try takes l's leave only if a call may go right now: the log path never
 // waits for the Management API.
-func (b *budget) try(l *rate.Limiter) bool {
-	return b.pausedFor(time.Now()) <= 0 && l.Allow()
+func (b *budget) try(ctx context.Context, l Limiter, kind Kind) bool {
+	return b.pausedFor(time.Now()) <= 0 && l.Allow(ctx, kind)
 }
 
 // observe pauses the budget when a response says the tenant's limit is

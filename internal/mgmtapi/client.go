@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 
 	"github.com/auth0/go-auth0/management"
@@ -17,16 +18,35 @@ var ErrNoBudget = errors.New("no Management API budget right now")
 
 // Client calls one tenant's Management API within its shared budget.
 type Client struct {
-	api    *management.Management
-	budget *budget
-	domain string
-	http   *http.Client
+	api     *management.Management
+	budget  *budget
+	limiter Limiter
+	domain  string
+	http    *http.Client
+}
+
+// Option changes how New builds a Client.
+type Option func(*options)
+
+type options struct {
+	limiter Limiter
+}
+
+// WithSharedLimiter spends the client's reads and writes through l (a
+// RedisLimiter shared by every replica) instead of this process's token
+// buckets. The pause after a 429 still applies.
+func WithSharedLimiter(l Limiter) Option {
+	return func(o *options) { o.limiter = l }
 }
 
 // New builds a client from cfg; cfg must be Enabled. The token is fetched
 // lazily, on the first call, so a wrong secret shows up as call errors
 // rather than preventing the collector from starting.
-func New(ctx context.Context, cfg Config, host component.Host, set component.TelemetrySettings) (*Client, error) {
+func New(ctx context.Context, cfg Config, host component.Host, set component.TelemetrySettings, opts ...Option) (*Client, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	httpClient, err := cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), set)
 	if err != nil {
 		return nil, err
@@ -50,7 +70,11 @@ func New(ctx context.Context, cfg Config, host component.Host, set component.Tel
 		releaseBudget(cfg.Domain)
 		return nil, err
 	}
-	return &Client{api: api, budget: b, domain: cfg.Domain, http: httpClient}, nil
+	limiter := o.limiter
+	if limiter == nil {
+		limiter = b.local
+	}
+	return &Client{api: api, budget: b, limiter: limiter, domain: cfg.Domain, http: httpClient}, nil
 }
 
 // Close releases the client's share of the budget and its connections.
@@ -63,7 +87,7 @@ func (c *Client) Close() {
 // read right now, and returns ErrNoBudget otherwise. A user without
 // app_metadata reads as an empty map.
 func (c *Client) TryReadAppMetadata(ctx context.Context, userID string) (map[string]any, error) {
-	if !c.budget.try(c.budget.reads) {
+	if !c.budget.try(ctx, c.limiter, KindRead) {
 		return nil, ErrNoBudget
 	}
 	return c.readAppMetadata(ctx, userID)
@@ -72,7 +96,7 @@ func (c *Client) TryReadAppMetadata(ctx context.Context, userID string) (map[str
 // ReadAppMetadata reads a user's app_metadata, waiting for the read
 // budget: for work off the log path.
 func (c *Client) ReadAppMetadata(ctx context.Context, userID string) (map[string]any, error) {
-	if err := c.budget.wait(ctx, c.budget.reads); err != nil {
+	if err := c.budget.wait(ctx, c.limiter, KindRead); err != nil {
 		return nil, err
 	}
 	return c.readAppMetadata(ctx, userID)
@@ -92,10 +116,14 @@ func (c *Client) readAppMetadata(ctx context.Context, userID string) (map[string
 // SetAppMetadata merges values into a user's app_metadata (Auth0 merges
 // the first level), waiting for the write budget.
 func (c *Client) SetAppMetadata(ctx context.Context, userID string, values map[string]any) error {
-	if err := c.budget.wait(ctx, c.budget.writes); err != nil {
+	if err := c.budget.wait(ctx, c.limiter, KindWrite); err != nil {
 		return err
 	}
-	return c.api.User.Update(ctx, userID, &management.User{AppMetadata: &values})
+	// go-auth0 decodes the answer into the user it sent: a copy keeps the
+	// caller's map as it was, and safe to share between goroutines.
+	md := make(map[string]any, len(values))
+	maps.Copy(md, values)
+	return c.api.User.Update(ctx, userID, &management.User{AppMetadata: &md})
 }
 
 // ListLogs reads up to take log events newer than the checkpoint log id
@@ -116,7 +144,7 @@ func (c *Client) LogsByDate(ctx context.Context, ascending bool, n int) ([]json.
 }
 
 func (c *Client) logs(ctx context.Context, opts ...management.RequestOption) ([]json.RawMessage, error) {
-	if err := c.budget.wait(ctx, c.budget.reads); err != nil {
+	if err := c.budget.wait(ctx, c.limiter, KindRead); err != nil {
 		return nil, err
 	}
 	var raw []json.RawMessage

@@ -22,7 +22,7 @@ var domainSeq atomic.Int64
 
 // newTenant starts the fake Management API and a client for it. Each test
 // gets its own domain, so that budgets are not shared between tests.
-func newTenant(t *testing.T, mutate func(*Config)) (*fakeauth0.Server, *Client, Config) {
+func newTenant(t *testing.T, mutate func(*Config), opts ...Option) (*fakeauth0.Server, *Client, Config) {
 	t.Helper()
 	domain := "tenant" + strconv.FormatInt(domainSeq.Add(1), 10) + ".example.auth0.com"
 	fake := fakeauth0.New("cid", "csecret", "https://"+domain+"/api/v2/")
@@ -38,10 +38,15 @@ func newTenant(t *testing.T, mutate func(*Config)) (*fakeauth0.Server, *Client, 
 		mutate(&cfg)
 	}
 	require.NoError(t, cfg.Validate())
-	c, err := New(context.Background(), cfg, componenttest.NewNopHost(), componenttest.NewNopTelemetrySettings())
+	return fake, newClient(t, cfg, opts...), cfg
+}
+
+func newClient(t *testing.T, cfg Config, opts ...Option) *Client {
+	t.Helper()
+	c, err := New(context.Background(), cfg, componenttest.NewNopHost(), componenttest.NewNopTelemetrySettings(), opts...)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	return fake, c, cfg
+	return c
 }
 
 func TestReadAndUpdateThroughGoAuth0(t *testing.T) {
@@ -89,7 +94,11 @@ func TestWrongAudienceIsUnauthorized(t *testing.T) {
 
 // A 429 pauses every caller of the tenant until x-ratelimit-reset.
 func TestRateLimitPausesUntilReset(t *testing.T) {
-	fake, c, _ := newTenant(t, nil)
+	testRateLimitPausesUntilReset(t)
+}
+
+func testRateLimitPausesUntilReset(t *testing.T, opts ...Option) {
+	fake, c, _ := newTenant(t, nil, opts...)
 	fake.AddUser("u", nil)
 	fake.FailNext(http.StatusTooManyRequests)
 	ctx := context.Background()
@@ -145,9 +154,9 @@ func TestSharedBudgetTakesTheLowerRate(t *testing.T) {
 	a := acquireBudget("shared.example", RateLimitConfig{WritesPerSecond: 3, WriteBurst: 10, ReadsPerSecond: 5, ReadBurst: 20})
 	b := acquireBudget("shared.example", RateLimitConfig{WritesPerSecond: 1, WriteBurst: 2, ReadsPerSecond: 9, ReadBurst: 40})
 	assert.Same(t, a, b)
-	assert.InDelta(t, 1, float64(a.writes.Limit()), 0)
-	assert.Equal(t, 2, a.writes.Burst())
-	assert.InDelta(t, 5, float64(a.reads.Limit()), 0)
+	assert.InDelta(t, 1, float64(a.local.writes.Limit()), 0)
+	assert.Equal(t, 2, a.local.writes.Burst())
+	assert.InDelta(t, 5, float64(a.local.reads.Limit()), 0)
 	releaseBudget("shared.example")
 	releaseBudget("shared.example")
 	c := acquireBudget("shared.example", RateLimitConfig{WritesPerSecond: 3, WriteBurst: 10, ReadsPerSecond: 5, ReadBurst: 20})

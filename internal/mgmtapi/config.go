@@ -1,8 +1,9 @@
 // Package mgmtapi is the collector's way to the Auth0 Management API: the
 // go-auth0 client with client-credentials auth, an optional base URL
 // override (a proxy, or a local test server over plain http), and one rate
-// budget per tenant shared by every component of the process that calls it,
-// which pauses everyone when Auth0 answers 429 until its x-ratelimit-reset.
+// budget per tenant shared by every component of the process that calls it
+// (or, with WithSharedLimiter and a RedisLimiter, by every replica), which
+// pauses everyone when Auth0 answers 429 until its x-ratelimit-reset.
 package mgmtapi // import "github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
 
 import (
@@ -37,7 +38,8 @@ type Config struct {
 
 // RateLimitConfig is the token bucket of calls to the tenant. Components of
 // one process that reach the same domain share one budget (the lowest of
-// their settings).
+// their settings); with a RedisLimiter it is the budget of all replicas
+// together.
 type RateLimitConfig struct {
 	// Writes is PATCH /api/v2/users/{id}.
 	WritesPerSecond float64 `mapstructure:"writes_per_second"`

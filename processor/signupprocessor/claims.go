@@ -85,7 +85,7 @@ func (cs *claimSet) users() []string {
 func (cs *claimSet) wantedUpdates() []pendingUpdate {
 	updates := make([]pendingUpdate, len(cs.claims))
 	for i, c := range cs.claims {
-		updates[i] = pendingUpdate{user: c.user, checkFirst: c.prev.doubtful()}
+		updates[i] = pendingUpdate{user: c.user}
 	}
 	return updates
 }
@@ -420,13 +420,4 @@ func (s *userStore) land(cs *claimSet) {
 	}
 	s.flightsMu.Unlock()
 	close(cs.done)
-}
-
-// signupConfirmed reports whether the pipeline accepted the user's SignUp
-// (its claim was confirmed).
-func (s *userStore) signupConfirmed(ctx context.Context, user string) (bool, error) {
-	unlock := s.lockUser(user)
-	defer unlock()
-	st, _, err := s.get(ctx, user)
-	return st.Confirmed, err
 }

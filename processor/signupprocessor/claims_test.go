@@ -193,21 +193,6 @@ func TestSignupAfterALaterLogin(t *testing.T) {
 	}, e.tags())
 }
 
-// An update that may have been applied already (left by an earlier run)
-// reads the user first: each user is marked once.
-func TestResumedUpdateReadsFirst(t *testing.T) {
-	e := newEnv(t).withStorage()
-	e.fake.AddUser("auth0|m", map[string]any{"signedUp": true})
-	e.writeStorage(
-		storage.SetOperation(userKey("auth0|m"), []byte(`{"s":true,"k":true,"r":"9","c":true}`)),
-		storage.SetOperation(updateKey(0), []byte("auth0|m")),
-		storage.SetOperation(keyUpdateTail, []byte("1")),
-	)
-	e.start(e.config())
-	e.waitUpdatesCounted(updateAlreadyMarked, 1)
-	assert.Empty(t, e.patches())
-}
-
 // A doubtful claim is never handed to another record: the user's other
 // login is a Login, and the claimed record, refused again and delivered
 // after a restart, is the SignUp.

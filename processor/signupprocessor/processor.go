@@ -39,6 +39,8 @@ type signupProcessor struct {
 	lookups       *lookuper
 	updates       *updateQueue
 	redis         redis.UniversalClient // nil without a shared claim store
+	redisClaims   *redisClaims          // the shared claim store, when set
+	redisUpdates  *redisUpdates         // the updates, with a shared claim store
 	healthStop    chan struct{}
 	healthDone    chan struct{}
 }
@@ -83,7 +85,12 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 			"SignUp and Login are decided from the records and the processor's own store; app_metadata lookups and updates are off")
 		return nil
 	}
-	api, err := mgmtapi.New(ctx, p.cfg.ManagementAPI, host, p.settings.TelemetrySettings)
+	var opts []mgmtapi.Option
+	if p.redis != nil {
+		// Every replica spends one budget, the tenant's, kept in Redis.
+		opts = append(opts, mgmtapi.WithSharedLimiter(mgmtapi.NewRedisLimiter(p.redis, p.cfg.Redis.KeyPrefix, p.cfg.redisTenant(), p.cfg.ManagementAPI.RateLimit, p.logger)))
+	}
+	api, err := mgmtapi.New(ctx, p.cfg.ManagementAPI, host, p.settings.TelemetrySettings, opts...)
 	if err != nil {
 		return err
 	}
@@ -91,17 +98,30 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 	if p.cfg.Lookups.Enabled {
 		p.lookups = &lookuper{api: api, signedUpKey: p.cfg.SignedUpKey, cfg: p.cfg.Lookups, logger: p.logger, telemetry: p.telemetry}
 	}
-	p.updates = newUpdateQueue(api, p.cfg.SignedUpKey, p.cfg.Updates, p.storageClient, p.logger, p.telemetry)
-	if err := p.updates.load(ctx, p.users.signupConfirmed); err != nil {
-		return fmt.Errorf("reading pending app_metadata updates from storage: %w", err)
+	var depth func() int
+	if p.redis != nil {
+		// The claim script queues each won claim's update on the tenant's
+		// stream; any replica applies it.
+		p.redisUpdates = newRedisUpdates(p.redis, p.redisClaims.updateStream(), api, p.cfg.SignedUpKey, p.cfg.Updates, p.logger, p.telemetry)
+		depth = p.redisUpdates.depth
+	} else {
+		p.updates = newUpdateQueue(api, p.cfg.SignedUpKey, p.cfg.Updates, p.storageClient, p.logger, p.telemetry)
+		if err := p.updates.load(ctx); err != nil {
+			return fmt.Errorf("reading pending app_metadata updates from storage: %w", err)
+		}
+		depth = p.updates.depth
 	}
 	if err := p.telemetry.RegisterProcessorSignupUpdateQueueSizeCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(p.updates.depth()))
+		o.Observe(int64(depth()))
 		return nil
 	}); err != nil {
 		return err
 	}
-	p.updates.start()
+	if p.redisUpdates != nil {
+		p.redisUpdates.start()
+	} else {
+		p.updates.start()
+	}
 	p.logger.Info("marking new users in Auth0", zap.String("domain", p.cfg.ManagementAPI.Domain),
 		zap.String("app_metadata_key", p.cfg.SignedUpKey), zap.Bool("lookups", p.cfg.Lookups.Enabled))
 	return nil
@@ -124,6 +144,9 @@ func storageClient(ctx context.Context, host component.Host, id, owner component
 func (p *signupProcessor) Shutdown(ctx context.Context) error {
 	if p.updates != nil {
 		p.updates.stop(ctx, p.cfg.Updates.DrainTimeout)
+	}
+	if p.redisUpdates != nil {
+		p.redisUpdates.stop(ctx, p.cfg.Updates.DrainTimeout)
 	}
 	if p.api != nil {
 		p.api.Close()

@@ -119,8 +119,9 @@ func (p *signupProcessor) startShared(ctx context.Context, host component.Host) 
 	p.redis = client
 	redisclient.RouteLogs(p.logger)
 	tenant := p.cfg.redisTenant()
+	p.redisClaims = newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled())
 	p.users.shared = &sharedClaims{
-		arbiter:       newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled()),
+		arbiter:       p.redisClaims,
 		decideLocally: p.cfg.Redis.WhenUnavailable == WhenUnavailableDecideLocally,
 		timeout:       p.cfg.Redis.Timeout,
 		logger:        p.logger,

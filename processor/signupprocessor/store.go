@@ -43,14 +43,6 @@ type userState struct {
 	absent bool
 }
 
-// doubtful reports a claim whose outcome is unknown: made by a process
-// that stopped before the pipeline answered, its record may never have
-// left (a claim of this process is in flight until confirmed or rolled
-// back, and the caller knows it).
-func (st userState) doubtful() bool {
-	return st.SignedUp && (st.Claimed || st.SignupRecord != "") && !st.Confirmed
-}
-
 // userStore keeps user states in a bounded LRU, backed by a storage
 // extension when one is configured (then the LRU is a cache of it), and
 // runs the life of SignUp claims (claims.go). Access to one user is

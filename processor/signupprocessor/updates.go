@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/mgmtapi"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/retry"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor/internal/metadata"
 )
 
@@ -25,12 +24,11 @@ const (
 	updateFailed           = "failed"
 	updateDroppedQueueFull = "dropped_queue_full"
 	updateDroppedNotFound  = "dropped_not_found"
-	updateAlreadyMarked    = "already_marked"
 )
 
 var updateResultAttrs = func() map[string]metric.MeasurementOption {
 	m := map[string]metric.MeasurementOption{}
-	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound, updateAlreadyMarked} {
+	for _, r := range []string{updateOK, updateRetried, updateRateLimited, updateFailed, updateDroppedQueueFull, updateDroppedNotFound} {
 		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
 	}
 	return m
@@ -49,10 +47,6 @@ func updateKey(seq uint64) string { return keyUpdatePrefix + strconv.FormatUint(
 type pendingUpdate struct {
 	user string
 	seq  uint64
-	// checkFirst: the update may have been applied already (it was left
-	// by an earlier run, or an attempt failed without an answer), so the
-	// user is read before it is written, to mark each user once.
-	checkFirst bool
 }
 
 // updateQueue marks users signed up in Auth0, off the log path: a bounded
@@ -61,8 +55,7 @@ type pendingUpdate struct {
 // persisted (when a storage extension is configured) from before the SignUp
 // is delivered until Auth0 accepted the update.
 type updateQueue struct {
-	api       *mgmtapi.Client
-	key       string
+	sender    *updateSender
 	cfg       UpdateConfig
 	client    storage.Client // nil: memory only
 	logger    *zap.Logger
@@ -84,14 +77,11 @@ type updateQueue struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-
-	lastAuthWarning time.Time
 }
 
 func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client storage.Client, logger *zap.Logger, telemetry *metadata.TelemetryBuilder) *updateQueue {
 	q := &updateQueue{
-		api:         api,
-		key:         key,
+		sender:      newUpdateSender(api, key, cfg.RetryOnFailure, logger, telemetry),
 		cfg:         cfg,
 		client:      client,
 		logger:      logger,
@@ -105,11 +95,11 @@ func newUpdateQueue(api *mgmtapi.Client, key string, cfg UpdateConfig, client st
 	return q
 }
 
-// load reads the updates a previous run left pending. An update whose
-// SignUp was never confirmed (confirmed says) is dropped: that SignUp is
-// doubtful, and the user's next record emits it again with an update of
-// its own; marking the user now would make that record a Login.
-func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Context, user string) (bool, error)) error {
+// load reads the updates a previous run left pending, one per user, and
+// resumes them all: whatever happened to a SignUp whose claim was not
+// confirmed, its redelivery is the only record that can be that user's
+// SignUp, and it needs the user marked just the same.
+func (q *updateQueue) load(ctx context.Context) error {
 	if q.client == nil {
 		return nil
 	}
@@ -134,19 +124,14 @@ func (q *updateQueue) load(ctx context.Context, confirmed func(ctx context.Conte
 			continue
 		}
 		user := string(raw)
-		ok, err := confirmed(ctx, user)
-		if err != nil {
-			return err
-		}
-		if !ok || q.queued[user] {
-			// Unconfirmed, or a second entry for one user (a crash
-			// between writes): forget it.
+		if q.queued[user] {
+			// A second entry for one user (a crash between writes).
 			dropped = append(dropped, storage.DeleteOperation(updateKey(seq)))
 			continue
 		}
 		q.outstanding[seq] = true
 		q.queued[user] = true
-		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq, checkFirst: true})
+		q.ready = append(q.ready, pendingUpdate{user: user, seq: seq})
 	}
 	dropped = append(dropped, q.advanceHead()...)
 	if len(dropped) > 0 {
@@ -297,90 +282,12 @@ func (q *updateQueue) work() {
 		if !ok {
 			return
 		}
-		if q.apply(u) {
+		if q.sender.send(q.ctx, u.user) {
 			q.finish(u)
 		} else {
 			q.putBack(u)
 		}
 	}
-}
-
-// apply sends one update until it succeeds or cannot. It returns false
-// when the queue stopped first: the update stays pending (and persisted).
-func (q *updateQueue) apply(u pendingUpdate) bool {
-	bo := retry.NewBackOff(q.cfg.RetryOnFailure)
-	started := time.Now()
-	values := map[string]any{q.key: true}
-	checkFirst := u.checkFirst
-	for {
-		var err error
-		if checkFirst {
-			var md map[string]any
-			if md, err = q.api.ReadAppMetadata(q.ctx, u.user); err == nil {
-				if marked, _ := md[q.key].(bool); marked {
-					q.count(updateAlreadyMarked)
-					return true
-				}
-			}
-		}
-		if err == nil {
-			err = q.api.SetAppMetadata(q.ctx, u.user, values)
-		}
-		if q.ctx.Err() != nil {
-			return false
-		}
-		switch class := mgmtapi.Classify(err); class {
-		case mgmtapi.ClassOK:
-			q.count(updateOK)
-			return true
-		case mgmtapi.ClassRateLimited:
-			// SetAppMetadata waits for the tenant's reset before the next try.
-			q.count(updateRateLimited)
-			continue
-		case mgmtapi.ClassNotFound:
-			q.count(updateDroppedNotFound)
-			q.logger.Info("user no longer exists in Auth0, app_metadata update dropped")
-			return true
-		case mgmtapi.ClassPermanent:
-			q.count(updateFailed)
-			q.logger.Error("Auth0 refused the app_metadata update; it will not be retried", zap.Error(err))
-			return true
-		default:
-			if class == mgmtapi.ClassUnauthorized {
-				q.warnUnauthorized(err)
-			} else {
-				// No answer, or a server error: Auth0 may have applied
-				// the update (or the read before it failed).
-				checkFirst = true
-			}
-			if !q.cfg.RetryOnFailure.Enabled || (q.cfg.RetryOnFailure.MaxElapsedTime > 0 && time.Since(started) > q.cfg.RetryOnFailure.MaxElapsedTime) {
-				q.count(updateFailed)
-				q.logger.Error("app_metadata update failed and is given up (retry_on_failure)", zap.Error(err))
-				return true
-			}
-			q.count(updateRetried)
-			if retry.Sleep(q.ctx, bo.NextBackOff()) != nil {
-				return false
-			}
-		}
-	}
-}
-
-// warnUnauthorized logs wrong credentials at most once a minute: every
-// update fails the same way until they are fixed.
-func (q *updateQueue) warnUnauthorized(err error) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if time.Since(q.lastAuthWarning) < time.Minute {
-		return
-	}
-	q.lastAuthWarning = time.Now()
-	q.logger.Error("the Management API refuses the credentials (check client_id, client_secret, and the update:users / read:users scopes); updates are kept and retried",
-		zap.Error(err))
-}
-
-func (q *updateQueue) count(result string) {
-	q.telemetry.ProcessorSignupUpdates.Add(context.Background(), 1, updateResultAttrs[result])
 }
 
 // finish forgets an applied update, in storage too, advancing the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -18,9 +19,11 @@ import (
 type Sink struct {
 	mu       sync.Mutex
 	received map[string]int
-	// signups: users whose SignUp arrived, and how many times. Only kept
-	// when DecodeEvents is set.
-	signups map[string]int
+	// signups: users whose SignUp arrived, and how many times; signupIDs:
+	// the ids of those events per user, each with how many times it
+	// arrived. Only kept when DecodeEvents is set.
+	signups   map[string]int
+	signupIDs map[string]map[string]int
 
 	// DecodeEvents makes the sink decode every event's fields (slower),
 	// to follow SignUps per user.
@@ -46,7 +49,9 @@ type Fault struct {
 }
 
 // NewSink returns an empty sink.
-func NewSink() *Sink { return &Sink{received: map[string]int{}, signups: map[string]int{}} }
+func NewSink() *Sink {
+	return &Sink{received: map[string]int{}, signups: map[string]int{}, signupIDs: map[string]map[string]int{}}
+}
 
 // SetFault makes the sink answer f to every request; nil ends the outage.
 func (s *Sink) SetFault(f *Fault) { s.fault.Store(f) }
@@ -138,6 +143,11 @@ func (s *Sink) decodeSignUps(raw []byte) error {
 				user, _ = event["userId"].(string)
 			}
 			s.signups[user]++
+			id, _ := fields[IDField].(string)
+			if s.signupIDs[user] == nil {
+				s.signupIDs[user] = map[string]int{}
+			}
+			s.signupIDs[user][id]++
 		}
 		if s.KeepEvents {
 			s.kept = append(s.kept, ev)
@@ -160,6 +170,19 @@ func (s *Sink) SignUps() map[string]int {
 	out := make(map[string]int, len(s.signups))
 	for k, v := range s.signups {
 		out[k] = v
+	}
+	return out
+}
+
+// SignUpRecords returns, per user, the ids of the SignUp events that
+// arrived, each with how many times (DecodeEvents): one id arriving twice
+// is one record delivered twice, two ids are two records tagged SignUp.
+func (s *Sink) SignUpRecords() map[string]map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[string]int, len(s.signupIDs))
+	for user, ids := range s.signupIDs {
+		out[user] = maps.Clone(ids)
 	}
 	return out
 }

@@ -115,7 +115,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorSignupUpdates, err = builder.meter.Int64Counter(
 		"otelcol_processor_signup_updates",
-		metric.WithDescription("app_metadata updates, by result (ok, already_marked, retried, rate_limited, failed, dropped_queue_full, dropped_not_found). [Alpha]"),
+		metric.WithDescription("app_metadata updates, by result (ok, retried, rate_limited, failed, dropped_queue_full, dropped_not_found). [Alpha]"),
 		metric.WithUnit("{updates}"),
 	)
 	errs = errors.Join(errs, err)

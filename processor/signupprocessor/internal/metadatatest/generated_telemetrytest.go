@@ -86,7 +86,7 @@ func AssertEqualProcessorSignupUpdateQueueSize(t *testing.T, tt *componenttest.T
 func AssertEqualProcessorSignupUpdates(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_signup_updates",
-		Description: "app_metadata updates, by result (ok, already_marked, retried, rate_limited, failed, dropped_queue_full, dropped_not_found). [Alpha]",
+		Description: "app_metadata updates, by result (ok, retried, rate_limited, failed, dropped_queue_full, dropped_not_found). [Alpha]",
 		Unit:        "{updates}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
