@@ -162,6 +162,11 @@ type UpdateConfig struct {
 	// DrainTimeout bounds how long shutdown keeps sending updates; what is
 	// left stays in storage for the next start.
 	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
+	// Lease, with a shared store (redis), is how long an update a replica
+	// took may go without a sign of life from it before another replica
+	// takes it over: how long a replica that died holds up its updates. A
+	// live replica renews its updates every third of it.
+	Lease time.Duration `mapstructure:"lease"`
 	// RetryOnFailure is the backoff between attempts of a failed update;
 	// max_elapsed_time 0 keeps an update until it succeeds.
 	RetryOnFailure configretry.BackOffConfig `mapstructure:"retry_on_failure"`
@@ -222,6 +227,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Updates.Workers < 1 {
 		errs = append(errs, fmt.Errorf(`"updates.workers" must be at least 1, got %d`, cfg.Updates.Workers))
+	}
+	if cfg.Updates.Lease < 3*time.Millisecond {
+		errs = append(errs, fmt.Errorf(`"updates.lease" must be at least 3ms (it is renewed every third), got %s`, cfg.Updates.Lease))
 	}
 	if cfg.Updates.DrainTimeout < 0 {
 		errs = append(errs, fmt.Errorf(`"updates.drain_timeout" must not be negative, got %s`, cfg.Updates.DrainTimeout))

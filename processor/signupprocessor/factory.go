@@ -62,6 +62,7 @@ func createDefaultConfig() component.Config {
 			QueueSize:      10_000,
 			Workers:        2,
 			DrainTimeout:   10 * time.Second,
+			Lease:          30 * time.Second,
 			RetryOnFailure: retry,
 		},
 	}

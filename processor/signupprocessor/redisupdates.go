@@ -24,11 +24,6 @@ const (
 	// redisUpdateGroup is the consumer group every replica reads the
 	// stream of updates in.
 	redisUpdateGroup = "signup"
-	// redisUpdateLease is how long an entry a replica took may go without
-	// a sign of life from it before another replica takes it over. A live
-	// replica renews its entries every third of it, however long one
-	// update takes (a 429 pause, a backoff, a hanging call).
-	redisUpdateLease = 30 * time.Second
 	// redisUpdateBlock bounds one wait for new entries, and so how long
 	// stop waits for a worker that is waiting for work.
 	redisUpdateBlock = time.Second
@@ -99,7 +94,7 @@ func newRedisUpdates(client redis.UniversalClient, stream string, api *mgmtapi.C
 		consumer:  consumerName(),
 		sender:    newUpdateSender(api, signedUpKey, cfg.RetryOnFailure, logger, telemetry),
 		workers:   cfg.Workers,
-		lease:     redisUpdateLease,
+		lease:     cfg.Lease,
 		logger:    logger,
 		telemetry: telemetry,
 		inFlight:  map[string]bool{},

@@ -68,10 +68,10 @@ func (e *redisEnv) consumer(workers int, lease time.Duration, secret string) *re
 	api, err := mgmtapi.New(context.Background(), cfg.ManagementAPI, componenttest.NewNopHost(), componenttest.NewNopTelemetrySettings())
 	require.NoError(e.t, err)
 	e.t.Cleanup(api.Close)
-	u := newRedisUpdates(e.srv.Client(), e.stream, api, cfg.SignedUpKey, cfg.Updates, e.logger, e.tb)
 	if lease > 0 {
-		u.lease = lease
+		cfg.Updates.Lease = lease
 	}
+	u := newRedisUpdates(e.srv.Client(), e.stream, api, cfg.SignedUpKey, cfg.Updates, e.logger, e.tb)
 	u.start()
 	e.t.Cleanup(func() { u.stop(context.Background(), 0) })
 	return u

@@ -343,6 +343,9 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 	pcfg.ManagementAPI.RateLimit.ReadsPerSecond, pcfg.ManagementAPI.RateLimit.ReadBurst = 1000, 1000
 	pcfg.Lookups.Cooldown = 50 * time.Millisecond
 	pcfg.Updates.DrainTimeout = 50 * time.Millisecond
+	// A crashed run's updates are taken over by a live one within the
+	// history's time.
+	pcfg.Updates.Lease = 300 * time.Millisecond
 	pcfg.Updates.RetryOnFailure.InitialInterval = 10 * time.Millisecond
 	pcfg.Updates.RetryOnFailure.MaxInterval = 50 * time.Millisecond
 	if r.redis != nil {
