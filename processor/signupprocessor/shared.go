@@ -182,16 +182,15 @@ func (p *signupProcessor) stopShared() error {
 // learnShared reads, in one round trip, the shared claims of the batch's
 // users whose records need them (needsSharedClaim), and keeps what it
 // learns: a holder's identity, or that a user signed up by Auth0's word
-// has no claim. When the store does not answer, a user this replica knows
-// as signed up is decided from what it knows; for any other, the batch
-// meets when_unavailable.
+// has no claim. When the store does not answer, the batch meets
+// when_unavailable: Auth0's word that a user is signed up may come from
+// the update of a claim whose record is still being delivered again.
 func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 	if s.shared == nil {
 		return nil
 	}
 	var users []string
 	seen := map[string]bool{}
-	unknown := false
 	for _, c := range items {
 		if seen[c.user] {
 			continue
@@ -203,7 +202,6 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 		if c.needsSharedClaim(st) {
 			seen[c.user] = true
 			users = append(users, c.user)
-			unknown = unknown || !st.SignedUp
 		}
 	}
 	if len(users) == 0 {
@@ -215,8 +213,6 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 	if err != nil {
 		s.warnUnavailable(err)
 		switch {
-		case !unknown:
-			return nil
 		case s.shared.decideLocally:
 			s.observe(ctx, claimDecidedLocally, len(users))
 			return nil

@@ -221,23 +221,33 @@ func (s *userStore) markDirty(user string, st userState) {
 }
 
 // flush writes the dirty users' current states. A user evicted from the
-// cache meanwhile is skipped: what it held can be learned again.
+// cache meanwhile is skipped: what it held can be learned again. The users'
+// locks are held until the write returned, so that a state written by
+// another path meanwhile (a claim's confirmation) is never overwritten by
+// the older one read here.
 func (s *userStore) flush(ctx context.Context) error {
 	if s.client == nil {
 		return nil
 	}
 	s.dirtyMu.Lock()
-	users := s.dirty
+	dirty := s.dirty
 	s.dirty = map[string]struct{}{}
 	s.dirtyMu.Unlock()
+	if len(dirty) == 0 {
+		return nil
+	}
+	users := make([]string, 0, len(dirty))
+	for user := range dirty {
+		users = append(users, user)
+	}
+	unlock := s.lockUsers(users)
+	defer unlock()
 	var ops []*storage.Operation
-	for user := range users {
-		unlock := s.lockUser(user)
+	for _, user := range users {
 		if st, ok := s.cache.Peek(user); ok && !st.absent {
 			raw, _ := json.Marshal(st)
 			ops = append(ops, storage.SetOperation(userKey(user), raw))
 		}
-		unlock()
 	}
 	return s.persist(ctx, ops)
 }
