@@ -198,7 +198,10 @@ func (w *world) patchesSeen(user string) int {
 // unresumedUpdates counts the user's updates after the first that no
 // crash explains: an update is sent again legitimately only by a later
 // run of a process whose earlier run wrote the user's claim and crashed
-// (it may have sent the update, or queued it, without recording that).
+// (it may have sent the update, or queued it, without recording that), or,
+// with a shared store, by any run after the run that sent it crashed (it
+// took the update from the tenant's stream and died before acknowledging
+// it; another replica takes it over).
 func (w *world) unresumedUpdates(user string) int {
 	w.claimedMu.Lock()
 	defer w.claimedMu.Unlock()
@@ -210,6 +213,11 @@ func (w *world) unresumedUpdates(user string) int {
 		resumed := false
 		for c := range w.claimed[user] {
 			if c.process == r.process && c.n < r.n && c.dead.Load() {
+				resumed = true
+			}
+		}
+		for _, sent := range w.patched[user][:i] {
+			if w.scenario.shared() && sent != r && sent.dead.Load() {
 				resumed = true
 			}
 		}
