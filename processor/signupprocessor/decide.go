@@ -91,10 +91,11 @@ func (c candidate) copyOf(st userState) bool {
 
 // mayHoldClaim reports whether the record can be a user's SignUp on some
 // replica, so that its user's claim, if another replica holds it, decides
-// it: a record that is a Login everywhere (a password exchange, a logins
-// count above one, app_metadata marked) cannot.
+// it: only a record that is a Login everywhere (a password exchange, or
+// app_metadata marked) cannot. A login whose count is above one can: a
+// lookup that finds the user unmarked makes it the SignUp, as the Rule did.
 func (c candidate) mayHoldClaim() bool {
-	return c.kind != auth0event.KindPasswordExchange && !(c.hasCount && c.loginsCount > 1) && !(c.appMetadata && c.signedUp)
+	return c.kind != auth0event.KindPasswordExchange && !(c.appMetadata && c.signedUp)
 }
 
 // needsSharedClaim reports whether the record's user's claim must be read

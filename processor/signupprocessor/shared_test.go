@@ -242,9 +242,14 @@ func TestRedisDownRefusesClaimsOnly(t *testing.T) {
 	require.NoError(t, e.consume(auth0test.Lines(
 		ev{LogID: "k2", UserID: "auth0|known", LoginsCount: 2},
 		ev{LogID: "f1", Type: "f", UserID: "auth0|someone"},
-		ev{LogID: "o1", UserID: "auth0|old", LoginsCount: 9},
-	)), "records that need no claim flow while Redis is down")
-	assert.Equal(t, int64(1), claimsCounted(e, claimRefusedUnavailable))
+		ev{LogID: "p1", Type: "sepft", UserID: "auth0|other"},
+	)), "records that need no claim flow while Redis is down: a user whose claim this replica knows, a failure, a password exchange")
+	// A login of a user this replica knows nothing of may be the SignUp
+	// another replica claimed (after a lookup found the user unmarked): it
+	// waits for Redis too.
+	err = e.consume(auth0test.Lines(ev{LogID: "o1", UserID: "auth0|old", LoginsCount: 9}))
+	require.ErrorIs(t, err, errSharedUnavailable)
+	assert.Equal(t, int64(2), claimsCounted(e, claimRefusedUnavailable))
 
 	srv.Restart()
 	require.NoError(t, e.consume(newUser))
