@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/typefixture"
 )
 
 // typesGoldenPath holds the HEC events of the type fixture in a body format.
@@ -18,13 +18,13 @@ func typesGoldenPath(format string) string {
 }
 
 // TestGoldenTypeEvents runs the pipeline on the type fixture
-// (auth0test.TypeFixture) in each body format and compares what the HEC
+// (typefixture.Batch) in each body format and compares what the HEC
 // endpoint wrote with testdata/hec-events-types-<format>.jsonl: the events
 // the CIM mapping is checked against. -update rewrites them; the e2e test
 // TestGoldenTypeEventsFromBinary checks that the built binary sends the
 // same events.
 func TestGoldenTypeEvents(t *testing.T) {
-	inputs := []struct{ path, body string }{{"/auth0/logs", string(auth0test.TypeFixture())}}
+	inputs := []struct{ path, body string }{{"/auth0/logs", string(typefixture.Batch())}}
 	for _, format := range bodyFormats {
 		t.Run(format, func(t *testing.T) {
 			got := runPipelineOn(t, format, inputs)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/localhec"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/typefixture"
 )
 
 // goldenRunToRun are the HEC keys the comparison with the golden events
@@ -32,7 +32,7 @@ var goldenRunToRun = []string{}
 // TestGoldenTypeEventsFromBinary runs the built binary with
 // otelcol-config.yaml, in each body format (body_format: rule, the
 // shipped default, and an overlay setting auth0), posts the fixture with
-// one record of every known type code (auth0test.TypeFixture) and checks
+// one record of every known type code (typefixture.Batch) and checks
 // that the HEC events it sends are, event by event, those of
 // splunk/testdata/hec-events-types-<format>.jsonl: the golden events the
 // Splunk add-on's CIM tests read, which `go test ./splunk -update` makes
@@ -58,7 +58,7 @@ func TestGoldenTypeEventsFromBinary(t *testing.T) {
 				configs = append(configs, tc.overlay)
 			}
 			c := StartCollector(t, Options{HECEndpoint: srv.URL + localhec.PathCollector, Configs: configs})
-			status, body := c.Post("/auth0/logs", auth0test.TypeFixture())
+			status, body := c.Post("/auth0/logs", typefixture.Batch())
 			require.Equal(t, http.StatusOK, status, body)
 
 			hec.waitEvents(t, len(want), time.Minute)

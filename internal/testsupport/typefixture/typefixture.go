@@ -1,4 +1,8 @@
-package auth0test
+// Package typefixture makes an Auth0 log stream batch with one record of
+// every type code the collector knows. It is apart from auth0test, which
+// internal/auth0event's own tests import, because it reads the type codes
+// from internal/auth0event.
+package typefixture // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/typefixture"
 
 import (
 	"encoding/json"
@@ -10,13 +14,13 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
 
-// TypeFixture is an Auth0 log stream batch (JSONLINES) with one record of
+// Batch is an Auth0 log stream batch (JSONLINES) with one record of
 // every type code the collector knows, in code order, in the shape Auth0
 // gives that kind of event: a user, client, IP and connection; an error for
 // failures; a client and an audience, but no user, for client-credentials
 // exchanges. The same bytes every time: splunk's golden HEC events of the
 // type codes are made from it, in process and by the built binary.
-func TypeFixture() []byte {
+func Batch() []byte {
 	types := auth0event.KnownTypes()
 	codes := slices.Sorted(maps.Keys(types))
 	start := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
