@@ -133,18 +133,7 @@ func (r *redisUpdates) start() {
 // any replica.
 func (r *redisUpdates) stop(ctx context.Context, drainTimeout time.Duration) {
 	r.stopTaking()
-	done := make(chan struct{})
-	go func() {
-		r.workerDone.Wait()
-		close(done)
-	}()
-	timer := time.NewTimer(drainTimeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-	case <-ctx.Done():
-	}
+	done := waitWorkers(ctx, &r.workerDone, drainTimeout)
 	r.stopWork()
 	<-done
 	r.stopBackground()

@@ -328,18 +328,7 @@ func (q *updateQueue) stop(ctx context.Context, drainTimeout time.Duration) {
 	q.cond.Broadcast()
 	q.mu.Unlock()
 
-	done := make(chan struct{})
-	go func() {
-		q.wg.Wait()
-		close(done)
-	}()
-	timer := time.NewTimer(drainTimeout)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-	case <-ctx.Done():
-	}
+	done := waitWorkers(ctx, &q.wg, drainTimeout)
 	q.cancel()
 	q.mu.Lock()
 	q.cond.Broadcast()

@@ -99,3 +99,21 @@ func (s *updateSender) warnUnauthorized(err error) {
 func (s *updateSender) count(result string) {
 	s.telemetry.ProcessorSignupUpdates.Add(context.Background(), 1, updateResultAttrs[result])
 }
+
+// waitWorkers waits for wg until drainTimeout passes or ctx ends: how long
+// a stopping update queue lets its updates in progress finish.
+func waitWorkers(ctx context.Context, wg *sync.WaitGroup, drainTimeout time.Duration) (done <-chan struct{}) {
+	ch := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
+	timer := time.NewTimer(drainTimeout)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return ch
+}
