@@ -9,13 +9,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // hecRecorder is a Splunk HEC endpoint that keeps, for every event, its id,
-// user, SignUp/Login decision and when it arrived.
+// user, SignUp/Login decision, the token it came with (which can name the
+// collector that sent it) and when it arrived.
 type hecRecorder struct {
 	mu     sync.Mutex
 	events []recordedHECEvent
@@ -28,6 +30,7 @@ type recordedHECEvent struct {
 	User  string
 	Event string // SignUp, Login or ""
 	Basis string // what the decision rested on
+	Token string
 	At    time.Time
 }
 
@@ -52,6 +55,7 @@ func (h *hecRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
 		return
 	}
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Splunk ")
 	now := time.Now()
 	var got []recordedHECEvent
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -70,7 +74,7 @@ func (h *hecRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if id == "" {
 			id = str("auth0.event_id")
 		}
-		got = append(got, recordedHECEvent{ID: id, User: str("user.id"), Event: str("auth0.event"), Basis: str("auth0.event_basis"), At: now})
+		got = append(got, recordedHECEvent{ID: id, User: str("user.id"), Event: str("auth0.event"), Basis: str("auth0.event_basis"), Token: token, At: now})
 	}
 	h.mu.Lock()
 	h.events = append(h.events, got...)

@@ -4,9 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -76,7 +73,7 @@ type replicaSet struct {
 	t     *testing.T
 	fake  *fakeauth0.Server
 	api   *httptest.Server
-	hec   *replicaHEC
+	hec   *hecRecorder
 	hecTS *httptest.Server
 	redis *redistest.Server
 
@@ -95,7 +92,7 @@ func newReplicaSet(t *testing.T) *replicaSet {
 	s := &replicaSet{
 		t:      t,
 		fake:   fakeauth0.New(FakeClientID, FakeClientSecret, "https://"+FakeDomain+"/api/v2/"),
-		hec:    &replicaHEC{},
+		hec:    newHECRecorder(),
 		redis:  redistest.Start(t),
 		client: &http.Client{Timeout: 30 * time.Second},
 	}
@@ -447,7 +444,7 @@ type phaseOutcome struct {
 	lost []string
 	// signUps lists, per user, the distinct records delivered tagged
 	// SignUp: each is one decision.
-	signUps map[string][]hecArrival
+	signUps map[string][]recordedHECEvent
 	// redeliveries counts SignUp records that arrived more than once (the
 	// pipeline delivers at least once; the same record is one decision).
 	redeliveries int
@@ -507,7 +504,7 @@ func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phas
 	for _, u := range p.returning {
 		users[u] = true
 	}
-	o.signUps = map[string][]hecArrival{}
+	o.signUps = map[string][]recordedHECEvent{}
 	seen := map[string]int{}
 	tagged := map[string]bool{}
 	for _, e := range s.hec.snapshot() {
@@ -526,7 +523,7 @@ func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phas
 			continue
 		}
 		tagged[e.ID] = true
-		if slices.ContainsFunc(o.signUps[e.User], func(d hecArrival) bool { return sameLogin(d.ID, e.ID) }) {
+		if slices.ContainsFunc(o.signUps[e.User], func(d recordedHECEvent) bool { return sameLogin(d.ID, e.ID) }) {
 			o.bothSources = append(o.bothSources, e.User)
 			continue
 		}
@@ -925,83 +922,8 @@ func TestReplicas(t *testing.T) {
 	t.Logf("figures: total %s", time.Since(started).Round(time.Second))
 }
 
-// replicaFields are the index-time fields replicaHEC reads.
+// replicaFields are the index-time fields the HEC recorder reads.
 var replicaFields = []string{"auth0.log_id", "auth0.event_id", "user.id", "auth0.event_basis"}
-
-// replicaHEC is the Splunk HEC endpoint the replicas share. It keeps, for
-// every event, its id, user, decision, the token it came with (which names
-// the replica) and when it arrived.
-type replicaHEC struct {
-	mu       sync.Mutex
-	arrivals []hecArrival
-	// down makes it answer 503, as Splunk does when it is unavailable.
-	down atomic.Bool
-}
-
-type hecArrival struct {
-	ID    string // auth0.log_id, or auth0.event_id for an Action payload
-	User  string
-	Event string // SignUp, Login or ""
-	Basis string // what the decision rested on
-	Token string
-	At    time.Time
-}
-
-func (h *replicaHEC) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h.down.Load() {
-		http.Error(w, `{"text":"Server is busy","code":9}`, http.StatusServiceUnavailable)
-		return
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-			return
-		}
-		body = zr
-	}
-	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Splunk ")
-	now := time.Now()
-	var got []hecArrival
-	dec := json.NewDecoder(body)
-	for {
-		var ev struct {
-			Fields map[string]any `json:"fields"`
-		}
-		if err := dec.Decode(&ev); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			http.Error(w, `{"text":"Invalid data format","code":6}`, http.StatusBadRequest)
-			return
-		}
-		str := func(k string) string { s, _ := ev.Fields[k].(string); return s }
-		id := str("auth0.log_id")
-		if id == "" {
-			id = str("auth0.event_id")
-		}
-		got = append(got, hecArrival{ID: id, User: str("user.id"), Event: str("auth0.event"), Basis: str("auth0.event_basis"), Token: token, At: now})
-	}
-	h.mu.Lock()
-	h.arrivals = append(h.arrivals, got...)
-	h.mu.Unlock()
-	_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
-}
-
-func (h *replicaHEC) snapshot() []hecArrival {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.arrivals)
-}
-
-// received counts arrivals per id.
-func (h *replicaHEC) received() map[string]int {
-	out := map[string]int{}
-	for _, e := range h.snapshot() {
-		out[e.ID]++
-	}
-	return out
-}
 
 // scrapeValue sums the samples of a Prometheus metric whose labels contain
 // every one of match (e.g. `result="won"`).
