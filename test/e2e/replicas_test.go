@@ -751,14 +751,6 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-// drainConfigured reports whether otelcol-config.yaml has the receiver's
-// drain of the persistent queue at SIGTERM.
-func drainConfigured(t *testing.T) bool {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "otelcol-config.yaml"))
-	require.NoError(t, err)
-	return regexp.MustCompile(`(?m)^\s+drain:`).Match(b)
-}
-
 // TestReplicas runs the DaemonSet's layout: three replicas of the binary
 // sharing one redis-server for SignUp claims, one HEC endpoint and the
 // fake Management API, in four phases on the same replicas and Redis:
@@ -857,10 +849,6 @@ func TestReplicas(t *testing.T) {
 	}
 
 	t.Run("replica terminated with a backlog", func(t *testing.T) {
-		if !drainConfigured(t) {
-			t.Skip("otelcol-config.yaml has no receiver drain (drain: {storage: journal_storage, timeout: ...}): " +
-				"a replica stopped with SIGTERM keeps its backlog on disk until it starts again, so there is no drain to test yet")
-		}
 		p := s.newPhase("p4", newUsers, returning, seed)
 		began := time.Now()
 		// Splunk refuses everything while the phase is sent: every replica
