@@ -5,6 +5,9 @@ SHELL := /bin/bash
 GO      ?= go
 BINARY  := _build/otelcol-auth0
 FAKEAUTH0 := _build/fakeauth0
+# The build tools (mdatagen, golangci-lint) live in their own module, so that
+# their dependencies never raise the collector modules of go.mod.
+TOOLS_MOD := $(abspath internal/tools/go.mod)
 # Packages with a metadata.yaml, for mdatagen.
 COMPONENTS := $(sort $(dir $(wildcard receiver/*/metadata.yaml processor/*/metadata.yaml extension/*/metadata.yaml)))
 SOURCES := $(shell find receiver processor extension internal -name '*.go' -not -name '*_test.go') go.mod go.sum builder-config.yaml scripts/build.sh
@@ -55,11 +58,11 @@ manifests:
 
 ## generate: regenerate mdatagen code, tests and README status tables
 generate:
-	@for dir in $(COMPONENTS); do (cd $$dir && $(GO) tool mdatagen metadata.yaml); done
+	@for dir in $(COMPONENTS); do (cd $$dir && $(GO) tool -modfile=$(TOOLS_MOD) mdatagen metadata.yaml); done
 
 ## check-generated: fail when generated files differ from what metadata.yaml generates
 check-generated:
-	scripts/check-generated.sh $(COMPONENTS)
+	GO=$(GO) scripts/check-generated.sh $(COMPONENTS)
 
 ## lint: gofmt, go vet and the pinned collector versions
 lint:

@@ -2,10 +2,7 @@ module github.com/otelcol-auth0/otelcol-auth0
 
 go 1.26.8
 
-tool (
-	go.opentelemetry.io/collector/cmd/builder
-	go.opentelemetry.io/collector/cmd/mdatagen
-)
+tool go.opentelemetry.io/collector/cmd/builder
 
 require (
 	github.com/auth0/go-auth0 v1.45.0
@@ -133,12 +130,10 @@ require (
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/collector/client v1.63.0 // indirect
 	go.opentelemetry.io/collector/cmd/builder v0.157.0 // indirect
-	go.opentelemetry.io/collector/cmd/mdatagen v0.144.0 // indirect
 	go.opentelemetry.io/collector/config/configcompression v1.63.0 // indirect
 	go.opentelemetry.io/collector/config/configmiddleware v1.63.0 // indirect
 	go.opentelemetry.io/collector/config/confignet v1.63.0 // indirect
 	go.opentelemetry.io/collector/config/configtls v1.63.0
-	go.opentelemetry.io/collector/confmap/provider/fileprovider v1.63.0 // indirect
 	go.opentelemetry.io/collector/consumer/consumererror/xconsumererror v0.157.0 // indirect
 	go.opentelemetry.io/collector/consumer/xconsumer v0.157.0 // indirect
 	go.opentelemetry.io/collector/exporter/exporterhelper/xexporterhelper v0.157.0 // indirect
@@ -146,7 +141,6 @@ require (
 	go.opentelemetry.io/collector/extension/extensionauth v1.63.0 // indirect
 	go.opentelemetry.io/collector/extension/extensionmiddleware v0.157.0 // indirect
 	go.opentelemetry.io/collector/featuregate v1.63.0 // indirect
-	go.opentelemetry.io/collector/filter v0.157.0 // indirect
 	go.opentelemetry.io/collector/internal/componentalias v0.157.0 // indirect
 	go.opentelemetry.io/collector/pdata/pprofile v0.157.0 // indirect
 	go.opentelemetry.io/collector/pdata/testdata v0.157.0 // indirect
