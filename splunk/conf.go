@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package splunk holds the two Splunk packages for the events otelcol-auth0
 // sends: the add-on in splunk/TA_otelcol_auth0 (props, lookups, eventtypes
 // and tags that map the auth0_activity sourcetype to the CIM) and the app

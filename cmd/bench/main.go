@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command bench runs the same Auth0 load through three collector pipelines
 // on this machine, one after the other, and prints one table:
 //

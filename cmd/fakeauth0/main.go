@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command fakeauth0 serves the fake Auth0 Management API of
 // internal/testsupport/fakeauth0 as its own process, for end-to-end runs of the built
 // collector: `fakeauth0 -addr 127.0.0.1:0 -client-id ID -client-secret S`.

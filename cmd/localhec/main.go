@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command localhec is a local stand-in for Splunk's HTTP Event Collector
 // (internal/localhec): it accepts what the collector's splunk_hec exporter
 // sends and appends each HEC event, as Splunk would receive it, to a file,

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command redissizing measures what the signup processor's shared claims
 // cost a Redis server: memory and append-only file bytes per claim, for
 // the sizing tables in docs/kubernetes.md.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command splunkapp packages a Splunk app or add-on directory (the add-on
 // splunk/TA_otelcol_auth0, the app splunk/otelcol_auth0) as the .tgz
 // Splunk installs. `make splunk-app` builds both:

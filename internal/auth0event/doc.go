@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package auth0event is the one place that knows Auth0's payloads: the log
 // stream's content formats, the post-login Action's payload schema, the event
 // type codes, and how an event becomes an OTel log record (its body,

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dedupe remembers recently seen ids in bounded memory.
 //
 // Auth0 delivers log stream records at least once, so the same log_id can

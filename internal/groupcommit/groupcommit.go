@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package groupcommit lets concurrent callers share one commit: what they
 // hand in while commits are in flight gathers in a group, one call commits
 // the group, and every caller in it gets that call's result. No caller

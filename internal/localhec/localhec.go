@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package localhec is a local stand-in for Splunk's HTTP Event Collector. It
 // answers as HEC does (token check, gzip, HEC's success and error JSON, the
 // health endpoint) and appends every event it accepts to a file exactly as

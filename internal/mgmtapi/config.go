@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package mgmtapi is the collector's way to the Auth0 Management API: the
 // go-auth0 client with client-credentials auth, an optional base URL
 // override (a proxy, or a local test server over plain http), and one rate

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package redisclient is the collector's way to a Redis-protocol server
 // (Redis 7, Valkey, ElastiCache, Memorystore, Azure Cache): one
 // configuration that names a single server, a Sentinel-watched primary or

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package retry is how the components wait between attempts: delays from
 // an exponential backoff (github.com/cenkalti/backoff), configured like the
 // collector's retry_on_failure settings, and a sleep that ends when its

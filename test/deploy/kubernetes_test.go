@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package deploy tests the deployment files: the Kubernetes manifests (built
 // with kustomize and decoded strictly into the real API types), the
 // collector configuration they carry (validated by the built binary), the

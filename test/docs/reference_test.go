@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package docs keeps the reference documentation honest: every variable the
 // shipped configuration files read, and every option of our components, is
 // described where the documentation says it is, and nothing described there

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package queuestorage runs the same tests and benchmark on every storage
 // extension the exporters' persistent queue can be given here, so that
 // they are compared on equal terms (docs/design.md).

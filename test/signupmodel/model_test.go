@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package signupmodel checks the SignUp invariants of the real receiver and
 // signup processor against a model, over generated histories: the same
 // records through the log stream, the Action and pull mode, copies in

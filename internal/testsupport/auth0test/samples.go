@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package auth0test holds realistic Auth0 payloads (all values invented) for
 // the tests, benchmarks and load generator of every package, so that they
 // all exercise the same shapes.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package binarytest runs the built otelcol-auth0 binary for the suites
 // that test it from outside (test/e2e, test/reliability): it starts the
 // binary with a configuration on free loopback ports, waits until its

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package childtest runs a test's body in a child process of the test
 // binary, for tests that change what is per process: a resource limit, or
 // namespaces of its own in which it may mount a small filesystem.

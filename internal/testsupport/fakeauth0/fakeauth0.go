@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package fakeauth0 is a local stand-in for the parts of the Auth0
 // Management API the collector calls, faithful to what matters here:
 // client-credentials tokens (POST /oauth/token), users with app_metadata

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hecfields reads and changes the choice of index-time fields (the
 // HEC "fields") of a collector configuration: its transform/hec_fields
 // processor, whose keep_keys statement lists the attributes the splunk_hec

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hectest runs the real contrib splunk_hec exporter against the real
 // contrib splunk_hec receiver, in-process on loopback, for integration tests.
 // Between the two sits a recording proxy, so a test sees both what Splunk

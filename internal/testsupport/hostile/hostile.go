@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hostile makes request bodies an attacker would send to an HTTP
 // receiver: compressed in every coding a Go server might decode, bombs that
 // decode to far more than they weigh, and bodies that declare more than

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package loadtest drives a running collector the way Auth0 would, and
 // stands in for Splunk behind it: a generator of realistic log stream
 // batches, a sender that measures what the sender sees (accepted events,

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package redistest runs a real redis-server for a test: on a free loopback
 // port, in a directory of its own, with the append-only file fsynced on
 // every write, so that a server killed with SIGKILL and started again on the

@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package storagetest holds tests of a storage extension as the exporters'
 // persistent queue uses it, written against storage.Client and the real
 // splunk_hec exporter only, so that the same tests run on every storage

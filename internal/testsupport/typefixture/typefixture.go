@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package typefixture makes an Auth0 log stream batch with one record of
 // every type code the collector knows. It is apart from auth0test, which
 // internal/auth0event's own tests import, because it reads the type codes
