@@ -64,7 +64,7 @@ generate:
 check-generated:
 	GO=$(GO) scripts/check-generated.sh $(COMPONENTS)
 
-## lint: gofmt, go vet and the pinned collector versions
+## lint: gofmt, go vet, golangci-lint (.golangci.yml) and the pinned collector versions
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -72,6 +72,8 @@ lint:
 	$(GO) vet -tags e2e ./test/e2e/...
 	$(GO) vet -tags reliability ./test/reliability/...
 	cd test/deploy && $(GO) vet ./...
+	$(GO) tool -modfile=$(TOOLS_MOD) golangci-lint run ./...
+	cd test/deploy && $(GO) tool -modfile=$(TOOLS_MOD) golangci-lint run --config $(abspath .golangci.yml) ./...
 	scripts/check-versions.sh go.mod
 
 ## reliability: crash, outage, throttling, hostile input, flood, security, at full length, and the SignUp model over many histories; figures to bench/results/reliability.jsonl, full output to bench/results/*.log
