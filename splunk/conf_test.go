@@ -63,11 +63,15 @@ var specs = map[string]struct {
 		stanza: oneOf("install", "launcher", "ui", "package", "id", "triggers"),
 		keys: func(stanza string) []keyRule {
 			return map[string][]keyRule{
-				"install": {exact("state", oneOf("enabled", "disabled")), exact("state_change_requires_restart", boolean),
-					exact("is_configured", boolean), exact("build", nonNegative), exact("allows_disable", boolean)},
+				"install": {
+					exact("state", oneOf("enabled", "disabled")), exact("state_change_requires_restart", boolean),
+					exact("is_configured", boolean), exact("build", nonNegative), exact("allows_disable", boolean),
+				},
 				"launcher": {exact("version", nil), exact("description", func(v string) bool { return len(v) <= 200 }), exact("author", nil)},
-				"ui": {exact("is_visible", boolean), exact("show_in_nav", boolean), exact("label", func(v string) bool { return len(v) >= 5 && len(v) <= 80 }),
-					exact("docs_section_override", nil), exact("attribution_link", nil), exact("setup_view", nil), exact("supported_themes", nil)},
+				"ui": {
+					exact("is_visible", boolean), exact("show_in_nav", boolean), exact("label", func(v string) bool { return len(v) >= 5 && len(v) <= 80 }),
+					exact("docs_section_override", nil), exact("attribution_link", nil), exact("setup_view", nil), exact("supported_themes", nil),
+				},
 				"package":  {exact("id", nil), exact("check_for_updates", boolean), exact("show_upgrade_notification", boolean)},
 				"id":       {exact("group", nil), exact("name", nil), exact("version", nil)},
 				"triggers": {class("reload.")},
@@ -93,8 +97,10 @@ var specs = map[string]struct {
 	"transforms.conf": {
 		stanza: func(string) bool { return true },
 		keys: func(string) []keyRule {
-			return []keyRule{exact("filename", func(v string) bool { return strings.HasSuffix(v, ".csv") }), exact("case_sensitive_match", boolean),
-				exact("max_matches", nonNegative), exact("min_matches", nonNegative), exact("default_match", nil), exact("match_type", nil)}
+			return []keyRule{
+				exact("filename", func(v string) bool { return strings.HasSuffix(v, ".csv") }), exact("case_sensitive_match", boolean),
+				exact("max_matches", nonNegative), exact("min_matches", nonNegative), exact("default_match", nil), exact("match_type", nil),
+			}
 		},
 	},
 	"eventtypes.conf": {
@@ -112,8 +118,10 @@ var specs = map[string]struct {
 	"macros.conf": {
 		stanza: func(name string) bool { return regexp.MustCompile(`^[a-z0-9_]+(\(\d+\))?$`).MatchString(name) },
 		keys: func(string) []keyRule {
-			return []keyRule{exact("definition", nil), exact("args", nil), exact("validation", nil), exact("errormsg", nil),
-				exact("iseval", boolean), exact("description", nil)}
+			return []keyRule{
+				exact("definition", nil), exact("args", nil), exact("validation", nil), exact("errormsg", nil),
+				exact("iseval", boolean), exact("description", nil),
+			}
 		},
 	},
 	"savedsearches.conf": {

@@ -24,8 +24,10 @@ import (
 // (transform/hec_fields), few and of low cardinality; the six of every
 // event, then Adaptive MFA's risk assessment. Every other attribute is a
 // field only where a user opts in, so no search may depend on it.
-var leanIndexedFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name",
-	"auth0.risk.confidence", "auth0.risk.impossible_travel", "auth0.risk.new_device", "auth0.risk.untrusted_ip"}
+var leanIndexedFields = []string{
+	"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name",
+	"auth0.risk.confidence", "auth0.risk.impossible_travel", "auth0.risk.new_device", "auth0.risk.untrusted_ip",
+}
 
 // splunkFields are fields every Splunk event has, beside the HEC event's
 // own source, sourcetype, host and index.

@@ -86,8 +86,10 @@ func TestGoldenHECEvents(t *testing.T) {
 func goldenInputs(t *testing.T) []struct{ path, body string } {
 	more, err := os.ReadFile(filepath.Join("testdata", "logstream-more.jsonl"))
 	require.NoError(t, err)
-	newUser := auth0test.ActionEvent{EventID: "0d6e5a7c-3b1f-4e2a-9c8d-7f6e5d4c3b2a", UserID: "google-oauth2|109876543210987654321",
-		UserName: "kai@example.com", ClientName: "Mobile App", IP: "192.0.2.80", AppMetadata: map[string]any{}, LoginsCount: 1}
+	newUser := auth0test.ActionEvent{
+		EventID: "0d6e5a7c-3b1f-4e2a-9c8d-7f6e5d4c3b2a", UserID: "google-oauth2|109876543210987654321",
+		UserName: "kai@example.com", ClientName: "Mobile App", IP: "192.0.2.80", AppMetadata: map[string]any{}, LoginsCount: 1,
+	}
 	return []struct{ path, body string }{
 		{"/auth0/logs", string(auth0test.Sample(auth0test.LogStreamLines))},
 		{"/auth0/logs", string(more)},

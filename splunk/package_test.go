@@ -118,10 +118,12 @@ func TestPackageRefusesABrokenApp(t *testing.T) {
 		err  string
 	}{
 		"id with a dash": {func(a fstest.MapFS) { replace(a, "id = otelcol_auth0\ncheck", "id = otelcol-auth0\ncheck") }, "[package] id"},
-		"versions differ": {func(a fstest.MapFS) {
-			replace(a, "[id]\nname = otelcol_auth0\nversion = 0.2.0", "[id]\nname = otelcol_auth0\nversion = 0.3.0")
+		"versions differ": {
+			func(a fstest.MapFS) {
+				replace(a, "[id]\nname = otelcol_auth0\nversion = 0.2.0", "[id]\nname = otelcol_auth0\nversion = 0.3.0")
+			},
+			"differs from [launcher] version",
 		},
-			"differs from [launcher] version"},
 		"no build":        {func(a fstest.MapFS) { replace(a, "build = 2\n", "") }, "[install] build"},
 		"no label":        {func(a fstest.MapFS) { replace(a, "label = Auth0 Sign-in Activity\n", "") }, "[ui] label"},
 		"no metadata":     {func(a fstest.MapFS) { delete(a, "metadata/default.meta") }, "metadata/default.meta"},

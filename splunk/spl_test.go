@@ -184,8 +184,10 @@ func (c *searchCheck) exprFields(cmd string, tokens []token) {
 }
 
 // options that transforming commands take as name=value.
-var commandOptions = []string{"span", "limit", "useother", "usenull", "partial", "bins", "showcount", "showperc",
-	"countfield", "percentfield", "otherstr", "nullstr", "cont", "allfields", "prefix", "lang", "value", "featureIdField", "allowFeatureSkip"}
+var commandOptions = []string{
+	"span", "limit", "useother", "usenull", "partial", "bins", "showcount", "showperc",
+	"countfield", "percentfield", "otherstr", "nullstr", "cont", "allfields", "prefix", "lang", "value", "featureIdField", "allowFeatureSkip",
+}
 
 // checkSearch follows one search (macros expanded) through its commands;
 // values, when given, are the values each event field takes.

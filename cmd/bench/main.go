@@ -321,8 +321,10 @@ func run(o options, p pipeline, v version) (Result, error) {
 		"OTELCOL_STORAGE_DIR":     storage,
 		"OTELCOL_HEALTH_ENDPOINT": health,
 	}
-	args := []string{"--config", filepath.Join(v.root, p.config),
-		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort)}
+	args := []string{
+		"--config", filepath.Join(v.root, p.config),
+		"--config", fmt.Sprintf("yaml:service::telemetry::metrics::readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: %d}}}}]", metricsPort),
+	}
 	if p.config == "otelcol-config.yaml" {
 		ids, err := hecfields.Overlay(p.config, loadtest.IDField)
 		if err != nil {

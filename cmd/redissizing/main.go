@@ -103,8 +103,10 @@ func main() {
 	if *out == "" {
 		*out = filepath.Join("bench", "results", "redis-memory-"+date+".json")
 	}
-	report := Report{Date: date, CPUs: runtime.NumCPU(), Pipeline: *pipeline, LoadBefore: loadavg(),
-		Note: "per claim = (after - before) / claims; a claim is SET key value NX with no expiry; the AOF before a rewrite holds each SET as sent (RESP), after BGREWRITEAOF an RDB preamble"}
+	report := Report{
+		Date: date, CPUs: runtime.NumCPU(), Pipeline: *pipeline, LoadBefore: loadavg(),
+		Note: "per claim = (after - before) / claims; a claim is SET key value NX with no expiry; the AOF before a rewrite holds each SET as sent (RESP), after BGREWRITEAOF an RDB preamble",
+	}
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
@@ -162,8 +164,10 @@ func startServer(ctx context.Context) (c *redis.Client, dir string, stop func(),
 		os.RemoveAll(dir)
 		return nil, "", nil, err
 	}
-	cmd := exec.Command("redis-server", append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--daemonize", "no", "--logfile", ""}, serverArgs...)...)
+	cmd := exec.Command("redis-server", append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--daemonize", "no", "--logfile", "",
+	}, serverArgs...)...)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, "", nil, fmt.Errorf("starting redis-server (scripts/ensure-redis.sh installs it): %w", err)

@@ -85,8 +85,10 @@ func (s *journalStorage) GetClient(_ context.Context, kind component.Kind, id co
 	if err != nil {
 		return nil, err
 	}
-	opts := options{fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20,
-		telemetry: newJournalTelemetry(s.telemetry, filepath.Base(dir))}
+	opts := options{
+		fsync: s.cfg.Fsync, segmentSize: int64(s.cfg.SegmentSizeMiB) << 20,
+		telemetry: newJournalTelemetry(s.telemetry, filepath.Base(dir)),
+	}
 	logger := s.logger.With(zap.String("journal", dir))
 	if err := os.MkdirAll(dir, perm); err != nil {
 		return nil, fmt.Errorf("journal storage: %w", err)

@@ -140,8 +140,10 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 	if err != nil {
 		return nil, err
 	}
-	j := &journal{dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
-		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}, syncFile: (*os.File).Sync}
+	j := &journal{
+		dir: dir, fsync: opts.fsync, segmentSize: opts.segmentSize, reserve: reserveFor(opts.segmentSize),
+		logger: logger, metrics: opts.telemetry, unlock: unlock, index: map[string]location{}, syncFile: (*os.File).Sync,
+	}
 	if err := j.replayAll(); err != nil {
 		for _, seg := range j.segments {
 			seg.file.Close()

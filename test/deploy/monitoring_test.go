@@ -280,7 +280,8 @@ func TestHelmPodMonitor(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(values.ExtraEnvs, func(e struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
-	}) bool {
+	},
+	) bool {
 		return e.Name == "OTELCOL_METRICS_ADDRESS" && e.Value == "$(MY_POD_IP)"
 	}), "metrics on the pod IP")
 }

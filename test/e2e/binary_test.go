@@ -82,8 +82,10 @@ func TestLogStreamToHEC(t *testing.T) {
 	// The signup and its first login become the Rule's events; the other
 	// records pass through as the Auth0 records they are.
 	rule := func(message string) map[string]any {
-		return map[string]any{"message": message, "application": "Storefront", "clientIP": "203.0.113.7",
-			"userName": "ana@example.com", "userId": "auth0|6182f1a9c3d4e5f60718293a"}
+		return map[string]any{
+			"message": message, "application": "Storefront", "clientIP": "203.0.113.7",
+			"userName": "ana@example.com", "userId": "auth0|6182f1a9c3d4e5f60718293a",
+		}
 	}
 	want := []map[string]any{rule("SignUp"), rule("Login")}
 	for i, line := range strings.Split(strings.TrimSpace(string(auth0test.Sample(auth0test.LogStreamLines))), "\n") {

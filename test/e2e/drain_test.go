@@ -56,8 +56,10 @@ func startDrainCollector(t *testing.T, hec *drainHEC, storage, drainTimeout stri
 	t.Helper()
 	fields, err := hecfields.Overlay(filepath.Join(repoRoot(t), "otelcol-config.yaml"), "auth0.log_id")
 	require.NoError(t, err)
-	return StartCollector(t, Options{HECEndpoint: hec.url, Storage: storage, Configs: []string{fields},
-		Env: map[string]string{"OTELCOL_DRAIN_TIMEOUT": drainTimeout}})
+	return StartCollector(t, Options{
+		HECEndpoint: hec.url, Storage: storage, Configs: []string{fields},
+		Env: map[string]string{"OTELCOL_DRAIN_TIMEOUT": drainTimeout},
+	})
 }
 
 // postBacklog sends batches of new records, each answered 200, and

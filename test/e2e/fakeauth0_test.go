@@ -39,8 +39,10 @@ func StartFakeAuth0(t testing.TB, extraArgs ...string) *FakeAuth0 {
 	t.Helper()
 	path := os.Getenv("FAKEAUTH0_BINARY")
 	require.NotEmpty(t, path, "FAKEAUTH0_BINARY must name the built cmd/fakeauth0: run `make e2e`")
-	args := append([]string{"-client-id", FakeClientID, "-client-secret", FakeClientSecret,
-		"-audience", "https://" + FakeDomain + "/api/v2/"}, extraArgs...)
+	args := append([]string{
+		"-client-id", FakeClientID, "-client-secret", FakeClientSecret,
+		"-audience", "https://" + FakeDomain + "/api/v2/",
+	}, extraArgs...)
 	cmd := exec.Command(path, args...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

@@ -124,8 +124,10 @@ func readHECFile(t testing.TB, path string) []plog.LogRecord {
 		lr := plog.NewLogRecord()
 		require.NoError(t, lr.Body().FromRaw(ev.Event))
 		require.NoError(t, lr.Attributes().FromRaw(ev.Fields))
-		for key, v := range map[string]string{"host.name": ev.Host, "com.splunk.source": ev.Source,
-			"com.splunk.sourcetype": ev.SourceType, "com.splunk.index": ev.Index} {
+		for key, v := range map[string]string{
+			"host.name": ev.Host, "com.splunk.source": ev.Source,
+			"com.splunk.sourcetype": ev.SourceType, "com.splunk.index": ev.Index,
+		} {
 			if _, ok := lr.Attributes().Get(key); !ok && v != "" {
 				lr.Attributes().PutStr(key, v)
 			}

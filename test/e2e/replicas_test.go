@@ -321,8 +321,10 @@ func (s *replicaSet) newPhase(name string, newUsers, returning int, seed uint64)
 		// The first login through the Action too, not where its log stream
 		// record goes.
 		via := at[2*r.IntN(2)]
-		actions[i/usersPerRound][via] = append(actions[i/usersPerRound][via], auth0test.ActionEvent{EventID: fmt.Sprintf("%s-a1-%d", name, i), UserID: u, LoginsCount: 1,
-			AppMetadata: map[string]any{}})
+		actions[i/usersPerRound][via] = append(actions[i/usersPerRound][via], auth0test.ActionEvent{
+			EventID: fmt.Sprintf("%s-a1-%d", name, i), UserID: u, LoginsCount: 1,
+			AppMetadata: map[string]any{},
+		})
 		p.records += 4
 	}
 	for i := range returning {
@@ -333,8 +335,10 @@ func (s *replicaSet) newPhase(name string, newUsers, returning int, seed uint64)
 		k := i % nRounds
 		logs[k][at[0]] = append(logs[k][at[0]], auth0test.Event{LogID: fmt.Sprintf("%s-r5-%d", name, i), Type: "s", UserID: u, LoginsCount: 5})
 		logs[k][at[1]] = append(logs[k][at[1]], auth0test.Event{LogID: fmt.Sprintf("%s-r6-%d", name, i), Type: "s", UserID: u, LoginsCount: 6})
-		actions[k][at[2]] = append(actions[k][at[2]], auth0test.ActionEvent{EventID: fmt.Sprintf("%s-a7-%d", name, i), UserID: u, LoginsCount: 7,
-			AppMetadata: map[string]any{"signedUp": true}})
+		actions[k][at[2]] = append(actions[k][at[2]], auth0test.ActionEvent{
+			EventID: fmt.Sprintf("%s-a7-%d", name, i), UserID: u, LoginsCount: 7,
+			AppMetadata: map[string]any{"signedUp": true},
+		})
 		p.records += 3
 	}
 	for k := range nRounds {

@@ -69,8 +69,10 @@ var diskFullCases = []struct {
 		return cfg
 	}, "3m", ""},
 	{journal, "defaults", journal.Config, "12m", ""},
-	{fileStorage, "defaults", fileStorage.Config, "12m",
-		"file_storage answers a full disk with bbolt's plain ENOSPC, not storage.ErrStorageFull"},
+	{
+		fileStorage, "defaults", fileStorage.Config, "12m",
+		"file_storage answers a full disk with bbolt's plain ENOSPC, not storage.ErrStorageFull",
+	},
 }
 
 // TestDiskFull fills a tmpfs with the exporter's queue on each storage

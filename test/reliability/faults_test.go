@@ -119,9 +119,11 @@ func TestSplunkOutage(t *testing.T) {
 	peakAnon := stopSampling()
 	_, peak := c.Memory()
 	_, dupes, _ := sink.Check(s.Acked)
-	report(t, map[string]any{"down": down.String(), "busy_503": busy.String(), "throttled_429": throttled.String(),
+	report(t, map[string]any{
+		"down": down.String(), "busy_503": busy.String(), "throttled_429": throttled.String(),
 		"sent": stats.SentEvents, "acknowledged": stats.AcceptedEvents, "refused_by_receiver": stats.Refused, "lost": lost, "duplicates": dupes,
-		"backlog_drained_seconds": round2(drain.Seconds()), "peak_rss": mib(peak), "peak_anonymous": mib(peakAnon)})
+		"backlog_drained_seconds": round2(drain.Seconds()), "peak_rss": mib(peak), "peak_anonymous": mib(peakAnon),
+	})
 	assert.Zero(t, lost)
 	assert.Empty(t, stats.Refused, "the queue had room: the receiver did not push back")
 	assert.Less(t, peakAnon, int64(400<<20), "heap and runtime under memory_limiter's limit: the backlog is on disk")
@@ -185,9 +187,11 @@ func TestDiskFullPushesBack(t *testing.T) {
 func TestFloodBeyondCapacity(t *testing.T) {
 	sink := startSink(t)
 	const limitMiB = 160
-	c := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(),
+	c := start(t, collectorOptions{
+		storage: t.TempDir(), hec: sink.URL(),
 		env:      map[string]string{"OTELCOL_MEMORY_LIMIT_MIB": "160", "GOMEMLIMIT": "180MiB"},
-		overlays: []string{"processors::memory_limiter::spike_limit_mib: 40"}})
+		overlays: []string{"processors::memory_limiter::spike_limit_mib: 40"},
+	})
 	gen := loadtest.NewGenerator("flood")
 	s := c.sender()
 	// Anonymous memory (heap and runtime): the RSS peak also counts file
@@ -211,9 +215,11 @@ func TestFloodBeyondCapacity(t *testing.T) {
 	drained := time.Since(floodEnd)
 	after := s.Run(context.Background(), steady(gen, 3*time.Second))
 	lost := waitDelivered(sink.Sink, s.Acked, 3*time.Minute)
-	report(t, map[string]any{"flood_sent": flood.SentEvents, "flood_acknowledged": flood.AcceptedEvents, "flood_refused": flood.Refused,
+	report(t, map[string]any{
+		"flood_sent": flood.SentEvents, "flood_acknowledged": flood.AcceptedEvents, "flood_refused": flood.Refused,
 		"peak_rss": mib(peak), "peak_anonymous": mib(peakAnon), "memory_limit": limitMiB, "recovery_seconds": round2(recovery.Seconds()),
-		"drained_seconds": round2(drained.Seconds()), "after_acknowledged": after.AcceptedEvents, "after_refused": after.Refused, "lost": lost})
+		"drained_seconds": round2(drained.Seconds()), "after_acknowledged": after.AcceptedEvents, "after_refused": after.Refused, "lost": lost,
+	})
 	assert.Positive(t, flood.Refused[http.StatusServiceUnavailable], "the flood is refused with 503, not absorbed")
 	assert.Empty(t, after.Refused, "recovered")
 	assert.Less(t, peakAnon, int64(limitMiB*125/100)<<20, "the heap and runtime stay near memory_limiter's limit; the rest of RSS is mapped files")

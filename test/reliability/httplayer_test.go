@@ -185,8 +185,10 @@ func TestHTTPLayerAttacks(t *testing.T) {
 					if format == "lines" {
 						body = strings.Join(records, "\n")
 					}
-					attacks = append(attacks, attack{name: fmt.Sprintf("%s beyond the %s limit in %s", id, bad, format), body: []byte(body),
-						want: []int{200}, contains: `"accepted":3`, valid: []string{id + "-1", id + "-3", id + "-4"}})
+					attacks = append(attacks, attack{
+						name: fmt.Sprintf("%s beyond the %s limit in %s", id, bad, format), body: []byte(body),
+						want: []int{200}, contains: `"accepted":3`, valid: []string{id + "-1", id + "-3", id + "-4"},
+					})
 				}
 			}
 

@@ -67,9 +67,11 @@ func TestPrivacyConfig(t *testing.T) {
 	sink := startSink(t)
 	sink.DecodeEvents, sink.KeepEvents = true, true
 	const salt = "rel-pii-salt"
-	c2 := start(t, collectorOptions{storage: t.TempDir(), hec: sink.URL(), env: map[string]string{"PII_HASH_SALT": salt},
+	c2 := start(t, collectorOptions{
+		storage: t.TempDir(), hec: sink.URL(), env: map[string]string{"PII_HASH_SALT": salt},
 		indexedFields: []string{"user.name", "client.address", "user_agent.original"},
-		files:         []string{filepath.Join(binarytest.RepoRoot(t), "config", "privacy.yaml")}})
+		files:         []string{filepath.Join(binarytest.RepoRoot(t), "config", "privacy.yaml")},
+	})
 	s := c2.sender()
 	r := s.Send(context.Background(), loadtest.Batch{Body: auth0test.Lines(
 		auth0test.Event{LogID: "pii-1", Type: "s", UserName: "ana@example.com", IP: "203.0.113.7", LoginsCount: 1},

@@ -759,12 +759,14 @@ func (c traceCore) With(fields []zapcore.Field) zapcore.Core {
 	c.fields = append(append([]zapcore.Field(nil), c.fields...), fields...)
 	return c
 }
+
 func (c traceCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if c.Enabled(e.Level) {
 		return ce.AddCore(e, c)
 	}
 	return ce
 }
+
 func (c traceCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	enc := zapcore.NewMapObjectEncoder()
 	for _, f := range append(c.fields, fields...) {
