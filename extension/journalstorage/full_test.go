@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -134,7 +135,7 @@ func TestDiskFull(t *testing.T) {
 			disk           string
 		}{{1, "3m"}, {64, "12m"}} { // the reserve is a 16th of a segment
 			t.Run(fmt.Sprintf("segment_size_mib=%d", c.segmentSizeMiB), func(t *testing.T) {
-				runDiskFull(t, filepath.Join(dir, fmt.Sprint(c.segmentSizeMiB)), c.disk, c.segmentSizeMiB)
+				runDiskFull(t, filepath.Join(dir, strconv.Itoa(c.segmentSizeMiB)), c.disk, c.segmentSizeMiB)
 			})
 		}
 	})
@@ -146,7 +147,8 @@ func runDiskFull(t *testing.T, disk, size string, segmentSizeMiB int) {
 	require.NoError(t, syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
 	require.NoError(t, os.Mkdir(disk, 0o700))
 	require.NoError(t, syscall.Mount("tmpfs", disk, "tmpfs", 0, "size="+size))
-	defer syscall.Unmount(disk, 0)
+	// The mount namespace is this process's own and ends with it: unmounting is tidiness.
+	defer func() { _ = syscall.Unmount(disk, 0) }()
 
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)

@@ -22,7 +22,7 @@ import (
 // one fsync shared by the batches that arrived meanwhile; an in-memory
 // index points at each key's current value. Nothing is rewritten in place,
 // so writing an item costs its own size once, where a B+tree rewrites the
-// pages of every neighbour that shares a leaf with it.
+// pages of every neighbor that shares a leaf with it.
 //
 // Space comes back a segment at a time, oldest first: a segment whose
 // values were all deleted or replaced is removed, and when the oldest one

@@ -148,7 +148,7 @@ func openJournal(dir string, opts options, logger *zap.Logger) (*journal, error)
 		for _, seg := range j.segments {
 			seg.file.Close()
 		}
-		unlock()
+		_ = unlock() // the replay's error is the one to tell
 		return nil, err
 	}
 	j.reclaimLocked()
