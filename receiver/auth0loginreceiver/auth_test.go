@@ -34,7 +34,7 @@ func TestSecretMatcher(t *testing.T) {
 		oldSecret:                    1,
 		"bearer " + oldSecret:        1,
 		"":                           -1,
-		"Bearer ":                    -1,
+		"Bearer ":                    -1, //nolint:gocritic // the scheme without a secret is the case
 		newSecret[:5]:                -1,
 		oldSecret[:len(oldSecret)-1]: -1,
 		"Bearer " + oldSecret + "x":  -1,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestGroupCommitConcurrentRequests(t *testing.T) {
 			const requests = 40
 			var want []string
 			for i := range requests {
-				want = append(want, fmt.Sprint(i))
+				want = append(want, strconv.Itoa(i))
 			}
 			next := &slowSink{refuse: refuse}
 			g := newGroupCommit(next, testLogs)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,7 +172,7 @@ func (r *auth0Receiver) recordBound(ep endpointKind, body []byte) int {
 
 // retryAfter is the Retry-After of the receiver's 503s, in whole seconds.
 func (r *auth0Receiver) retryAfter() string {
-	return fmt.Sprint(int(r.cfg.RetryAfter.Seconds()))
+	return strconv.Itoa(int(r.cfg.RetryAfter.Seconds()))
 }
 
 func (r *auth0Receiver) busyMessage() string {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,7 +97,7 @@ func TestParseCostBoundsWhatParsingBuilds(t *testing.T) {
 		cost := parseCost(len(body), bytes.Count(body, []byte{'{'}))
 		perRecord := ""
 		if out.Records > 1 {
-			perRecord = fmt.Sprintf("%d", live/uint64(out.Records))
+			perRecord = strconv.FormatUint(live/uint64(out.Records), 10)
 		}
 		t.Logf("| %s | %d | %d | %d | %.1f | %s | %.1f |", shape.name, len(body), out.Records, live, float64(live)/float64(len(body)), perRecord, float64(peak)/float64(len(body)))
 		assert.LessOrEqual(t, int64(live), cost, "%s: the records outgrow what admission reserves", shape.name)
