@@ -84,9 +84,9 @@ func (e *env) config() *Config {
 }
 
 // start runs a processor (again, after stop: a restart) in front of e.next.
-func (e *env) start(cfg *Config) *signupProcessor {
+func (e *env) start(cfg *Config) {
 	e.t.Helper()
-	return e.startWithNext(cfg, e.next)
+	e.startWithNext(cfg, e.next)
 }
 
 // startWithNext runs a processor in front of next.

@@ -80,7 +80,7 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 	}
 	if p.storageClient != nil {
 		p.flushStop, p.flushDone = make(chan struct{}), make(chan struct{})
-		go p.flushLoop()
+		go p.flushLoop() //nolint:gosec // the loop outlives Start: Shutdown stops it through flushStop
 	}
 
 	if !p.cfg.ManagementAPI.Enabled() {

@@ -123,9 +123,10 @@ func (r *redisClaims) settle(ctx context.Context, reqs []signupIdentity) ([]*sig
 		if v == "" {
 			continue
 		}
-		id := signupIdentity{User: reqs[i].User}
+		user := reqs[i].User //nolint:gosec // len(res) == len(reqs), checked above
+		id := signupIdentity{User: user}
 		if err := json.Unmarshal([]byte(v), &id); err != nil {
-			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(reqs[i].User), err)
+			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(user), err)
 		}
 		held[i] = &id
 	}

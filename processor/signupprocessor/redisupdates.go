@@ -37,8 +37,8 @@ const (
 	// a crashed process never removes its own.
 	redisForgetAfter = 10
 	// Bounds of the wait between attempts while Redis cannot be reached.
-	redisRetryMin = 100 * time.Millisecond
-	redisRetryMax = 5 * time.Second
+	minRedisRetry = 100 * time.Millisecond
+	maxRedisRetry = 5 * time.Second
 )
 
 // forgetConsumer deletes a consumer from the group only if no entry is
@@ -159,7 +159,7 @@ func (r *redisUpdates) depth() int {
 
 func (r *redisUpdates) work() {
 	defer r.workerDone.Done()
-	wait := redisRetryMin
+	wait := minRedisRetry
 	for r.taking.Err() == nil {
 		id, user, ok, err := r.take()
 		if err != nil {
@@ -167,10 +167,10 @@ func (r *redisUpdates) work() {
 			if retry.Sleep(r.taking, wait) != nil {
 				return
 			}
-			wait = min(2*wait, redisRetryMax)
+			wait = min(2*wait, maxRedisRetry)
 			continue
 		}
-		wait = redisRetryMin
+		wait = minRedisRetry
 		if ok {
 			r.handle(id, user)
 		}
@@ -307,7 +307,7 @@ func (r *redisUpdates) handle(id, user string) {
 // entry stays pending and another replica sends its update once more: a
 // second write of the flag changes nothing.
 func (r *redisUpdates) complete(id string) {
-	wait := redisRetryMin
+	wait := minRedisRetry
 	for {
 		_, err := r.client.TxPipelined(r.working, func(p redis.Pipeliner) error {
 			p.XAck(r.working, r.stream, redisUpdateGroup, id)
@@ -321,7 +321,7 @@ func (r *redisUpdates) complete(id string) {
 		if retry.Sleep(r.working, wait) != nil {
 			return
 		}
-		wait = min(2*wait, redisRetryMax)
+		wait = min(2*wait, maxRedisRetry)
 	}
 }
 

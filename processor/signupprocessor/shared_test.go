@@ -166,6 +166,7 @@ func TestTwoReplicasOneSignUpPerUser(t *testing.T) {
 					return
 				}
 				for try := 0; ; try++ {
+					//nolint:testifylint // wg.Done is deferred: a FailNow here ends this goroutine and fails the test
 					err := replicas[r.IntN(2)].ConsumeLogs(context.Background(), toLogs(t, batch...))
 					if err == nil {
 						break
