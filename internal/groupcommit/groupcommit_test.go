@@ -58,7 +58,7 @@ type outcome struct {
 	err  error
 }
 
-func commitAsync(c *Committer[string], ctx context.Context, item string, out chan<- outcome) {
+func commitAsync(ctx context.Context, c *Committer[string], item string, out chan<- outcome) {
 	go func() { out <- outcome{item, c.Commit(ctx, item)} }()
 }
 
@@ -75,9 +75,9 @@ func waitOpen(t *testing.T, c *Committer[string], n int) {
 // fillSlots starts two lone commits and holds them.
 func fillSlots(t *testing.T, c *Committer[string], g *gate, out chan<- outcome) {
 	t.Helper()
-	commitAsync(c, context.Background(), "slot1", out)
+	commitAsync(context.Background(), c, "slot1", out)
 	require.Equal(t, []string{"slot1"}, <-g.entered)
-	commitAsync(c, context.Background(), "slot2", out)
+	commitAsync(context.Background(), c, "slot2", out)
 	require.Equal(t, []string{"slot2"}, <-g.entered, "a second commit runs beside the first")
 }
 
@@ -85,7 +85,7 @@ func TestAloneGoesAtOnce(t *testing.T) {
 	g := newGate()
 	c := newTestCommitter(g)
 	out := make(chan outcome, 1)
-	commitAsync(c, context.Background(), "a", out)
+	commitAsync(context.Background(), c, "a", out)
 	assert.Equal(t, []string{"a"}, <-g.entered, "a lone caller is committed without waiting for company")
 	g.release <- struct{}{}
 	assert.NoError(t, (<-out).err)
@@ -99,7 +99,7 @@ func TestMergesWhileBusy(t *testing.T) {
 	out := make(chan outcome, 10)
 	fillSlots(t, c, g, out)
 	for _, item := range []string{"c", "d", "e", "f"} {
-		commitAsync(c, context.Background(), item, out)
+		commitAsync(context.Background(), c, item, out)
 	}
 	waitOpen(t, c, 4)
 	select {
@@ -126,8 +126,8 @@ func TestErrorReachesEveryMemberOfItsGroup(t *testing.T) {
 	c := newTestCommitter(g)
 	out := make(chan outcome, 10)
 	fillSlots(t, c, g, out)
-	commitAsync(c, context.Background(), "c", out)
-	commitAsync(c, context.Background(), "d", out)
+	commitAsync(context.Background(), c, "c", out)
+	commitAsync(context.Background(), c, "d", out)
 	waitOpen(t, c, 2)
 	for range 3 {
 		g.release <- struct{}{}
@@ -149,10 +149,10 @@ func TestBoundsGroupSize(t *testing.T) {
 	out := make(chan outcome, 10)
 	fillSlots(t, c, g, out)
 	for _, item := range []string{"c", "d", "e"} {
-		commitAsync(c, context.Background(), item, out)
+		commitAsync(context.Background(), c, item, out)
 	}
 	waitOpen(t, c, 3)
-	commitAsync(c, context.Background(), "f", out)
+	commitAsync(context.Background(), c, "f", out)
 	waitOpen(t, c, 1)
 	for range 4 {
 		g.release <- struct{}{}
@@ -174,9 +174,9 @@ func TestOutlivesLeaderContext(t *testing.T) {
 	out := make(chan outcome, 10)
 	fillSlots(t, c, g, out)
 	ctx, cancel := context.WithCancel(context.Background())
-	commitAsync(c, ctx, "leader", out)
+	commitAsync(ctx, c, "leader", out)
 	waitOpen(t, c, 1)
-	commitAsync(c, context.Background(), "member", out)
+	commitAsync(context.Background(), c, "member", out)
 	waitOpen(t, c, 2)
 	cancel()
 	for range 3 {
@@ -196,16 +196,16 @@ func TestOneInFlightKeepsOrder(t *testing.T) {
 	g := newGate()
 	c := New(g.commit, Options[string]{InFlight: 1})
 	out := make(chan outcome, 10)
-	commitAsync(c, context.Background(), "a", out)
+	commitAsync(context.Background(), c, "a", out)
 	require.Equal(t, []string{"a"}, <-g.entered)
 	for i, item := range []string{"b", "c", "d"} {
-		commitAsync(c, context.Background(), item, out)
+		commitAsync(context.Background(), c, item, out)
 		waitOpen(t, c, i+1)
 	}
 	g.release <- struct{}{}
 	require.Equal(t, []string{"b", "c", "d"}, <-g.entered)
 	for i, item := range []string{"e", "f"} {
-		commitAsync(c, context.Background(), item, out)
+		commitAsync(context.Background(), c, item, out)
 		waitOpen(t, c, i+1)
 	}
 	g.release <- struct{}{}

@@ -88,7 +88,7 @@ func (c *Config) Validate() error {
 			}
 		}
 		if len(missing) > 0 {
-			errs = append(errs, fmt.Errorf("Management API credentials are incomplete, %s missing: set domain, client_id and client_secret together, or none of them", strings.Join(missing, ", ")))
+			errs = append(errs, fmt.Errorf("the Management API credentials are incomplete, %s missing: set domain, client_id and client_secret together, or none of them", strings.Join(missing, ", ")))
 		}
 	}
 	if c.Domain != "" && (strings.Contains(c.Domain, "/") || strings.Contains(c.Domain, " ")) {

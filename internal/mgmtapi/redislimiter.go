@@ -18,8 +18,8 @@ import (
 
 // Bounds of the wait between attempts while Redis cannot be reached.
 const (
-	redisRetryMin = 100 * time.Millisecond
-	redisRetryMax = 2 * time.Second
+	minRedisRetry = 100 * time.Millisecond
+	maxRedisRetry = 2 * time.Second
 )
 
 // RedisLimiter is one tenant's call budget shared by every process that
@@ -67,7 +67,7 @@ func gcraLimit(perSecond float64, burst int) redis_rate.Limit {
 
 // Wait blocks until the fleet's budget lets a call of kind go.
 func (l *RedisLimiter) Wait(ctx context.Context, kind Kind) error {
-	failedWait := redisRetryMin
+	failedWait := minRedisRetry
 	for {
 		res, err := l.limiter.Allow(ctx, l.keys[kind], l.limits[kind])
 		if ctx.Err() != nil {
@@ -78,11 +78,11 @@ func (l *RedisLimiter) Wait(ctx context.Context, kind Kind) error {
 		case err != nil:
 			l.warn(err)
 			d = failedWait
-			failedWait = min(2*failedWait, redisRetryMax)
+			failedWait = min(2*failedWait, maxRedisRetry)
 		case res.Allowed > 0:
 			return nil
 		default:
-			failedWait = redisRetryMin
+			failedWait = minRedisRetry
 			d = max(res.RetryAfter, time.Millisecond)
 		}
 		if err := retry.Sleep(ctx, d); err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
 )
 
-func newRedisLimiter(t *testing.T, srv *redistest.Server, tenant string, cfg RateLimitConfig) *RedisLimiter {
+func newRedisLimiter(_ *testing.T, srv *redistest.Server, tenant string, cfg RateLimitConfig) *RedisLimiter {
 	return NewRedisLimiter(srv.Client(), "otelcol-auth0", tenant, cfg, zap.NewNop())
 }
 

@@ -110,7 +110,7 @@ func (g *Generator) pick(r *rand.Rand) string {
 }
 
 // The event template: a realistic record (auth0test.Event, about 1 KB)
-// marshalled once with markers where the varying fields go, so that a batch
+// marshaled once with markers where the varying fields go, so that a batch
 // costs appends rather than a JSON encoding per event: the load generator
 // shares the machine with the collector it measures.
 const (
@@ -253,7 +253,7 @@ func (g *Generator) Next(r *rand.Rand, n int, format Format, gz bool) Batch {
 		id := g.RunID + "-" + strconv.FormatInt(g.seq.Add(1), 10)
 		code := g.pick(r)
 		var user string
-		count := 0
+		var count int
 		if (code == "s" || code == "ss") && r.Float64() < g.NewUserShare {
 			user = "auth0|new-" + g.RunID + "-" + strconv.FormatInt(g.newUser.Add(1), 10)
 			count = 1

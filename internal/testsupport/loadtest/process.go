@@ -68,7 +68,7 @@ func (p *Process) WaitHTTP(url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if !p.Running() {
-			return fmt.Errorf("exited during start (%v):\n%s", p.err, p.Output())
+			return fmt.Errorf("exited during start (%w):\n%s", p.err, p.Output())
 		}
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
