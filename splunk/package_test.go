@@ -151,10 +151,10 @@ func appFS(t *testing.T) fstest.MapFS {
 	return app
 }
 
-func replace(app fstest.MapFS, old, new string) {
+func replace(app fstest.MapFS, old, replacement string) {
 	f := app["default/app.conf"]
 	if !strings.Contains(string(f.Data), old) {
 		panic("app.conf has no " + old)
 	}
-	f.Data = []byte(strings.Replace(string(f.Data), old, new, 1))
+	f.Data = []byte(strings.Replace(string(f.Data), old, replacement, 1))
 }

@@ -140,7 +140,7 @@ type searchCheck struct {
 }
 
 // compare checks that field = "literal" can match: the literal is a value
-// the field takes in the events (a misspelt "Signup" would match nothing).
+// the field takes in the events (a misspelled "Signup" would match nothing).
 func (c *searchCheck) compare(cmd, field, literal string) {
 	if c.created[field] || c.values[field] == nil {
 		return

@@ -27,10 +27,6 @@ import (
 // leanFields are otelcol-config.yaml's index-time fields.
 var leanFields = []string{"auth0.event", "auth0.type", "auth0.category", "auth0.source", "auth0.tenant", "auth0.client_name"}
 
-// riskFields are index-time fields too, where the record has an Adaptive
-// MFA risk assessment (the e2e sample has none).
-var riskFields = []string{"auth0.risk.confidence", "auth0.risk.impossible_travel", "auth0.risk.new_device", "auth0.risk.untrusted_ip"}
-
 // TestIndexedFieldsAndAnotherExporter runs the binary with
 // otelcol-config.yaml and a second exporter (contrib's file exporter) added
 // to the main pipeline, as a team sending the records elsewhere too would.

@@ -145,7 +145,7 @@ func localHECBinary(t testing.TB) string {
 		return path
 	}
 	localHEC.once.Do(func() {
-		dir, err := os.MkdirTemp("", "e2e-localhec-")
+		dir, err := os.MkdirTemp("", "e2e-localhec-") //nolint:usetesting // built once for every test of the package
 		if err != nil {
 			localHEC.err = err
 			return

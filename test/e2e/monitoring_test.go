@@ -151,7 +151,7 @@ func startMonitoringHEC(t *testing.T) *monitoringHEC {
 	t.Helper()
 	h := &monitoringHEC{}
 	h.status.Store(http.StatusOK)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		status := int(h.status.Load())
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)

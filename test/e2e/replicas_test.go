@@ -398,6 +398,8 @@ func (a sent) ids() []string {
 // Once a fraction at of the rounds is sent, during runs on the test's
 // goroutine (a crash, an outage) while the rounds go on; send returns when
 // both are done.
+//
+//nolint:unparam // each phase passes its spread beside its own at and during
 func (s *replicaSet) send(t *testing.T, p *replicaPhase, spread time.Duration, at float64, during func()) sent {
 	t.Helper()
 	out := sent{acked: map[string]int{}, stats: &sendStats{}}
@@ -472,6 +474,8 @@ type phaseOutcome struct {
 // updated in Auth0 and no replica holds anything to send (or
 // timeout), so that a late second SignUp or update is counted too; then it
 // counts.
+//
+//nolint:unparam // the bound is the caller's, beside the phase it waits for
 func (s *replicaSet) settle(p *replicaPhase, a sent, timeout time.Duration) phaseOutcome {
 	var o phaseOutcome
 	deadline := time.Now().Add(timeout)
@@ -640,7 +644,7 @@ func (s *replicaSet) check(t *testing.T, p *replicaPhase, a sent, o phaseOutcome
 		decisions, o.redeliveries, len(o.bothSources), o.pairedDrops, o.duplicates,
 		a.stats.refused503.Load(), a.stats.refusedOther.Load(), a.stats.connErrors.Load(),
 		time.Since(began).Round(time.Millisecond), loadAverage(), extra)
-	require.Equal(t, p.records, len(a.acked), "every record was acknowledged once")
+	require.Len(t, a.acked, p.records, "every record was acknowledged once")
 	defer func() {
 		if t.Failed() {
 			a.stats.mu.Lock()
@@ -730,7 +734,7 @@ func (s *replicaSet) outcomes(i int) string {
 	var out []string
 	for _, line := range strings.Split(s.replica(i).Scrape(), "\n") {
 		if strings.HasPrefix(line, "otelcol_processor_signup_records{") {
-			out = append(out, line[strings.Index(line, "{"):])
+			out = append(out, strings.TrimPrefix(line, "otelcol_processor_signup_records"))
 		}
 	}
 	return strings.Join(out, "; ")

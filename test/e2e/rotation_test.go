@@ -24,10 +24,10 @@ const (
 	rotationOld = "e2e-rotation-old-a07d3f"
 )
 
-// postWith sends body to a receiver path with this Authorization header.
-func (c *Collector) postWith(path, authorization string, body []byte) (int, string) {
+// postWith sends body to the log stream path with this Authorization header.
+func (c *Collector) postWith(authorization string, body []byte) (int, string) {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+path, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+"/auth0/logs", bytes.NewReader(body))
 	require.NoError(c.t, err)
 	req.Header.Set("Authorization", authorization)
 	req.Header.Set("Content-Type", "application/json")
@@ -54,11 +54,11 @@ func TestSecretRotation(t *testing.T) {
 
 	// The log stream still sends the old secret verbatim; the Action
 	// already has the new one.
-	status, body := c.postWith("/auth0/logs", rotationOld, event("rot-1"))
+	status, body := c.postWith(rotationOld, event("rot-1"))
 	require.Equal(t, http.StatusOK, status, body)
-	status, body = c.postWith("/auth0/logs", "Bearer "+rotationNew, event("rot-2"))
+	status, body = c.postWith("Bearer "+rotationNew, event("rot-2"))
 	require.Equal(t, http.StatusOK, status, body)
-	status, _ = c.postWith("/auth0/logs", "Bearer "+rotationOld[:len(rotationOld)-1], event("rot-x"))
+	status, _ = c.postWith("Bearer "+rotationOld[:len(rotationOld)-1], event("rot-x"))
 	require.Equal(t, http.StatusUnauthorized, status, "a prefix of a valid secret")
 	metrics := c.Scrape()
 	assert.Contains(t, metrics, `otelcol_receiver_auth0login_requests_authenticated{endpoint="logs",secret="current"} 1`)
@@ -71,14 +71,14 @@ func TestSecretRotation(t *testing.T) {
 	c2 := StartCollector(t, Options{HECEndpoint: hec.URL(), Storage: storage, Env: map[string]string{
 		"AUTH0_RECEIVER_SECRET": rotationNew,
 	}})
-	status, body = c2.postWith("/auth0/logs", rotationOld, event("rot-3"))
+	status, body = c2.postWith(rotationOld, event("rot-3"))
 	require.Equal(t, http.StatusUnauthorized, status, body)
 	assert.Contains(t, body, "missing or wrong Authorization header")
 	for _, header := range []string{"", "Bearer ", "Bearer " + rotationNew[:10], rotationNew + "x"} {
-		status, _ = c2.postWith("/auth0/logs", header, event("rot-x"))
+		status, _ = c2.postWith(header, event("rot-x"))
 		assert.Equal(t, http.StatusUnauthorized, status, "Authorization: %q", header)
 	}
-	status, body = c2.postWith("/auth0/logs", "Bearer "+rotationNew, event("rot-4"))
+	status, body = c2.postWith("Bearer "+rotationNew, event("rot-4"))
 	require.Equal(t, http.StatusOK, status, body)
 	assert.NotContains(t, c2.Output(), "accepts the previous secrets")
 

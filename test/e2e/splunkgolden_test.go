@@ -48,7 +48,7 @@ func TestGoldenTypeEventsFromBinary(t *testing.T) {
 		t.Run(tc.format, func(t *testing.T) {
 			goldenFile := filepath.Join(repoRoot(t), "splunk", "testdata", "hec-events-types-"+tc.format+".jsonl")
 			want := readGoldenHECEvents(t, goldenFile)
-			require.Equal(t, len(auth0event.KnownTypes()), len(want), "%s: one golden event per known type code", goldenFile)
+			require.Len(t, want, len(auth0event.KnownTypes()), "%s: one golden event per known type code", goldenFile)
 
 			hec := &hecBuffer{}
 			h, err := localhec.New(HECToken, hec, localhec.Options{})
@@ -110,7 +110,7 @@ func compareGoldenHECEvents(t *testing.T, goldenFile string, want, got []map[str
 			t.Errorf("type code %s: the binary sent a HEC event that %s does not have:\n%s", code, goldenFile, canonical(t, gotBy[code]))
 		}
 	}
-	assert.Equal(t, len(want), len(got), "HEC events: golden (%s), binary", goldenFile)
+	assert.Len(t, got, len(want), "HEC events: golden (%s), binary", goldenFile)
 }
 
 func typeCode(ev map[string]any) string {

@@ -444,12 +444,12 @@ func missingUpdates(fake *fakeauth0.Server, signups map[string]int) int {
 	return missing
 }
 
-// sendUntilRefused sends 100-event requests, at most max, until one is
+// sendUntilRefused sends 100-event requests, at most limit, until one is
 // answered 503, and returns how many were accepted before and that
 // answer's body ("" if none was refused).
-func sendUntilRefused(t *testing.T, s *loadtest.Sender, gen *loadtest.Generator, max int) (accepted int, refusal string) {
+func sendUntilRefused(t *testing.T, s *loadtest.Sender, gen *loadtest.Generator, limit int) (accepted int, refusal string) {
 	t.Helper()
-	for i := range max {
+	for i := range limit {
 		r := s.Send(context.Background(), gen.Next(randFor(i), 100, loadtest.FormatAuth0, false))
 		if r.Status == http.StatusServiceUnavailable {
 			return accepted, r.Body

@@ -92,7 +92,6 @@ func TestHostileInputs(t *testing.T) {
 			assert.Contains(t, string(body), tt.contains)
 			assert.True(t, json.Valid(body), "answers are JSON")
 			for _, id := range tt.valid {
-				id := id
 				assert.Eventually(t, func() bool { return sink.Count(id) == 1 }, 30*time.Second, 100*time.Millisecond, "valid record %s must arrive", id)
 			}
 			assert.True(t, c.Running(), "the collector survived")

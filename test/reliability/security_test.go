@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestNoRequestWithoutTheSecret(t *testing.T) {
 		strings.ToUpper(receiverSecret), " " + receiverSecret + "x", "Bearer " + receiverSecret + " extra", "Splunk " + receiverSecret,
 	}
 	for i := range 50 {
-		refused = append(refused, fmt.Sprintf("Bearer %x", sha256.Sum256([]byte(fmt.Sprint(i)))))
+		refused = append(refused, fmt.Sprintf("Bearer %x", sha256.Sum256([]byte(strconv.Itoa(i)))))
 	}
 	for i, auth := range refused {
 		for _, path := range []string{"/auth0/logs", "/auth0/actions"} {

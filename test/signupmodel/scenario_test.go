@@ -101,10 +101,6 @@ type faults struct {
 	apiFailures      int // Management API calls answered 503 at the start of the run
 }
 
-func (f faults) crashes() bool {
-	return f.crashAtStorageOp > 0 || f.crashAtAccept > 0 || f.crashAtClaim > 0
-}
-
 func (f faults) String() string {
 	var parts []string
 	switch {

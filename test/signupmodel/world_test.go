@@ -239,10 +239,10 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// pause sleeps up to max, a random while.
-func (w *world) pause(max time.Duration) {
+// pause sleeps up to longest, a random while.
+func (w *world) pause(longest time.Duration) {
 	w.rngMu.Lock()
-	d := time.Duration(w.rng.Int64N(int64(max)))
+	d := time.Duration(w.rng.Int64N(int64(longest)))
 	w.rngMu.Unlock()
 	time.Sleep(d)
 }
