@@ -82,7 +82,7 @@ func TestDockerfileMatchesTheBuild(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, yaml.Unmarshal(raw, &builder))
 	built := filepath.Join(builder.Dist.OutputPath, builder.Dist.Name)
-	assert.Regexp(t, regexp.MustCompile(`(?m)^BINARY\s*:=\s*`+regexp.QuoteMeta(built)+`$`), string(makefile))
+	assert.Regexp(t, `(?m)^BINARY\s*:=\s*`+regexp.QuoteMeta(built)+`$`, string(makefile))
 	require.NotEmpty(t, d.copies)
 	assert.Equal(t, "/src/"+built, d.copies[len(d.copies)-2][0], "the runtime stage copies ocb's output")
 	binary := d.copies[len(d.copies)-2][1]
