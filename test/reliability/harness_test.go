@@ -5,7 +5,8 @@
 // throttling, hostile input, floods. `make reliability` runs it at full
 // length (RELIABILITY_SCALE=full), `make test` a bounded part (ci). Every
 // test logs its figures with t.Logf and appends them to the report file
-// named by RELIABILITY_REPORT, from which docs/reliability.md is written.
+// named by RELIABILITY_REPORT; `make reliability` keeps them in its dated
+// result file, which docs/reliability.md cites.
 package reliability
 
 import (
