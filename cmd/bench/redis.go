@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // redisOverlay points the signup processor at the run's redis-server, as
@@ -18,7 +18,7 @@ const redisOverlay = "yaml:processors::signup::redis: {endpoint: '${env:REDIS_EN
 // startRedis runs a redis-server on a free loopback port, its data in dir,
 // as production should: append-only file, fsync on every write.
 func startRedis(dir string) (addr string, pid int, stop func(), err error) {
-	port := loadtest.FreePort()
+	port := childproc.FreePort()
 	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction")
 	if err := cmd.Start(); err != nil {

@@ -21,7 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // LocalHEC is cmd/localhec, the local HEC endpoint `make run` starts: a
@@ -39,7 +39,7 @@ func StartHEC(t testing.TB) *LocalHEC {
 	t.Helper()
 	h := &LocalHEC{
 		t:    t,
-		Addr: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
+		Addr: fmt.Sprintf("127.0.0.1:%d", childproc.FreePort()),
 		File: filepath.Join(t.TempDir(), "hec-events.jsonl"),
 	}
 	h.Process = binarytest.Run(t, localHECBinary(t), []string{"-listen", h.Addr, "-file", h.File}, map[string]string{"SPLUNK_HEC_TOKEN": HECToken})

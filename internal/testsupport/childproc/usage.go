@@ -1,4 +1,4 @@
-package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+package childproc // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 
 import (
 	"fmt"
