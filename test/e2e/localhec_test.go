@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,18 +51,7 @@ func (h *LocalHEC) URL() string { return "http://" + h.Addr + "/services/collect
 
 func (h *LocalHEC) waitListening() {
 	h.t.Helper()
-	for range 300 {
-		if !h.Running() {
-			h.t.Fatalf("localhec exited during start:\n%s", h.Output())
-		}
-		conn, err := net.Dial("tcp", h.Addr)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	h.t.Fatalf("nothing listens on %s:\n%s", h.Addr, h.Output())
+	require.NoError(h.t, h.WaitListen(h.Addr, 30*time.Second), "localhec")
 }
 
 // HECRecords reads the HEC events the local HEC endpoint has written so

@@ -14,8 +14,8 @@ import (
 
 // Process is a program a test started. When the test ends it is killed if
 // it still runs, and its output is logged if the test failed. The embedded
-// childproc.Process gives its pid and output, and a Stop that does not fail
-// the test, for goroutines other than the test's.
+// childproc.Process gives its pid, output and readiness waits, and a Stop
+// that does not fail the test, for goroutines other than the test's.
 type Process struct {
 	*childproc.Process
 	t    testing.TB

@@ -1,25 +1,27 @@
+// Package childproc controls a program a test or the benchmark runs as a
+// child process: it starts it with its output kept, waits until it serves,
+// stops it with a signal, hands out loopback ports for it to listen on and
+// reads its CPU time and memory from the operating system. What the child
+// is sent, and what is checked, stays with the caller.
 package childproc // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
 
-// Process is a collector (or any program) started for a load run.
+// Process is a running child process.
 type Process struct {
 	cmd    *exec.Cmd
-	output SyncBuffer
+	output syncBuffer
 	exited chan struct{}
 	err    error
 }
@@ -47,7 +49,8 @@ func Start(path string, args []string, env map[string]string) (*Process, error) 
 // Pid is the process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
-// Output is everything the process printed.
+// Output is everything the process printed, standard output and error
+// interleaved.
 func (p *Process) Output() string { return p.output.String() }
 
 // Running reports whether the process has not exited.
@@ -60,29 +63,63 @@ func (p *Process) Running() bool {
 	}
 }
 
+// pollInterval is how often the Wait methods try again.
+const pollInterval = 50 * time.Millisecond
+
 // WaitHTTP waits until url answers 200.
 func (p *Process) WaitHTTP(url string, timeout time.Duration) error {
+	return p.wait(url, timeout, func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+// WaitListen waits until a TCP connection to addr (host:port) succeeds.
+func (p *Process) WaitListen(addr string, timeout time.Duration) error {
+	return p.wait(addr, timeout, func() bool {
+		c, err := net.DialTimeout("tcp", addr, pollInterval)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+// wait polls ready until it holds, the process exits or timeout passes.
+func (p *Process) wait(what string, timeout time.Duration, ready func() bool) error {
 	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	for {
 		if !p.Running() {
 			return fmt.Errorf("exited during start (%v):\n%s", p.err, p.Output())
 		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if ready() {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s:\n%s", what, timeout, p.Output())
+		}
+		time.Sleep(pollInterval)
 	}
-	return fmt.Errorf("%s not ready after %s:\n%s", url, timeout, p.Output())
 }
 
-// Stop sends sig and waits up to timeout; it returns the exit code
-// (-1 when killed by a signal).
+// Signal sends sig to the process, if it still runs.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+// Stop sends sig and waits up to timeout, then kills the process; it
+// returns the exit code (-1 when a signal ended it).
 func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) (int, error) {
 	if p.Running() {
-		if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		if err := p.Signal(sig); err != nil {
 			return 0, err
 		}
 	}
@@ -100,67 +137,19 @@ func (p *Process) Stop(sig syscall.Signal, timeout time.Duration) (int, error) {
 	return 0, p.err
 }
 
-// FreePort returns a loopback port nothing listens on right now.
-//
-// A port the kernel hands out for ":0" comes from the ephemeral range, the
-// same range outbound connections take their source ports from: between
-// this check and the collector binding it, a load generator's connection
-// could take it ("address already in use"). So the port is drawn below the
-// ephemeral range, and never handed out twice by one process.
-func FreePort() int {
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	low := ephemeralLow()
-	for range 1000 {
-		port := firstPort + rand.IntN(low-firstPort)
-		if portsGiven[port] {
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		portsGiven[port] = true
-		return port
-	}
-	panic("loadtest: no free port below the ephemeral range")
-}
-
-const firstPort = 10000
-
-var (
-	portsMu    sync.Mutex
-	portsGiven = map[int]bool{}
-)
-
-// ephemeralLow is the first port of the kernel's ephemeral range (Linux;
-// IANA's 49152 elsewhere).
-func ephemeralLow() int {
-	low := 49152
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) == 2 {
-			if n, err := strconv.Atoi(f[0]); err == nil && n > firstPort+1000 {
-				low = n
-			}
-		}
-	}
-	return low
-}
-
-// SyncBuffer collects a child process's output while tests read it.
-type SyncBuffer struct {
+// syncBuffer collects a child process's output while the caller reads it.
+type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *SyncBuffer) Write(p []byte) (int, error) {
+func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *SyncBuffer) String() string {
+func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

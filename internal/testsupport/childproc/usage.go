@@ -1,73 +1,54 @@
 package childproc // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
+	"math"
 	"time"
-)
 
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times: 100 on every
-// Linux architecture Go supports.
-const clockTicks = 100
+	"github.com/shirou/gopsutil/v4/process"
+)
 
 // CPUTime is the process's user plus system CPU time, read from the OS.
 func CPUTime(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := process.NewProcess(int32(pid))
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces: count from its closing paren.
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	// utime and stime are fields 14 and 15, i.e. 11 and 12 after the state.
-	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	t, err := p.Times()
 	if err != nil {
 		return 0, err
 	}
-	stime, err := strconv.ParseInt(fields[12], 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	// gopsutil gives float seconds (clock ticks divided by their rate):
+	// rounding keeps a whole number of ticks exact.
+	return time.Duration(math.Round((t.User + t.System) * float64(time.Second))), nil
 }
 
-// Memory reads the process's resident set size and its peak (VmRSS, VmHWM).
+// Memory is the process's resident set size now and at its peak.
 func Memory(pid int) (rss, peak int64, err error) {
-	status, err := statusBytes(pid)
-	return status["VmRSS"], status["VmHWM"], err
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	m, err := p.MemoryInfo()
+	if err != nil {
+		return 0, 0, err
+	}
+	peak, err = peakRSS(pid)
+	return int64(m.RSS), peak, err
 }
 
-// MemoryDetail reads the resident set split into anonymous memory (the Go
-// heap and runtime) and file-backed pages (mapped files such as the
+// MemoryDetail splits the resident set into anonymous memory (the Go heap
+// and runtime) and file-backed or shared pages (mapped files such as the
 // persistent queue's bbolt database, which the kernel can drop at will).
 func MemoryDetail(pid int) (anon, file int64, err error) {
-	status, err := statusBytes(pid)
-	return status["RssAnon"], status["RssFile"] + status["RssShmem"], err
-}
-
-// statusBytes reads the "kB" lines of /proc/<pid>/status, in bytes.
-func statusBytes(pid int) (map[string]int64, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	p, err := process.NewProcess(int32(pid))
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	out := map[string]int64{}
-	for _, line := range strings.Split(string(raw), "\n") {
-		key, value, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasSuffix(value, " kB") {
-			continue
-		}
-		if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(value, " kB")), 10, 64); err == nil {
-			out[key] = kb << 10
-		}
+	m, err := p.MemoryInfoEx()
+	if err != nil {
+		return 0, 0, err
 	}
-	return out, nil
-}
-
-// ResetPeak resets VmHWM to the current RSS (writing 5 to clear_refs), so
-// that a run's peak is its own, not the process's start-up's.
-func ResetPeak(pid int) error {
-	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+	// On Linux Shared is statm's shared: file-backed plus shmem pages, the
+	// rest of the resident set is anonymous.
+	return int64(m.RSS - m.Shared), int64(m.Shared), nil
 }

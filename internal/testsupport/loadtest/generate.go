@@ -2,9 +2,9 @@
 // stands in for Splunk behind it: a generator of realistic log stream
 // batches, a sender that measures what the sender sees (accepted events,
 // acknowledgement latency) and remembers what was acknowledged, a HEC sink
-// that counts what arrives and can play an outage, and readings of the
-// collector process's CPU time and memory. The benchmark (cmd/bench) and the
-// reliability suite (test/reliability) are built on it.
+// that counts what arrives and can play an outage. The benchmark
+// (cmd/bench) and the reliability suite (test/reliability) are built on it;
+// starting and measuring the collector process is childproc's.
 package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 
 import (
