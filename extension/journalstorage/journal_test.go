@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 func open(t testing.TB, dir string, segmentSize int64) *journal {
@@ -99,7 +99,7 @@ func TestMatchesModel(t *testing.T) {
 	j := open(t, dir, segmentSize)
 	for round := range 40 {
 		for range 50 {
-			ops, check := storagetest.RandomBatch(t, rng, model)
+			ops, check := storagesuite.RandomBatch(t, rng, model)
 			require.NoError(t, j.Batch(ctx, ops...))
 			check()
 		}
