@@ -28,9 +28,9 @@ import (
 // Mix is the share of each Auth0 type code among generated events.
 type Mix map[string]float64
 
-// DefaultMix is a sign-in heavy tenant: mostly logins, some signups,
+// defaultMix is a sign-in heavy tenant: mostly logins, some signups,
 // failures, refresh-token exchanges and silent authentications.
-var DefaultMix = Mix{"s": 0.65, "ss": 0.05, "fp": 0.08, "f": 0.02, "sertft": 0.12, "ssa": 0.08}
+var defaultMix = Mix{"s": 0.65, "ss": 0.05, "fp": 0.08, "f": 0.02, "sertft": 0.12, "ssa": 0.08}
 
 // Format is the wire format of a batch.
 type Format int
@@ -75,7 +75,7 @@ type weighted struct {
 
 // NewGenerator returns a generator with the default mix and 10% new users.
 func NewGenerator(runID string) *Generator {
-	return &Generator{RunID: runID, Mix: DefaultMix, NewUserShare: 0.1, ReturningUsers: 1000}
+	return &Generator{RunID: runID, Mix: defaultMix, NewUserShare: 0.1, ReturningUsers: 1000}
 }
 
 func (g *Generator) init() {

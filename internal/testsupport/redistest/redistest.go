@@ -6,11 +6,8 @@ package redistest // import "github.com/otelcol-auth0/otelcol-auth0/internal/tes
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -122,19 +119,6 @@ func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
 	return c
 }
 
-// UsedMemory is INFO memory's used_memory, in bytes.
-func (s *Server) UsedMemory(ctx context.Context, c *redis.Client) (int64, error) {
-	info, err := c.InfoMap(ctx, "memory").Result()
-	if err != nil {
-		return 0, err
-	}
-	v, ok := info["Memory"]["used_memory"]
-	if !ok {
-		return 0, fmt.Errorf("INFO memory has no used_memory")
-	}
-	return strconv.ParseInt(v, 10, 64)
-}
-
 // Log is what the server printed.
 func (s *Server) Log() string {
 	s.mu.Lock()
@@ -144,9 +128,6 @@ func (s *Server) Log() string {
 	}
 	return s.out.String()
 }
-
-// AOF is the path of the append-only directory, for tests that look at it.
-func (s *Server) AOF() string { return filepath.Join(s.dir, "appendonlydir") }
 
 func freePort(t testing.TB) int {
 	t.Helper()
