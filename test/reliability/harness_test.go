@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
@@ -82,7 +83,7 @@ type sinkServer struct {
 
 func startSink(t *testing.T) *sinkServer {
 	t.Helper()
-	s := &sinkServer{Sink: loadtest.NewSink(), addr: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())}
+	s := &sinkServer{Sink: loadtest.NewSink(), addr: fmt.Sprintf("127.0.0.1:%d", childproc.FreePort())}
 	s.up(t)
 	t.Cleanup(func() { s.down() })
 	return s

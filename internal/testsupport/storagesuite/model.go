@@ -1,4 +1,4 @@
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"context"
@@ -68,10 +68,10 @@ func Model(t *testing.T, s Storage) {
 			require.NoError(t, c.Batch(ctx, ops...))
 			check()
 		}
-		RequireContents(t, c, model, 30)
+		requireContents(t, c, model, 30)
 		closeStore()
 		c, closeStore = s.Open(t, dir)
-		RequireContents(t, c, model, 30)
+		requireContents(t, c, model, 30)
 	}
 	closeStore()
 }
@@ -117,9 +117,9 @@ func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*stor
 	}
 }
 
-// RequireContents checks that the keys "0" to fmt.Sprint(keys-1) hold what
+// requireContents checks that the keys "0" to fmt.Sprint(keys-1) hold what
 // model says, and that the others are missing.
-func RequireContents(t *testing.T, c storage.Client, model map[string][]byte, keys int) {
+func requireContents(t *testing.T, c storage.Client, model map[string][]byte, keys int) {
 	t.Helper()
 	for i := range keys {
 		key := fmt.Sprint(i)

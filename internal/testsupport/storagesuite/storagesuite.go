@@ -1,10 +1,10 @@
-// Package storagetest holds tests of a storage extension as the exporters'
+// Package storagesuite holds tests of a storage extension as the exporters'
 // persistent queue uses it, written against storage.Client and the real
 // splunk_hec exporter only, so that the same tests run on every storage
 // extension: a model of random batches across restarts, SIGKILLs in the
 // middle of concurrent batches, the exporter's queue across a restart, and
 // a disk that fills under the queue.
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"context"

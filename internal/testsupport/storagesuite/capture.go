@@ -1,4 +1,4 @@
-package storagetest
+package storagesuite
 
 import (
 	"context"
