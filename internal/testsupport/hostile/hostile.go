@@ -98,9 +98,9 @@ func Bomb(coding string, fill byte, mib int) ([]byte, error) {
 	return append(append([]byte{0x78, 0x01}, stream...), 0, 0, 0, 0), nil
 }
 
-// snappyClaims4GiB is a snappy block whose first five bytes declare
+// SnappyClaims4GiB is a snappy block whose first five bytes declare
 // 4 GiB of output: a decoder that allocates what it is told is done for.
-var snappyClaims4GiB = []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}
+var SnappyClaims4GiB = []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}
 
 // zstdWindowBomb is a zstd frame that asks for a 2^29-byte (512 MiB)
 // window, then repeats one byte in RLE blocks of 128 KiB, four bytes each.
@@ -138,7 +138,7 @@ type Body struct {
 // per coding, and the special ones.
 func Bombs() ([]Body, error) {
 	out := []Body{
-		{"snappy block declaring 4 GiB", "snappy", snappyClaims4GiB},
+		{"snappy block declaring 4 GiB", "snappy", SnappyClaims4GiB},
 		{"zstd frame asking for a 512 MiB window", "zstd", zstdWindowBomb(2048)},
 		{"lz4 legacy magic run", "lz4", LZ4LegacyRun(1 << 20)},
 		{"identity 16 MiB", "", bytes.Repeat([]byte(" "), 16<<20)},
