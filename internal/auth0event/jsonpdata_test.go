@@ -1,0 +1,76 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package auth0event
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// readValue reads `{"v": in}` and returns v, so that every kind of value
+// goes through ParseObject, the reader's one way to build.
+func readValue(t *testing.T, in string) pcommon.Value {
+	t.Helper()
+	m := pcommon.NewMap()
+	r := newJSONReader([]byte(`{"v":`+in+`}`), JSONLimits{})
+	require.NoError(t, r.ParseObject(m))
+	require.False(t, r.SkipSpace(), "trailing data")
+	v, ok := m.Get("v")
+	require.True(t, ok)
+	return v
+}
+
+func TestReadValues(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{`{}`, map[string]any{}},
+		{`[]`, []any{}},
+		{`"plain"`, "plain"},
+		{`"esc \" \\ \/ \b \f \n \r \t"`, "esc \" \\ / \b \f \n \r \t"},
+		{`"\u00e9t\u00E9"`, "été"},
+		{`"\ud83d\ude00"`, "😀"},
+		{`"\uD83D\uDE00"`, "😀"},
+		{`"lone \ud83d here"`, "lone \uFFFD here"},
+		{`"lone low \ude00"`, "lone low \uFFFD"},
+		{`"broken pair \ud800\u0041"`, "broken pair \uFFFDA"},
+		{`"two highs \ud800\ud800"`, "two highs \uFFFD\uFFFD"},
+		{`"escaped backslash \\ud800"`, `escaped backslash \ud800`},
+		{`"not a surrogate \ud7ff\ue000"`, "not a surrogate \ud7ff\ue000"},
+		{"\"caf\xc3\xa9\"", "café"},
+		{"\"bad \xff byte\"", "bad \uFFFD byte"},
+		{"\"bad \xff\xfe bytes\"", "bad \uFFFD\uFFFD bytes"},
+		{`0`, int64(0)},
+		{`-0`, int64(0)},
+		{`42`, int64(42)},
+		{`-9223372036854775808`, int64(math.MinInt64)},
+		{`9223372036854775807`, int64(math.MaxInt64)},
+		{`9223372036854775808`, 9223372036854775808.0},
+		{`-9223372036854775809`, -9223372036854775809.0},
+		{`1.5`, 1.5},
+		{`1.0`, 1.0},
+		{`-2.5e3`, -2500.0},
+		{`1E2`, 100.0},
+		{`1e400`, "1e400"},
+		{`-1e400`, "-1e400"},
+		{`true`, true},
+		{`false`, false},
+		{`null`, nil},
+		{` { "a" : [ 1 , "x" , null , { "b" : false } ] } `, map[string]any{"a": []any{int64(1), "x", nil, map[string]any{"b": false}}}},
+		{`{"k":1,"k":2}`, map[string]any{"k": int64(2)}},
+		{`{"\u0041":1,"A":2}`, map[string]any{"A": int64(2)}},
+		{"{\"k\xff\":1}", map[string]any{"k\uFFFD": int64(1)}},
+		{`{"\ud800":1}`, map[string]any{"\uFFFD": int64(1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			assert.Equal(t, tt.want, readValue(t, tt.in).AsRaw())
+		})
+	}
+}
