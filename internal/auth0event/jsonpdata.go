@@ -15,29 +15,63 @@ import (
 type builder struct {
 	keys    keyCache
 	scratch []byte // unquoted strings, before their copy
-	// sizes holds the members of the last object read under each key: the
-	// records of a body have the same shape, and a map given its size at
-	// once is not copied as it grows.
-	sizes map[string]int
+	// shapes holds the last object read under each key ([0]), and the
+	// last object read as an element of an array under each key ([1]).
+	shapes [2]map[string]*shape
 }
 
-// rootName is the name under which the sizes of records are kept.
+// shape is what the last object under a key held: its size, and its keys
+// in order. Records of a body share their shape: a map given its size at
+// once is not copied as it grows, and a key found where it was last time
+// needs no look-up.
+type shape struct {
+	n    int
+	keys []string
+}
+
+// rootName is the name under which the shape of records is kept.
 const rootName = "\x00"
 
-// capacity is how many members an object under name is likely to have.
-func (b *builder) capacity(name string) int {
-	return b.sizes[name]
+// maxShapeKeys bounds the keys a shape remembers.
+const maxShapeKeys = 64
+
+// shape returns the shape kept for objects under name, or for the objects
+// in an array under name (elems); nil when there is no room for another.
+func (b *builder) shape(name string, elems bool) *shape {
+	shapes := &b.shapes[0]
+	if elems {
+		shapes = &b.shapes[1]
+	}
+	if sh, ok := (*shapes)[name]; ok {
+		return sh
+	}
+	if len(*shapes) >= maxCachedKeys {
+		return nil
+	}
+	if *shapes == nil {
+		*shapes = make(map[string]*shape, 16)
+	}
+	sh := &shape{}
+	(*shapes)[name] = sh
+	return sh
 }
 
-// sized notes that the object under name had n members.
-func (b *builder) sized(name string, n int) {
-	if _, ok := b.sizes[name]; !ok && len(b.sizes) >= maxCachedKeys {
-		return
+// keyAt returns the key v (as the decoder read it, quoted) of the i-th
+// member of an object of shape sh, and notes it there.
+func (b *builder) keyAt(sh *shape, i int, v jsontext.Value) string {
+	k := b.unquoted(v)
+	if sh != nil && i < len(sh.keys) && sh.keys[i] == string(k) {
+		return sh.keys[i]
 	}
-	if b.sizes == nil {
-		b.sizes = make(map[string]int, 16)
+	s := b.key(k)
+	if sh != nil && i < maxShapeKeys {
+		if i < len(sh.keys) {
+			sh.keys[i] = s
+		} else if i == len(sh.keys) {
+			sh.keys = append(sh.keys, s)
+		}
 	}
-	b.sizes[name] = n
+	return s
 }
 
 // keyCache holds the object keys of the bodies a reader has read: records
@@ -58,8 +92,10 @@ func (b *builder) reset() {
 	if len(b.keys) >= maxCachedKeys {
 		clear(b.keys)
 	}
-	if len(b.sizes) >= maxCachedKeys {
-		clear(b.sizes)
+	for _, shapes := range b.shapes {
+		if len(shapes) >= maxCachedKeys {
+			clear(shapes)
+		}
 	}
 	if cap(b.scratch) > 64<<10 {
 		b.scratch = nil
@@ -83,9 +119,8 @@ func (b *builder) scalar(dst pcommon.Value, v jsontext.Value) {
 	}
 }
 
-// key returns an object key, v as the decoder read it (quoted).
-func (b *builder) key(v jsontext.Value) string {
-	k := b.unquoted(v)
+// key returns the object key k, unquoted.
+func (b *builder) key(k []byte) string {
 	if s, ok := b.keys[string(k)]; ok {
 		return s
 	}

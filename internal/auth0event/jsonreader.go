@@ -104,9 +104,10 @@ type frame struct {
 	n     int // members or elements begun
 	m     pcommon.Map
 	s     pcommon.Slice
-	// name is the key the object is the value of, which sizes its map
-	// (builder.capacity); empty when it has none.
-	name string
+	// shape is, while building, the last shape of an object under the
+	// same key, or for an array that of the last object in an array under
+	// the same key; nil when it has none.
+	shape *shape
 }
 
 type frameState uint8
@@ -310,9 +311,16 @@ func (r *jsonReader) walk(dst pcommon.Map, build bool, start int) error {
 				default:
 					f.s = slot.SetEmptySlice()
 				}
-				if obj && (top == nil || top.obj) {
-					f.name = name
-					f.m.EnsureCapacity(r.build.capacity(name))
+				switch {
+				case obj && (top == nil || top.obj):
+					f.shape = r.build.shape(name, false)
+				case obj:
+					f.shape = top.shape
+				case top != nil && top.obj:
+					f.shape = r.build.shape(name, true)
+				}
+				if obj && f.shape != nil {
+					f.m.EnsureCapacity(f.shape.n)
 				}
 			}
 			r.stack = append(r.stack, f)
@@ -320,8 +328,8 @@ func (r *jsonReader) walk(dst pcommon.Map, build bool, start int) error {
 			if _, err := d.ReadToken(); err != nil {
 				return r.fail(err, limit)
 			}
-			if f := &r.stack[len(r.stack)-1]; build && f.name != "" {
-				r.build.sized(f.name, f.n)
+			if f := &r.stack[len(r.stack)-1]; build && f.obj && f.shape != nil {
+				f.shape.n = f.n
 			}
 			r.stack = r.stack[:len(r.stack)-1]
 			if len(r.stack) == 0 {
@@ -344,7 +352,7 @@ func (r *jsonReader) walk(dst pcommon.Map, build bool, start int) error {
 					checking, build = false, false
 				}
 				if build {
-					name = r.build.key(v)
+					name = r.build.keyAt(top.shape, top.n-1, v)
 					slot = top.m.PutEmpty(name)
 				}
 				continue
