@@ -91,12 +91,18 @@ func checkAgainstStdlib(t *testing.T, in []byte) {
 	if errors.As(err, &se) && (se.Offset < 0 || se.Offset > len(in) || skip.Pos() != se.Offset) {
 		t.Fatalf("input %q: error %v, reader at %d", in, err, skip.Pos())
 	}
+	if se != nil && strings.HasPrefix(se.Msg, "jsontext:") {
+		t.Fatalf("input %q: error %v not explained", in, err)
+	}
 
 	r := newJSONReader(in, JSONLimits{})
 	got := pcommon.NewMap()
 	err = r.ParseObject(got)
 	if err == nil && r.SkipSpace() {
 		err = errors.New("trailing data")
+	}
+	if errors.As(err, &se) && (strings.HasPrefix(se.Msg, "jsontext:") || r.Pos() != se.Offset) {
+		t.Fatalf("input %q: error %v not explained, or reader at %d", in, err, r.Pos())
 	}
 	var le *LimitError
 	if errors.As(err, &le) {

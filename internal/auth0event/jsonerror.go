@@ -31,14 +31,13 @@ func (r *jsonReader) fail(err error, limit *LimitError) error {
 	se := r.explain()
 	if se == nil {
 		// The decoder refused what the explanation finds well-formed: its
-		// own words, rather than none.
+		// own words ("jsontext: ..."), rather than none.
 		at := r.offset()
 		var jse *jsontext.SyntacticError
-		msg := err.Error()
 		if errors.As(err, &jse) {
-			at, msg = r.base+int(jse.ByteOffset), jse.Err.Error()
+			at = r.base + int(jse.ByteOffset)
 		}
-		se = errorAt(at, msg)
+		se = errorAt(min(at, len(r.data)), err.Error())
 	}
 	r.pos = se.Offset
 	return se

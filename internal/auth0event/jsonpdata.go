@@ -20,13 +20,16 @@ type builder struct {
 	shapes [2]map[string]*shape
 }
 
-// shape is what the last object under a key held: its size, and its keys
-// in order. Records of a body share their shape: a map given its size at
-// once is not copied as it grows, and a key found where it was last time
-// needs no look-up.
+// shape is what the last object under a key held: its size, its keys in
+// order, and the strings that were their values in this body. Records of
+// a body share their shape: a map given its size at once is not copied as
+// it grows, a key found where it was last time needs no look-up, and a
+// value found again (a client, a connection, a user agent) is shared
+// instead of copied.
 type shape struct {
 	n    int
 	keys []string
+	vals []string
 }
 
 // rootName is the name under which the shape of records is kept.
@@ -96,6 +99,12 @@ func (b *builder) reset() {
 		if len(shapes) >= maxCachedKeys {
 			clear(shapes)
 		}
+		// Values are shared within a body only: a pooled reader keeps
+		// none of them.
+		for _, sh := range shapes {
+			clear(sh.vals)
+			sh.vals = sh.vals[:0]
+		}
 	}
 	if cap(b.scratch) > 64<<10 {
 		b.scratch = nil
@@ -103,11 +112,12 @@ func (b *builder) reset() {
 }
 
 // scalar sets dst to the string, number or literal v, as the decoder read
-// it.
-func (b *builder) scalar(dst pcommon.Value, v jsontext.Value) {
+// it, the value of the i-th member of an object of shape sh (nil when it
+// has none).
+func (b *builder) scalar(dst pcommon.Value, v jsontext.Value, sh *shape, i int) {
 	switch v[0] {
 	case '"':
-		dst.SetStr(b.str(v))
+		dst.SetStr(b.strAt(sh, i, v))
 	case 't':
 		dst.SetBool(true)
 	case 'f':
@@ -134,9 +144,24 @@ func (b *builder) key(k []byte) string {
 	return s
 }
 
-// str copies the string v, as the decoder read it (quoted).
-func (b *builder) str(v jsontext.Value) string {
-	return validString(b.unquoted(v))
+// maxSharedLen bounds the values a shape shares.
+const maxSharedLen = 256
+
+// strAt returns the string v, as the decoder read it (quoted), the value
+// of the i-th member of an object of shape sh, and notes it there.
+func (b *builder) strAt(sh *shape, i int, v jsontext.Value) string {
+	text := b.unquoted(v)
+	if sh != nil && i < len(sh.vals) && sh.vals[i] == string(text) {
+		return sh.vals[i]
+	}
+	s := validString(text)
+	if sh != nil && i < maxShapeKeys && len(s) <= maxSharedLen {
+		for len(sh.vals) <= i {
+			sh.vals = append(sh.vals, "")
+		}
+		sh.vals[i] = s
+	}
+	return s
 }
 
 // unquoted is the text of the string v: v's own bytes when it holds no

@@ -167,8 +167,9 @@ func newJSONReader(data []byte, limits JSONLimits) *jsonReader {
 
 // release returns the reader to the pool; it must not be used afterwards.
 func (r *jsonReader) release() {
+	// Nothing may keep the body, whose buffer the receiver reuses.
 	r.data = nil
-	r.src.Reset()
+	r.src = bytes.Buffer{}
 	r.dec.Reset(&r.src, decoderOptions...)
 	clear(r.stack[:cap(r.stack)])
 	r.stack = r.stack[:0]
@@ -370,10 +371,12 @@ func (r *jsonReader) walk(dst pcommon.Map, build bool, start int) error {
 			}
 			top.state = afterItem
 			if build {
-				if !top.obj {
+				if top.obj {
+					r.build.scalar(slot, v, top.shape, top.n-1)
+				} else {
 					slot = top.s.AppendEmpty()
+					r.build.scalar(slot, v, nil, 0)
 				}
-				r.build.scalar(slot, v)
 			}
 		}
 		if build && r.maxBuild > 0 && r.offset()-start > r.maxBuild {
