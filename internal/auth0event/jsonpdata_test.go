@@ -4,7 +4,9 @@
 package auth0event
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,5 +74,67 @@ func TestReadValues(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			assert.Equal(t, tt.want, readValue(t, tt.in).AsRaw())
 		})
+	}
+}
+
+// Records of a body share keys and values through their shape: a record
+// whose value differs at the same place, whose keys come in another order,
+// or whose value is invalid UTF-8 gets its own, and nothing of one body is
+// shared with the next.
+func TestShapesShareOnlyWhatIsEqual(t *testing.T) {
+	body := []byte(`{"log_id":"1","type":"s","c":"app","d":{"x":"a","y":"b"},"p":[{"k":"v"}]}` + "\n" +
+		`{"log_id":"2","type":"s","c":"app","d":{"y":"b","x":"a"},"p":[{"k":"w"},{"k":"v"}]}` + "\n" +
+		`{"type":"f","log_id":"3","c":"ap\u0070","d":{"x":"a","y":"b","z":1},"p":[]}` + "\n" +
+		"{\"log_id\":\"4\",\"type\":\"s\",\"c\":\"a\xffp\",\"d\":{\"x\":\"\\u0061\"},\"p\":[{\"k\":\"v\"}]}")
+	var got []map[string]any
+	_, rejected, err := WalkLogStream(body, DefaultLimits, func(rec pcommon.Map) { got = append(got, rec.AsRaw()) })
+	require.NoError(t, err)
+	require.Empty(t, rejected)
+	want := []map[string]any{
+		{"log_id": "1", "type": "s", "c": "app", "d": map[string]any{"x": "a", "y": "b"}, "p": []any{map[string]any{"k": "v"}}},
+		{"log_id": "2", "type": "s", "c": "app", "d": map[string]any{"y": "b", "x": "a"}, "p": []any{map[string]any{"k": "w"}, map[string]any{"k": "v"}}},
+		{"type": "f", "log_id": "3", "c": "app", "d": map[string]any{"x": "a", "y": "b", "z": int64(1)}, "p": []any{}},
+		{"log_id": "4", "type": "s", "c": "a\uFFFDp", "d": map[string]any{"x": "a"}, "p": []any{map[string]any{"k": "v"}}},
+	}
+	assert.Equal(t, want, got)
+
+	r := newJSONReader(body, DefaultJSONLimits)
+	defer r.release()
+	require.NoError(t, r.ParseObject(pcommon.NewMap()))
+	require.NotEmpty(t, r.build.shapes[0][rootName].vals)
+	r.build.reset() // as for the next body
+	for _, shapes := range r.build.shapes {
+		for name, sh := range shapes {
+			assert.Empty(t, sh.vals, "values under %q kept for the next body", name)
+		}
+	}
+}
+
+// The caches of a pooled reader are bounded, whatever keys a body holds.
+func TestReaderCachesAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"log_id":"1","type":"s","v":[`)
+	for i := range 3 * maxCachedKeys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"%d%s":{"a":"%s"}}`, i, strings.Repeat("k", 100*(i%2)), strings.Repeat("v", 300*(i%2)))
+	}
+	b.WriteString(`]}`)
+	r := newJSONReader([]byte(b.String()), DefaultJSONLimits)
+	defer r.release()
+	require.NoError(t, r.ParseObject(pcommon.NewMap()))
+	assert.LessOrEqual(t, len(r.build.keys), maxCachedKeys)
+	for k := range r.build.keys {
+		assert.LessOrEqual(t, len(k), maxCachedKeyLen)
+	}
+	for _, shapes := range r.build.shapes {
+		assert.LessOrEqual(t, len(shapes), maxCachedKeys)
+		for _, sh := range shapes {
+			assert.LessOrEqual(t, len(sh.keys), maxShapeKeys)
+			for _, v := range sh.vals {
+				assert.LessOrEqual(t, len(v), maxSharedLen)
+			}
+		}
 	}
 }
