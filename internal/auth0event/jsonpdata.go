@@ -99,15 +99,21 @@ func (b *builder) reset() {
 		if len(shapes) >= maxCachedKeys {
 			clear(shapes)
 		}
-		// Values are shared within a body only: a pooled reader keeps
-		// none of them.
+	}
+	b.forgetValues()
+	if cap(b.scratch) > 64<<10 {
+		b.scratch = nil
+	}
+}
+
+// forgetValues drops the values the shapes hold: they are shared within a
+// body only, and a pooled reader keeps none of them.
+func (b *builder) forgetValues() {
+	for _, shapes := range b.shapes {
 		for _, sh := range shapes {
 			clear(sh.vals)
 			sh.vals = sh.vals[:0]
 		}
-	}
-	if cap(b.scratch) > 64<<10 {
-		b.scratch = nil
 	}
 }
 

@@ -102,7 +102,7 @@ func TestShapesShareOnlyWhatIsEqual(t *testing.T) {
 	defer r.release()
 	require.NoError(t, r.ParseObject(pcommon.NewMap()))
 	require.NotEmpty(t, r.build.shapes[0][rootName].vals)
-	r.build.reset() // as for the next body
+	r.build.forgetValues() // as release does
 	for _, shapes := range r.build.shapes {
 		for name, sh := range shapes {
 			assert.Empty(t, sh.vals, "values under %q kept for the next body", name)

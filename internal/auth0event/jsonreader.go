@@ -171,6 +171,7 @@ func (r *jsonReader) release() {
 	r.data = nil
 	r.src = bytes.Buffer{}
 	r.dec.Reset(&r.src, decoderOptions...)
+	r.build.forgetValues()
 	clear(r.stack[:cap(r.stack)])
 	r.stack = r.stack[:0]
 	if cap(r.stack) > 1024 {
