@@ -28,17 +28,6 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hostile"
 )
 
-// encode compresses plain with a coding, the way a sender would.
-func encode(t testing.TB, coding string, plain []byte) []byte {
-	t.Helper()
-	b, err := hostile.Encode(coding, plain)
-	require.NoError(t, err)
-	return b
-}
-
-// withAllCodings accepts every coding the receiver knows.
-func withAllCodings(c *Config) { c.ServerConfig.CompressionAlgorithms = supportedCodings() }
-
 var (
 	bombsOnce  sync.Once
 	bombBodies []hostile.Body
@@ -176,18 +165,6 @@ func TestBombsWithTheSecret(t *testing.T) {
 		})
 	}
 	assertAdmissionFree(t, h)
-}
-
-func assertAdmissionFree(t *testing.T, h *harness) {
-	t.Helper()
-	a := h.rcv.admission
-	require.Eventually(t, func() bool {
-		if !a.memory.TryAcquire(a.capacity) {
-			return false
-		}
-		a.memory.Release(a.capacity)
-		return len(a.slots) == 0
-	}, 5*time.Second, 10*time.Millisecond, "every request gave its admission back")
 }
 
 // TestManyTinyRecords: bodies of a few bytes a record are bounded by
