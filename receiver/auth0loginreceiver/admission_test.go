@@ -107,3 +107,60 @@ func TestAdmissionCountsMemory(t *testing.T) {
 	assert.Equal(t, http.StatusOK, h.post("/auth0/logs", big).status, "room again once the first request was answered")
 	assertAdmissionFree(t, h)
 }
+
+// TestTicket: a ticket takes memory while the budget has room, waits
+// admission_timeout and gives up busy when it has not, never holds more
+// than the whole budget, and gives back what it took (its slot too) when
+// released, once.
+func TestTicket(t *testing.T) {
+	a := newAdmission(100, 1, 20*time.Millisecond)
+	first := a.ticket(context.Background())
+	require.NoError(t, first.reserve(60))
+	require.NoError(t, first.reserve(0))
+	assert.ErrorIs(t, first.reserve(41), errBeyondAdmission, "60 held and 41 more is beyond the budget of 100")
+
+	second := a.ticket(context.Background())
+	assert.ErrorIs(t, second.reserve(41), errBusy, "no room beside the first ticket")
+	require.NoError(t, second.reserve(40))
+	assert.Equal(t, int64(40), second.held, "a refused reservation holds nothing")
+
+	first.giveBack(1000)
+	assert.Zero(t, first.held, "giveBack returns at most what is held")
+	require.NoError(t, second.reserve(60))
+
+	require.NoError(t, first.takeSlot())
+	assert.ErrorIs(t, second.takeSlot(), errBusy, "the only slot is taken")
+	first.release()
+	require.NoError(t, second.takeSlot())
+	second.release()
+	second.release()
+
+	assert.True(t, a.memory.TryAcquire(100), "all the memory is back")
+	a.memory.Release(100)
+	assert.Empty(t, a.slots, "the slot is back")
+}
+
+// TestTicketFollowsTheRequest: a request that goes away stops waiting for
+// admission, whatever admission_timeout allows.
+func TestTicketFollowsTheRequest(t *testing.T) {
+	a := newAdmission(100, 1, time.Hour)
+	holder := a.ticket(context.Background())
+	require.NoError(t, holder.reserve(100))
+	require.NoError(t, holder.takeSlot())
+	defer holder.release()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	waiting := a.ticket(ctx)
+	done := make(chan [2]error, 1)
+	go func() { done <- [2]error{waiting.reserve(1), waiting.takeSlot()} }()
+	cancel()
+	select {
+	case errs := <-done:
+		assert.ErrorIs(t, errs[0], errBusy)
+		assert.ErrorIs(t, errs[1], errBusy)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the ticket waited for admission_timeout after its request went away")
+	}
+	assert.Zero(t, waiting.held)
+	assert.False(t, waiting.slot)
+}

@@ -33,3 +33,32 @@ func TestTypeFilter(t *testing.T) {
 		{Attributes: attribute.NewSet(attribute.String("endpoint", "logs")), Value: 2},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 }
+
+// TestTypeFilterKeep: an include list admits only its codes, an exclude
+// list removes codes (even included ones), and a record without a type
+// passes unless an include list asks for specific types.
+func TestTypeFilterKeep(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     TypeFilterConfig
+		kept    []string
+		dropped []string
+	}{
+		{"no lists", TypeFilterConfig{}, []string{"s", "fp", "not-a-code", ""}, nil},
+		{"empty lists", TypeFilterConfig{Include: []string{}, Exclude: []string{}}, []string{"s", ""}, nil},
+		{"include", TypeFilterConfig{Include: []string{"s", "ss"}}, []string{"s", "ss"}, []string{"fp", "sertft", ""}},
+		{"exclude", TypeFilterConfig{Exclude: []string{"fp", "sertft"}}, []string{"s", "ss", ""}, []string{"fp", "sertft"}},
+		{"both", TypeFilterConfig{Include: []string{"s", "fp"}, Exclude: []string{"fp"}}, []string{"s"}, []string{"fp", "ss", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newTypeFilter(tt.cfg)
+			for _, code := range tt.kept {
+				assert.True(t, f.keep(code), "type %q is kept", code)
+			}
+			for _, code := range tt.dropped {
+				assert.False(t, f.keep(code), "type %q is dropped", code)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/dedupe"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadatatest"
@@ -282,4 +284,56 @@ func TestActionEndpoint(t *testing.T) {
 	r = h.post("/auth0/actions", auth0test.Sample(auth0test.LogStreamLines))
 	assert.Equal(t, http.StatusBadRequest, r.status)
 	assert.Equal(t, 1, sink.LogRecordCount())
+}
+
+// TestAcceptedContentType: whatever names JSON is accepted, with any
+// parameters and casing; other media types are not.
+func TestAcceptedContentType(t *testing.T) {
+	for _, ct := range []string{
+		"", "application/json", "Application/JSON; charset=utf-8", " text/plain ", "text/json",
+		"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+		"application/json-lines", "application/vnd.auth0+json", "application/problem+json; charset=utf-8",
+	} {
+		assert.True(t, acceptedContentType(ct), "Content-Type %q", ct)
+	}
+	for _, ct := range []string{
+		"application/xml", "text/html", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+		"application/json-seq", "text/vnd.a+json", "+json", "application/octet-stream",
+	} {
+		assert.False(t, acceptedContentType(ct), "Content-Type %q", ct)
+	}
+}
+
+// TestDedupeView: an id seen earlier in the same request is a duplicate,
+// whether the request is small enough to scan or large enough for an
+// index; the window learns a request's ids only when it commits them.
+func TestDedupeView(t *testing.T) {
+	window := dedupe.New(time.Hour, 100_000)
+	for _, n := range []int{3, scanLimit, scanLimit + 1, 10 * scanLimit} {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("request-of-%d-record-%d", n, i)
+		}
+		d := dedupeView{window: window}
+		for _, id := range ids {
+			assert.False(t, d.duplicate(id), "%d records: %s seen once", n, id)
+		}
+		for _, id := range ids {
+			assert.True(t, d.duplicate(id), "%d records: %s seen twice", n, id)
+		}
+		assert.False(t, window.Contains(window.Hash(ids[0])), "%d records: the window learns nothing before commit", n)
+		d.commit()
+		later := dedupeView{window: window}
+		for _, id := range ids {
+			assert.True(t, later.duplicate(id), "%d records: %s delivered by an earlier request", n, id)
+		}
+	}
+
+	// Without a window (dedupe off), or without an id, nothing is a duplicate.
+	off := dedupeView{}
+	assert.False(t, off.duplicate("a"))
+	assert.False(t, off.duplicate("a"))
+	d := dedupeView{window: window}
+	assert.False(t, d.duplicate(""))
+	assert.False(t, d.duplicate(""))
 }
