@@ -92,7 +92,8 @@ func TestAdmissionCountsMemory(t *testing.T) {
 	<-next.entered
 
 	second := make(chan reply, 1)
-	go func() { second <- h.post("/auth0/logs", encode(t, codingGzip, big), "Content-Encoding", codingGzip) }()
+	bigGzip := encode(t, codingGzip, big)
+	go func() { second <- h.post("/auth0/logs", bigGzip, "Content-Encoding", codingGzip) }()
 	select {
 	case r := <-second:
 		assert.Equal(t, http.StatusServiceUnavailable, r.status)

@@ -136,6 +136,7 @@ func logIDs(sink *consumertest.LogsSink) []string {
 	return ids
 }
 
+//nolint:unparam // the answer's four counts, each named where it is expected
 func summaryOf(accepted, duplicates, filtered, rejected int) map[string]any {
 	return map[string]any{"accepted": float64(accepted), "duplicates": float64(duplicates), "filtered": float64(filtered), "rejected": float64(rejected)}
 }
