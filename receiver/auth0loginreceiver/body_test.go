@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -88,6 +89,45 @@ func TestReadBodyWithinAdmission(t *testing.T) {
 	assert.ErrorIs(t, err, errBusy, "the decoder's working memory does not fit either")
 
 	tk.release()
+	other.release()
+	assert.True(t, a.memory.TryAcquire(capacity), "all the memory is back")
+}
+
+// TestReadBodyReservesBeforeAllocating: a body declaring more than
+// admission has room for is refused before its buffer is allocated, and
+// a pooled buffer is taken only when admission has room for all of it.
+func TestReadBodyReservesBeforeAllocating(t *testing.T) {
+	const declared = 4 << 20
+	const capacity = 8 << 20
+	a := newAdmission(capacity, 3, 10*time.Millisecond)
+	req := bodyRequest(make([]byte, declared), declared)
+	other := a.ticket(context.Background())
+	require.NoError(t, other.reserve(capacity-declared/2))
+	tk := a.ticket(context.Background())
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	body, err := readBody(req, "", codec{}, declared, tk)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, errBusy)
+	assert.Nil(t, body)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(declared/4), "nothing of the declared size was allocated")
+	assert.Zero(t, tk.held)
+	tk.release()
+	other.release()
+
+	// Room for a small body but not for a large pooled buffer: a buffer
+	// of the body's size is made instead.
+	putBodyBuffer(make([]byte, 0, maxPooledBody))
+	small := a.ticket(context.Background())
+	other = a.ticket(context.Background())
+	require.NoError(t, other.reserve(capacity-64<<10))
+	got, err := readBody(bodyRequest(make([]byte, 1000), 1000), "", codec{}, declared, small)
+	require.NoError(t, err)
+	assert.Len(t, got, 1000)
+	assert.Equal(t, int64(cap(got)), small.held, "the ticket holds what the buffer holds")
+	assert.LessOrEqual(t, small.held, int64(64<<10))
+	small.release()
 	other.release()
 	assert.True(t, a.memory.TryAcquire(capacity), "all the memory is back")
 }
