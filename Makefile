@@ -76,12 +76,13 @@ lint:
 	cd test/deploy && $(GO) tool -modfile=$(TOOLS_MOD) golangci-lint run --config $(abspath .golangci.yml) ./...
 	scripts/check-versions.sh go.mod
 
-## reliability: crash, outage, throttling, hostile input, flood, security, at full length, and the SignUp model over many histories; figures to bench/results/reliability.jsonl, full output to bench/results/*.log
+## reliability: crash, outage, throttling, hostile input, flood, security, at full length, and the SignUp model over many histories; the dated result file bench/results/reliability-<time>.md, figures to bench/results/reliability.jsonl, full output to bench/results/*.log
 # The suite's output is printed whole (every failure's message with it);
 # the model's one line per history is kept in its log, and printed, but for
 # the passing histories, when a history fails.
 reliability: build
 	mkdir -p bench/results && rm -f bench/results/reliability.jsonl
+	stamp=$$(date -u +%Y-%m-%dT%H%MZ); load=$$(cut -d' ' -f1-3 /proc/loadavg); \
 	{ OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath bench/results/reliability.jsonl) \
 	  $(GO) test -tags reliability -count=1 -timeout 60m -v ./test/reliability/... 2>&1; echo $$? >bench/results/reliability.rc; } \
 	  | tee bench/results/reliability.log; \
@@ -89,6 +90,7 @@ reliability: build
 	SIGNUP_MODEL_HISTORIES=$${SIGNUP_MODEL_HISTORIES:-500} $(GO) test -race -count=1 -timeout 60m -v -run TestExactlyOnceSignUp ./test/signupmodel/ \
 	  >bench/results/signupmodel.log 2>&1 || { grep -vE '^ *(=== RUN|--- PASS)' bench/results/signupmodel.log; status=1; }; \
 	grep -E '^(ok|PASS)|figures:|histories from' bench/results/signupmodel.log; \
+	scripts/reliability-result.sh "$$stamp" "$$load"; \
 	exit $$status
 
 ## reliability-ci: the same suite, bounded for CI (make test)

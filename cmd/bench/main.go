@@ -52,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
@@ -309,10 +310,10 @@ func run(o options, p pipeline, v version) (Result, error) {
 	}
 	defer os.RemoveAll(storage)
 
-	receiver := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
-	health := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
-	metricsPort := loadtest.FreePort()
-	pprofAddr := fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())
+	receiver := fmt.Sprintf("127.0.0.1:%d", childproc.FreePort())
+	health := fmt.Sprintf("127.0.0.1:%d", childproc.FreePort())
+	metricsPort := childproc.FreePort()
+	pprofAddr := fmt.Sprintf("127.0.0.1:%d", childproc.FreePort())
 	env := map[string]string{
 		"AUTH0_RECEIVER_ENDPOINT": receiver,
 		"AUTH0_RECEIVER_SECRET":   secret,
@@ -347,7 +348,7 @@ func run(o options, p pipeline, v version) (Result, error) {
 		fakeSrv := httptest.NewServer(fake)
 		defer fakeSrv.Close()
 		env["AUTH0_DOMAIN"], env["AUTH0_CLIENT_ID"], env["AUTH0_CLIENT_SECRET"], env["AUTH0_MANAGEMENT_URL"] = domain, "bench-client", "bench-client-secret", fakeSrv.URL
-		args = append(args, "--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", loadtest.FreePort()))
+		args = append(args, "--config", fmt.Sprintf("yaml:extensions::zpages::endpoint: 127.0.0.1:%d", childproc.FreePort()))
 	}
 	args = append(args, "--config", "yaml:extensions::pprof::endpoint: "+pprofAddr)
 	var redisPid int
@@ -362,7 +363,7 @@ func run(o options, p pipeline, v version) (Result, error) {
 		args = append(args, "--config", redisOverlay)
 	}
 
-	proc, err := loadtest.Start(v.binary, args, env)
+	proc, err := childproc.Start(v.binary, args, env)
 	if err != nil {
 		return res, err
 	}
@@ -395,14 +396,14 @@ func run(o options, p pipeline, v version) (Result, error) {
 
 	// Fixed rate first, on a process that has seen only the warm-up: latency
 	// and memory under a steady 10k events/s.
-	if err := loadtest.ResetPeak(proc.Pid()); err != nil {
+	if err := childproc.ResetPeak(proc.Pid()); err != nil {
 		return res, err
 	}
 	fr := sender.Run(ctx, loadtest.Load{Generator: gen, BatchSize: o.batch, Format: p.format, Gzip: o.gzip, EventsPerSecond: o.rate, Duration: o.duration})
 	if err := waitDelivered(sink, sender.Acked, 2*time.Minute); err != nil {
 		return res, err
 	}
-	_, peak, err := loadtest.Memory(proc.Pid())
+	_, peak, err := childproc.Memory(proc.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -414,13 +415,13 @@ func run(o options, p pipeline, v version) (Result, error) {
 	res.Refused += sumRefused(fr)
 
 	// Throughput: as fast as acknowledged, CPU counted until Splunk has it all.
-	cpu0, err := loadtest.CPUTime(proc.Pid())
+	cpu0, err := childproc.CPUTime(proc.Pid())
 	if err != nil {
 		return res, err
 	}
 	var redisCPU0 time.Duration
 	if redisPid != 0 {
-		if redisCPU0, err = loadtest.CPUTime(redisPid); err != nil {
+		if redisCPU0, err = childproc.CPUTime(redisPid); err != nil {
 			return res, err
 		}
 	}
@@ -440,12 +441,12 @@ func run(o options, p pipeline, v version) (Result, error) {
 	if err := waitDelivered(sink, sender.Acked, 2*time.Minute); err != nil {
 		return res, err
 	}
-	cpu1, err := loadtest.CPUTime(proc.Pid())
+	cpu1, err := childproc.CPUTime(proc.Pid())
 	if err != nil {
 		return res, err
 	}
 	if redisPid != 0 {
-		redisCPU1, err := loadtest.CPUTime(redisPid)
+		redisCPU1, err := childproc.CPUTime(redisPid)
 		if err != nil {
 			return res, err
 		}

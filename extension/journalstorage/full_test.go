@@ -23,7 +23,7 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 // outOfSpaceDirEnv runs TestOutOfSpace's body in a child process: the file
@@ -172,9 +172,9 @@ func runDiskFull(t *testing.T, disk, size string, segmentSizeMiB int) {
 	require.Greater(t, accepted, 100*perRequest)
 
 	hec.SetStatus(0)
-	storagetest.RequireEachOnce(t, hec, accepted)
+	storagesuite.RequireEachOnce(t, hec, accepted)
 
 	// Drained: whole segments were given back, and new items fit again.
 	require.NoError(t, exp.ConsumeLogs(ctx, logsWithIDs(accepted, perRequest)))
-	storagetest.RequireEachOnce(t, hec, accepted+perRequest)
+	storagesuite.RequireEachOnce(t, hec, accepted+perRequest)
 }

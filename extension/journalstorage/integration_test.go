@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 // startQueuedExporter runs the contrib splunk_hec exporter with its
@@ -35,8 +35,8 @@ func startQueuedExporterWith(t *testing.T, hec *hectest.HEC, dir string, segment
 	extCfg.Directory = dir
 	extCfg.SegmentSizeMiB = segmentSizeMiB
 	require.NoError(t, extCfg.Validate())
-	storage := storagetest.Storage{Name: "journal_storage", Factory: extFactory}
-	return storagetest.StartExporter(t, hec, storage, extCfg)
+	storage := storagesuite.Storage{Name: "journal_storage", Factory: extFactory}
+	return storagesuite.StartExporter(t, hec, storage, extCfg)
 }
 
 func logsWithIDs(from, n int) plog.Logs {
@@ -71,7 +71,7 @@ func TestPersistentQueueOnJournal(t *testing.T) {
 	hec.SetStatus(0)
 	_, stop = startQueuedExporter(t, hec, dir)
 	defer stop()
-	storagetest.RequireEachOnce(t, hec, requests*perRequest)
+	storagesuite.RequireEachOnce(t, hec, requests*perRequest)
 	require.Eventually(t, func() bool { return dirSize(t, clientDir) < 1<<20 }, 5*time.Second, 20*time.Millisecond,
 		"drained: whole segments given back (%d bytes before)", before)
 }

@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 func TestIsItemKey(t *testing.T) {
@@ -165,7 +165,7 @@ func TestQueuedItemsOfTheExporterQueue(t *testing.T) {
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)
 	factory := NewFactory()
-	s, last := storagetest.Capture(storagetest.Storage{
+	s, last := storagesuite.Capture(storagesuite.Storage{
 		Name:    "journal_storage",
 		Factory: factory,
 		Config: func(dir string) component.Config {
@@ -176,21 +176,21 @@ func TestQueuedItemsOfTheExporterQueue(t *testing.T) {
 	})
 	queued := func() int { return last().(*journalStorage).QueuedItems() }
 	dir := t.TempDir()
-	exp, stop := storagetest.StartExporter(t, hec, s, s.Config(dir))
+	exp, stop := storagesuite.StartExporter(t, hec, s, s.Config(dir))
 	const requests, perRequest = 12, 10
 	for i := range requests {
-		require.NoError(t, exp.ConsumeLogs(context.Background(), storagetest.Logs(i*perRequest, perRequest)))
+		require.NoError(t, exp.ConsumeLogs(context.Background(), storagesuite.Logs(i*perRequest, perRequest)))
 	}
 	assert.Equal(t, requests, queued(), "items being retried are still queued")
 	stop()
 
-	exp, stop = storagetest.StartExporter(t, hec, s, s.Config(dir))
+	exp, stop = storagesuite.StartExporter(t, hec, s, s.Config(dir))
 	defer stop()
 	assert.Equal(t, requests, queued(), "after a restart")
-	require.NoError(t, exp.ConsumeLogs(context.Background(), storagetest.Logs(requests*perRequest, perRequest)))
+	require.NoError(t, exp.ConsumeLogs(context.Background(), storagesuite.Logs(requests*perRequest, perRequest)))
 	assert.Equal(t, requests+1, queued())
 
 	hec.SetStatus(0)
 	require.Eventually(t, func() bool { return queued() == 0 }, time.Minute, 10*time.Millisecond)
-	storagetest.RequireEachOnce(t, hec, (requests+1)*perRequest)
+	storagesuite.RequireEachOnce(t, hec, (requests+1)*perRequest)
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -19,7 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 func open(t testing.TB, dir string, segmentSize int64) *journal {
@@ -35,7 +33,7 @@ func crash(j *journal) {
 	for _, seg := range j.segments {
 		seg.file.Close()
 	}
-	_ = j.unlock()
+	j.unlock()
 }
 
 func requireContents(t *testing.T, j *journal, model map[string][]byte) {
@@ -103,7 +101,7 @@ func TestMatchesModel(t *testing.T) {
 	j := open(t, dir, segmentSize)
 	for round := range 40 {
 		for range 50 {
-			ops, check := storagetest.RandomBatch(t, rng, model)
+			ops, check := storagesuite.RandomBatch(t, rng, model)
 			require.NoError(t, j.Batch(ctx, ops...))
 			check()
 		}
@@ -174,7 +172,7 @@ func TestDamagedOlderSegmentRefusesToOpen(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, 1<<10)
 	for i := range 10 {
-		require.NoError(t, j.Set(ctx, strconv.Itoa(i), make([]byte, 600)))
+		require.NoError(t, j.Set(ctx, fmt.Sprint(i), make([]byte, 600)))
 	}
 	require.Greater(t, len(j.segments), 2)
 	first := j.segments[0].path
@@ -255,16 +253,6 @@ func TestConcurrentBatches(t *testing.T) {
 	assert.Regexp(t, `^w\d-99$`, string(meta))
 }
 
-func TestSecondOpenRefused(t *testing.T) {
-	dir := t.TempDir()
-	j := open(t, dir, 1<<20)
-	_, err := openJournal(dir, options{segmentSize: 1 << 20}, zap.NewNop())
-	require.ErrorContains(t, err, "in use by another process or client")
-	require.NoError(t, j.Close(context.Background()))
-	j = open(t, dir, 1<<20)
-	require.NoError(t, j.Close(context.Background()))
-}
-
 // TestFailedWriteIsRefusedAfter: a journal that could not write nor cut
 // off the write refuses everything after, with the reason.
 func TestFailedWriteIsRefusedAfter(t *testing.T) {
@@ -279,14 +267,4 @@ func TestFailedWriteIsRefusedAfter(t *testing.T) {
 	require.Error(t, err)
 	assert.NoError(t, j.Close(ctx))
 	assert.ErrorIs(t, j.Set(ctx, "d", nil), errClosed)
-}
-
-func TestSegmentNames(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range []string{"0000000000000002.journal", "000000000000000a.journal", "LOCK", "notes.txt", "2.journal"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
-	}
-	ids, err := segmentIDs(dir)
-	require.NoError(t, err)
-	assert.Equal(t, []uint64{2, 10}, ids)
 }

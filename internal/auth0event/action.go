@@ -35,6 +35,7 @@ func ParseAction(body []byte, limits Limits) (pcommon.Map, Header, error) {
 		return payload, Header{}, &ActionError{Problems: []string{fmt.Sprintf("payload is %d bytes, more than max_record_size (%d)", len(body), limits.MaxRecordBytes)}}
 	}
 	p := newJSONReader(body, limits.JSON)
+	defer p.release()
 	if !p.SkipSpace() {
 		return payload, Header{}, &ActionError{Problems: []string{"request body is empty: expected one JSON object"}}
 	}

@@ -36,9 +36,11 @@ func BenchmarkReadRecord(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b)()
 	for b.Loop() {
-		if err := newJSONReader(benchRecord, JSONLimits{}).ParseObject(pcommon.NewMap()); err != nil {
+		r := newJSONReader(benchRecord, JSONLimits{})
+		if err := r.ParseObject(pcommon.NewMap()); err != nil {
 			b.Fatal(err)
 		}
+		r.release()
 	}
 }
 

@@ -6,7 +6,7 @@
 // type codes, and how an event becomes an OTel log record (its body,
 // timestamps, severity and attributes). The receiver writes records with it
 // and the signup processor reads them back with View, so the two cannot drift.
-// It reads the JSON itself, within bounds that hostile bodies cannot exceed:
-// jsonscan.go checks each value and finds its end, valyala/fastjson decodes
-// it, and jsonpdata.go walks the result into pdata.
+// It reads the JSON within bounds that hostile bodies cannot exceed: the
+// tokens of go-json-experiment's jsontext go straight into pdata, in one
+// pass (jsonreader.go), and jsonerror.go says what was wrong and where.
 package auth0event // import "github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"

@@ -4,8 +4,6 @@
 package auth0event
 
 import (
-	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -42,10 +40,10 @@ func TestHostileShapesCostLinearTime(t *testing.T) {
 	}
 }
 
-// A record beyond a limit is stepped over in one scan, however deep: the
-// scan that finds the limit also finds its end.
+// A record beyond a limit is stepped over in one read, however deep the
+// decoder reads: the read that finds the limit also finds its end.
 func TestLimitBreakingRecordsScannedOnce(t *testing.T) {
-	deep := `{"log_id":"x","type":"s","v":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`
+	deep := `{"log_id":"x","type":"s","v":` + strings.Repeat("[", maxDecoderDepth-10) + strings.Repeat("]", maxDecoderDepth-10) + `}`
 	body := []byte("[" + goodRecord("a") + "," + deep + "," + goodRecord("b") + "]")
 	r := newJSONReader(body, DefaultLimits.JSON)
 	var ids []string
@@ -56,24 +54,26 @@ func TestLimitBreakingRecordsScannedOnce(t *testing.T) {
 	assert.LessOrEqual(t, r.examined, len(body))
 }
 
-// The fastjson tree of one record is bounded: a record of many tiny values
-// is decoded from tokens, to the same pdata.
-func TestManyValuesTakeTheTokenDecoder(t *testing.T) {
-	var b bytes.Buffer
-	b.WriteString(`{"log_id":"m","type":"s","v":[`)
-	for i := range 3 * maxTreeValues {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%d", i%10)
-	}
-	b.WriteString(`]}`)
-	r := newJSONReader(b.Bytes(), JSONLimits{})
-	v, err := r.ScanObject()
+// A record nested deeper than the decoder reads has no end it can find: it
+// is refused for its depth, and, like a record with a syntax error, the
+// rest of its line is given up, once, whatever the number of its lines.
+func TestBeyondDecoderDepth(t *testing.T) {
+	deep := `{"log_id":"x","type":"s","v":` + strings.Repeat("[", 3*maxDecoderDepth) + strings.Repeat("]", 3*maxDecoderDepth) + `}`
+	body := []byte("[" + goodRecord("a") + "," + deep + "," + goodRecord("b") + "]\n" + goodRecord("c"))
+	r := newJSONReader(body, DefaultLimits.JSON)
+	var ids []string
+	out, err := readLogStream(r, DefaultLimits, func(_ pcommon.Map, h Header) { ids = append(ids, h.ID) })
 	require.NoError(t, err)
-	assert.Greater(t, v.values, maxTreeValues)
-	got := pcommon.NewMap()
-	require.NoError(t, r.Build(got, v))
-	s, _ := got.Get("v")
-	assert.Equal(t, 3*maxTreeValues, s.Slice().Len())
+	assert.Equal(t, []string{"a", "c"}, ids)
+	require.Len(t, out.Errors, 1)
+	assert.Equal(t, "record is beyond the receiver's limits: nesting deeper than 64 levels; the rest of the array on that line was not read", out.Errors[0].Msg)
+	assert.Equal(t, len("["+goodRecord("a")+",")+len(`{"log_id":"x","type":"s","v":`)+63, out.Errors[0].Offset)
+	assert.LessOrEqual(t, r.examined, len(body))
+
+	// Stepped over as a value that is not a record, it is invalid JSON.
+	r = newJSONReader([]byte(strings.Repeat("[", 3*maxDecoderDepth)+strings.Repeat("]", 3*maxDecoderDepth)), JSONLimits{})
+	var se *SyntaxError
+	require.ErrorAs(t, r.SkipValue(), &se)
+	assert.Equal(t, "nesting deeper than 10000 levels", se.Msg)
+	assert.Equal(t, maxDecoderDepth, se.Offset)
 }

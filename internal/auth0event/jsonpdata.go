@@ -4,91 +4,187 @@
 package auth0event // import "github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/valyala/fastjson"
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// fastjsonParsers keep their buffers between records and requests.
-var fastjsonParsers fastjson.ParserPool
-
-// maxTreeValues is the most values a record may hold to be decoded by
-// fastjson. fastjson builds a tree of the whole record before the walk
-// copies it into pdata: a Value struct for each JSON value, and while its
-// cache grows every smaller copy of it stays alive too. A record of many
-// tiny values takes many times its size that way, far more than admission
-// counts for it (docs/reliability.md). A record of more values is decoded
-// from encoding/json's tokens instead, which build nothing but the pdata.
-// Auth0 records hold a few dozen.
-const maxTreeValues = 1024
-
-// builder decodes the objects a jsonReader accepted into pdata.
+// builder turns the scalars and keys the decoder reads into pdata values.
 type builder struct {
 	keys    keyCache
-	objects int // objects built, for keys
-	num     []byte
-	ascii   bool // the object being built has only ASCII strings
+	scratch []byte // unquoted strings, before their copy
+	// shapes holds the last object read under each key ([0]), and the
+	// last object read as an element of an array under each key ([1]).
+	shapes [2]map[string]*shape
 }
 
-// object decodes v, an object the scanner accepted, into dst.
-func (b *builder) object(dst pcommon.Map, data []byte, v scanned) error {
-	b.objects++
-	b.ascii = v.ascii
-	text := data[v.start:v.end]
-	if v.surrogate || v.values > maxTreeValues {
-		return b.fromTokens(dst, text, v.start)
-	}
-	p := fastjsonParsers.Get()
-	defer fastjsonParsers.Put(p)
-	tree, err := p.ParseBytes(text)
-	if err != nil {
-		// The scanner accepted text: this is a disagreement of fastjson
-		// with it, reported rather than trusted.
-		return &SyntaxError{Offset: v.start, Msg: "fastjson refused what the scanner accepted: " + err.Error()}
-	}
-	o, err := tree.Object()
-	if err != nil {
-		return &SyntaxError{Offset: v.start, Msg: "fastjson refused what the scanner accepted: " + err.Error()}
-	}
-	b.putObject(dst, o)
-	return nil
+// shape is what the last object under a key held: its size, its keys in
+// order, and the strings that were their values in this body. Records of
+// a body share their shape: a map given its size at once is not copied as
+// it grows, a key found where it was last time needs no look-up, and a
+// value found again (a client, a connection, a user agent) is shared
+// instead of copied.
+type shape struct {
+	n    int
+	keys []string
+	vals []string
 }
 
-func (b *builder) putObject(dst pcommon.Map, o *fastjson.Object) {
-	dst.EnsureCapacity(o.Len())
-	o.Visit(func(key []byte, v *fastjson.Value) {
-		b.putValue(dst.PutEmpty(b.key(key)), v)
-	})
+// rootName is the name under which the shape of records is kept.
+const rootName = "\x00"
+
+// maxShapeKeys bounds the keys a shape remembers.
+const maxShapeKeys = 64
+
+// shape returns the shape kept for objects under name, or for the objects
+// in an array under name (elems); nil when there is no room for another.
+func (b *builder) shape(name string, elems bool) *shape {
+	shapes := &b.shapes[0]
+	if elems {
+		shapes = &b.shapes[1]
+	}
+	if sh, ok := (*shapes)[name]; ok {
+		return sh
+	}
+	if len(*shapes) >= maxCachedKeys {
+		return nil
+	}
+	if *shapes == nil {
+		*shapes = make(map[string]*shape, 16)
+	}
+	sh := &shape{}
+	(*shapes)[name] = sh
+	return sh
 }
 
-func (b *builder) putValue(dst pcommon.Value, v *fastjson.Value) {
-	switch v.Type() {
-	case fastjson.TypeObject:
-		o, _ := v.Object()
-		b.putObject(dst.SetEmptyMap(), o)
-	case fastjson.TypeArray:
-		a, _ := v.Array()
-		s := dst.SetEmptySlice()
-		s.EnsureCapacity(len(a))
-		for _, e := range a {
-			b.putValue(s.AppendEmpty(), e)
+// keyAt returns the key v (as the decoder read it, quoted) of the i-th
+// member of an object of shape sh, and notes it there.
+func (b *builder) keyAt(sh *shape, i int, v jsontext.Value) string {
+	k := b.unquoted(v)
+	if sh != nil && i < len(sh.keys) && sh.keys[i] == string(k) {
+		return sh.keys[i]
+	}
+	s := b.key(k)
+	if sh != nil && i < maxShapeKeys {
+		if i < len(sh.keys) {
+			sh.keys[i] = s
+		} else if i == len(sh.keys) {
+			sh.keys = append(sh.keys, s)
 		}
-	case fastjson.TypeString:
-		s, _ := v.StringBytes()
-		dst.SetStr(b.str(s))
-	case fastjson.TypeNumber:
-		b.num = v.MarshalTo(b.num[:0])
-		setNumber(dst, b.num)
-	case fastjson.TypeTrue:
-		dst.SetBool(true)
-	case fastjson.TypeFalse:
-		dst.SetBool(false)
 	}
-	// null leaves dst empty, which is how pdata spells null.
+	return s
+}
+
+// keyCache holds the object keys of the bodies a reader has read: records
+// repeat them, and one copy serves them all.
+type keyCache map[string]string
+
+const (
+	maxCachedKeys = 1024
+	// maxCachedKeyLen keeps the keys of hostile bodies from holding much
+	// memory in a pooled reader.
+	maxCachedKeyLen = 64
+)
+
+// reset readies the builder for another body. Keys come from the input: a
+// cache that filled up is emptied, so that a body of junk keys does not
+// keep the keys of the next ones out.
+func (b *builder) reset() {
+	if len(b.keys) >= maxCachedKeys {
+		clear(b.keys)
+	}
+	for _, shapes := range b.shapes {
+		if len(shapes) >= maxCachedKeys {
+			clear(shapes)
+		}
+	}
+	b.forgetValues()
+	if cap(b.scratch) > 64<<10 {
+		b.scratch = nil
+	}
+}
+
+// forgetValues drops the values the shapes hold: they are shared within a
+// body only, and a pooled reader keeps none of them.
+func (b *builder) forgetValues() {
+	for _, shapes := range b.shapes {
+		for _, sh := range shapes {
+			clear(sh.vals)
+			sh.vals = sh.vals[:0]
+		}
+	}
+}
+
+// scalar sets dst to the string, number or literal v, as the decoder read
+// it, the value of the i-th member of an object of shape sh (nil when it
+// has none).
+func (b *builder) scalar(dst pcommon.Value, v jsontext.Value, sh *shape, i int) {
+	switch v[0] {
+	case '"':
+		dst.SetStr(b.strAt(sh, i, v))
+	case 't':
+		dst.SetBool(true)
+	case 'f':
+		dst.SetBool(false)
+	case 'n':
+		// null leaves dst empty, which is how pdata spells null.
+	default:
+		setNumber(dst, v)
+	}
+}
+
+// key returns the object key k, unquoted.
+func (b *builder) key(k []byte) string {
+	if s, ok := b.keys[string(k)]; ok {
+		return s
+	}
+	s := validString(k)
+	if len(b.keys) < maxCachedKeys && len(s) <= maxCachedKeyLen {
+		if b.keys == nil {
+			b.keys = make(keyCache, 64)
+		}
+		b.keys[s] = s
+	}
+	return s
+}
+
+// maxSharedLen bounds the values a shape shares.
+const maxSharedLen = 256
+
+// strAt returns the string v, as the decoder read it (quoted), the value
+// of the i-th member of an object of shape sh, and notes it there.
+func (b *builder) strAt(sh *shape, i int, v jsontext.Value) string {
+	text := b.unquoted(v)
+	if sh != nil && i < len(sh.vals) && sh.vals[i] == string(text) {
+		return sh.vals[i]
+	}
+	s := validString(text)
+	if sh != nil && i < maxShapeKeys && len(s) <= maxSharedLen {
+		for len(sh.vals) <= i {
+			sh.vals = append(sh.vals, "")
+		}
+		sh.vals[i] = s
+	}
+	return s
+}
+
+// unquoted is the text of the string v: v's own bytes when it holds no
+// escape, else its decoding in the scratch buffer, valid until the next
+// call.
+func (b *builder) unquoted(v jsontext.Value) []byte {
+	text := v[1 : len(v)-1]
+	if bytes.IndexByte(text, '\\') < 0 {
+		return text
+	}
+	// The decoder checked the syntax; what is left to report is invalid
+	// UTF-8 and lone surrogates, which become U+FFFD.
+	b.scratch, _ = jsontext.AppendUnquote(b.scratch[:0], v)
+	return b.scratch
 }
 
 // setNumber keeps integers that fit int64 as Int (user counts, epoch
@@ -139,40 +235,6 @@ func parseInt64(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(n), true
-}
-
-// key returns an object key, one copy per distinct key of the body once
-// the body has shown more than one object (an Action payload has one).
-// Only valid UTF-8 is cached, so a key found needs no check.
-func (b *builder) key(k []byte) string {
-	if s, ok := b.keys[string(k)]; ok {
-		return s
-	}
-	if b.objects < 2 || !b.ascii && !utf8.Valid(k) {
-		return b.str(k)
-	}
-	s := string(k)
-	if b.keys == nil {
-		b.keys = make(keyCache, 64)
-	}
-	// Keys come from the input: the first ones of a body are kept.
-	if len(b.keys) < maxCachedKeys {
-		b.keys[s] = s
-	}
-	return s
-}
-
-// keyCache holds the object keys of one body: its records repeat them.
-type keyCache map[string]string
-
-const maxCachedKeys = 1024
-
-// str copies a string of the object being built.
-func (b *builder) str(s []byte) string {
-	if b.ascii {
-		return string(s)
-	}
-	return validString(s)
 }
 
 // validString copies b, each byte of invalid UTF-8 becoming U+FFFD as

@@ -4,9 +4,12 @@
 package auth0event // import "github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 
 import (
+	"bytes"
 	"fmt"
-	"sort"
+	"slices"
+	"sync"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
@@ -18,6 +21,9 @@ const (
 	// bound keeps that cost per input byte small. Auth0 objects have a few
 	// dozen.
 	DefaultMaxObjectKeys = 512
+	// maxDecoderDepth is the deepest jsontext reads: a value nested deeper
+	// cannot be stepped over, so its end is not known.
+	maxDecoderDepth = 10000
 )
 
 // JSONLimits bound what one JSON value may build. Zero fields take the
@@ -46,70 +52,135 @@ func (e *SyntaxError) Error() string {
 type LimitError struct {
 	Offset int
 	Msg    string
+	// endUnknown is set when the value is nested deeper than the decoder
+	// reads (maxDecoderDepth): its end cannot be found, and the reader is
+	// left where the decoder stopped, as after a SyntaxError.
+	endUnknown bool
 }
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("%s at byte offset %d", e.Msg, e.Offset)
 }
 
-// jsonReader reads the JSON values of one body into pdata. It steps over
-// whitespace and delimiters, checks each value and finds its end itself
-// (jsonscan.go), and leaves the decoding to valyala/fastjson, whose tree is
-// walked into pdata (jsonpdata.go).
+// jsonReader reads the JSON values of one body into pdata. The top-level
+// walk (logstream.go) steps over whitespace and delimiters itself; each
+// value is read by jsontext, token by token, and an object is built into
+// pdata as its tokens arrive, in one pass over its bytes.
 //
 // It accepts exactly RFC 8259 JSON, with two leniencies shared with
 // encoding/json: invalid UTF-8 and lone surrogate escapes become U+FFFD
 // (pdata strings must be valid UTF-8 for OTLP), and duplicate object keys
-// keep the last value. Depth and keys per object are checked before any
-// recursive code runs or any pdata is built, so that hostile input costs
-// bounded stack and CPU; a value that breaks them is well-formed, and is
-// stepped over whatever its depth. Every string is copied: nothing built
-// points into the body, whose buffer the receiver reuses.
+// keep the last value. Depth and keys per object are checked as the tokens
+// arrive: past the first bound broken nothing more is built, and the value
+// is stepped over without recursion so that the values after it are read;
+// a syntax error anywhere in it still wins. Every string is copied:
+// nothing built points into the body, whose buffer the receiver reuses.
 //
 // It is not safe for concurrent use.
 type jsonReader struct {
 	data   []byte
 	pos    int
 	limits JSONLimits
-	scan   scanner
-	failed failedScan
-	build  builder
-	// examined counts the bytes that scans went through, to the end of
+	// maxBuild, when positive, is the size beyond which a value stops being
+	// built: it will be refused for its size, once its syntax and limits
+	// are known.
+	maxBuild int
+
+	dec  *jsontext.Decoder
+	src  bytes.Buffer // data[base:], which dec reads without a copy
+	base int
+
+	stack []frame
+	build builder
+	// examined counts the bytes that reads went through, to the end of
 	// each value or to its error: what the tests bound to show that a body
 	// costs time linear in its size.
 	examined int
+	failed   failedRead
 }
 
-// failedScan is the last scan that failed: where its value started, the
+// frame is one open container of the value being read.
+type frame struct {
+	start int // offset of its bracket
+	obj   bool
+	state frameState
+	n     int // members or elements begun
+	m     pcommon.Map
+	s     pcommon.Slice
+	// shape is, while building, the last shape of an object under the
+	// same key, or for an array that of the last object in an array under
+	// the same key; nil when it has none.
+	shape *shape
+}
+
+type frameState uint8
+
+const (
+	begun     frameState = iota // after the bracket
+	named                       // after an object key
+	afterItem                   // after a member or an element
+)
+
+// failedRead is the last read that failed: where its value started, the
 // containers still open at the error (ascending offsets), and the error.
 //
 // After a broken value the walk resumes on the next line, which may lie
 // inside that value: a body of lines that each open a container and never
-// close it would have every line scanned to the end of the body, a cost
-// that grows with the square of its size. Kept here, it is not scanned
-// again. A line never starts inside a string (a raw line break is an error
-// in one), so from there the walk reads the tokens the failed scan read: a
-// value that starts at a container still open at the error reads the same
-// bytes in the same state up to the error, and fails there the same way;
-// one that starts at any other container of the broken value closes before
-// the error, at the cost of its own bytes; strings, numbers and literals
-// end on their line.
-type failedScan struct {
+// close it would have every line read to the end of the body, a cost that
+// grows with the square of its size. Kept here, it is not read again. A
+// line never starts inside a string (a raw line break is an error in one),
+// so from there the walk reads the tokens the failed read read: a value
+// that starts at a container still open at the error reads the same bytes
+// in the same state up to the error, and fails there the same way; one
+// that starts at any other container of the broken value closes before the
+// error, at the cost of its own bytes; strings, numbers and literals end
+// on their line.
+type failedRead struct {
 	from int
 	open []int
-	err  *SyntaxError
+	at   int   // where the error was found
+	err  error // a *SyntaxError, or a *LimitError whose end is unknown
 }
+
+// decoderOptions: the leniencies above. Duplicate keys need no tracking,
+// as pdata keeps the last.
+var decoderOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+var readers = sync.Pool{New: func() any {
+	r := &jsonReader{}
+	r.dec = jsontext.NewDecoder(&r.src, decoderOptions...)
+	return r
+}}
 
 func newJSONReader(data []byte, limits JSONLimits) *jsonReader {
 	if limits.MaxDepth <= 0 {
 		limits.MaxDepth = DefaultMaxDepth
 	}
+	limits.MaxDepth = min(limits.MaxDepth, maxDecoderDepth)
 	if limits.MaxObjectKeys <= 0 {
 		limits.MaxObjectKeys = DefaultMaxObjectKeys
 	}
-	r := &jsonReader{data: data, limits: limits}
-	r.scan.data = data
+	r, _ := readers.Get().(*jsonReader)
+	r.data, r.pos, r.limits, r.maxBuild, r.examined = data, 0, limits, 0, 0
+	r.failed.err = nil
+	r.failed.open = r.failed.open[:0]
+	r.build.reset()
 	return r
+}
+
+// release returns the reader to the pool; it must not be used afterwards.
+func (r *jsonReader) release() {
+	// Nothing may keep the body, whose buffer the receiver reuses.
+	r.data = nil
+	r.src = bytes.Buffer{}
+	r.dec.Reset(&r.src, decoderOptions...)
+	r.build.forgetValues()
+	clear(r.stack[:cap(r.stack)])
+	r.stack = r.stack[:0]
+	if cap(r.stack) > 1024 {
+		r.stack = nil
+	}
+	readers.Put(r)
 }
 
 // Pos is the offset of the next unread byte.
@@ -145,78 +216,180 @@ func (r *jsonReader) Consume(c byte) bool {
 }
 
 // SkipValue checks the value at the read position and steps over it
-// without building anything, whatever its depth: limits do not apply.
-// After a SyntaxError the position is where the error was found.
+// without building anything: limits do not apply. After a SyntaxError the
+// position is where the error was found.
 func (r *jsonReader) SkipValue() error {
-	_, err := r.next(nil)
+	return r.read(pcommon.Map{}, false)
+}
+
+// ParseObject reads the object at the read position into dst, which must
+// be empty, checking the syntax and the limits, and moves past it. After a
+// LimitError the position is past the value too, and dst holds part of it;
+// after a SyntaxError it is where the error was found.
+func (r *jsonReader) ParseObject(dst pcommon.Map) error {
+	if !r.SkipSpace() {
+		return errorAt(r.pos, "unexpected end of input, expecting '{'")
+	}
+	if r.data[r.pos] != '{' {
+		return errorAt(r.pos, "expecting '{', found "+describeAt(r.data, r.pos))
+	}
+	return r.read(dst, true)
+}
+
+// read reads the value at the read position, building it into dst when
+// build is set (the value is then an object), and moves past it or to its
+// error.
+func (r *jsonReader) read(dst pcommon.Map, build bool) error {
+	start := r.pos
+	f := &r.failed
+	covered := f.err != nil && start >= f.from && start < f.at
+	if covered {
+		if _, found := slices.BinarySearch(f.open, start); found {
+			r.pos = f.at
+			switch e := f.err.(type) {
+			case *SyntaxError:
+				return &SyntaxError{Offset: e.Offset, Msg: e.Msg}
+			case *LimitError:
+				return &LimitError{Offset: e.Offset, Msg: e.Msg, endUnknown: true}
+			}
+		}
+	}
+	err := r.walk(dst, build, start)
+	r.examined += r.pos - start
+	// A failure inside the remembered one is a string, a number or a
+	// literal, on one line: the remembered failure still covers more.
+	if err != nil && !covered {
+		if le, ok := err.(*LimitError); !ok || le.endUnknown {
+			f.from, f.at, f.err = start, r.pos, err
+			f.open = f.open[:0]
+			for _, c := range r.stack {
+				f.open = append(f.open, c.start)
+			}
+		}
+	}
 	return err
 }
 
-// ScanObject checks the object at the read position against the syntax
-// and the limits, and moves past it. After a LimitError the position is
-// past the value too; after a SyntaxError it is where the error was found.
-func (r *jsonReader) ScanObject() (scanned, error) {
-	if !r.SkipSpace() {
-		return scanned{}, errorAt(r.pos, "unexpected end of input, expecting '{'")
-	}
-	if r.data[r.pos] != '{' {
-		return scanned{}, errorAt(r.pos, "expecting '{', found "+describeAt(r.data, r.pos))
-	}
-	v, err := r.next(&r.limits)
-	if err != nil {
-		return v, err
-	}
-	if v.limit != nil {
-		return v, v.limit
-	}
-	return v, nil
-}
-
-// Build decodes an object ScanObject accepted into dst, which must be empty.
-func (r *jsonReader) Build(dst pcommon.Map, v scanned) error {
-	return r.build.object(dst, r.data, v)
-}
-
-// ParseObject is ScanObject then Build.
-func (r *jsonReader) ParseObject(dst pcommon.Map) error {
-	v, err := r.ScanObject()
-	if err != nil {
-		return err
-	}
-	return r.Build(dst, v)
-}
-
-// next scans the value at the read position, and moves past it or to its
-// error.
-func (r *jsonReader) next(limits *JSONLimits) (scanned, error) {
-	start := r.pos
-	covered := r.failed.covers(start)
-	if covered {
-		open := r.failed.open
-		if i := sort.SearchInts(open, start); i < len(open) && open[i] == start {
-			err := r.failed.err
-			r.pos = err.Offset
-			return scanned{}, &SyntaxError{Offset: err.Offset, Msg: err.Msg}
+// walk is read's one pass over the tokens of a value.
+func (r *jsonReader) walk(dst pcommon.Map, build bool, start int) error {
+	r.base = start
+	r.src = *bytes.NewBuffer(r.data[start:])
+	r.dec.Reset(&r.src, decoderOptions...)
+	r.stack = r.stack[:0]
+	d := r.dec
+	checking := build // limits are checked until the first one broken
+	var limit *LimitError
+	var slot pcommon.Value // where the next value goes, while building
+	name := rootName       // the key of slot, while building
+	for {
+		var top *frame
+		if n := len(r.stack); n > 0 {
+			top = &r.stack[n-1]
+		}
+		switch d.PeekKind() {
+		case '{', '[':
+			if _, err := d.ReadToken(); err != nil {
+				return r.fail(err, limit)
+			}
+			open := r.offset() - 1
+			obj := r.data[open] == '{'
+			if top != nil {
+				top.state = afterItem
+				if !top.obj {
+					top.n++
+					if build {
+						slot = top.s.AppendEmpty()
+					}
+				}
+			}
+			if checking && len(r.stack)+1 > r.limits.MaxDepth {
+				limit = &LimitError{Offset: open, Msg: fmt.Sprintf("nesting deeper than %d levels", r.limits.MaxDepth)}
+				checking, build = false, false
+			}
+			f := frame{start: open, obj: obj}
+			if build {
+				switch {
+				case top == nil:
+					f.m = dst
+				case obj:
+					f.m = slot.SetEmptyMap()
+				default:
+					f.s = slot.SetEmptySlice()
+				}
+				switch {
+				case obj && (top == nil || top.obj):
+					f.shape = r.build.shape(name, false)
+				case obj:
+					f.shape = top.shape
+				case top != nil && top.obj:
+					f.shape = r.build.shape(name, true)
+				}
+				if obj && f.shape != nil {
+					f.m.EnsureCapacity(f.shape.n)
+				}
+			}
+			r.stack = append(r.stack, f)
+		case '}', ']':
+			if _, err := d.ReadToken(); err != nil {
+				return r.fail(err, limit)
+			}
+			if f := &r.stack[len(r.stack)-1]; build && f.obj && f.shape != nil {
+				f.shape.n = f.n
+			}
+			r.stack = r.stack[:len(r.stack)-1]
+			if len(r.stack) == 0 {
+				r.pos = r.offset()
+				if limit != nil {
+					return limit
+				}
+				return nil
+			}
+		default:
+			if top != nil && top.obj && top.state != named {
+				v, err := d.ReadValue()
+				if err != nil {
+					return r.fail(err, limit)
+				}
+				top.state = named
+				top.n++
+				if checking && top.n > r.limits.MaxObjectKeys {
+					limit = &LimitError{Offset: r.offset() - len(v), Msg: fmt.Sprintf("object has more than %d keys", r.limits.MaxObjectKeys)}
+					checking, build = false, false
+				}
+				if build {
+					name = r.build.keyAt(top.shape, top.n-1, v)
+					slot = top.m.PutEmpty(name)
+				}
+				continue
+			}
+			v, err := d.ReadValue()
+			if err != nil {
+				return r.fail(err, limit)
+			}
+			if top == nil {
+				r.pos = r.offset()
+				return nil
+			}
+			if !top.obj {
+				top.n++
+			}
+			top.state = afterItem
+			if build {
+				if top.obj {
+					r.build.scalar(slot, v, top.shape, top.n-1)
+				} else {
+					slot = top.s.AppendEmpty()
+					r.build.scalar(slot, v, nil, 0)
+				}
+			}
+		}
+		if build && r.maxBuild > 0 && r.offset()-start > r.maxBuild {
+			build = false
 		}
 	}
-	v, err := r.scan.scan(start, limits)
-	r.examined += v.end - start
-	if err != nil {
-		// A failure inside the remembered one is a string, a number or a
-		// literal, on one line: the remembered failure still covers more.
-		if !covered {
-			r.failed.from, r.failed.err = start, err
-			r.failed.open, r.scan.open = r.scan.open, r.failed.open[:0]
-		}
-		r.pos = err.Offset
-		return v, err
-	}
-	r.pos = v.end
-	return v, nil
 }
 
-// covers tells whether a value starting at pos lies inside the failed one,
-// before its error.
-func (f *failedScan) covers(pos int) bool {
-	return f.err != nil && pos >= f.from && pos < f.err.Offset
+// offset is the absolute offset just past the last token read.
+func (r *jsonReader) offset() int {
+	return r.base + int(r.dec.InputOffset())
 }

@@ -92,7 +92,9 @@ type Outcome struct {
 //
 // fn owns rec and may move it elsewhere.
 func ReadLogStream(body []byte, limits Limits, fn func(rec pcommon.Map, h Header)) (Outcome, error) {
-	return readLogStream(newJSONReader(bytes.TrimPrefix(body, utf8BOM), limits.JSON), limits, fn)
+	r := newJSONReader(bytes.TrimPrefix(body, utf8BOM), limits.JSON)
+	defer r.release()
+	return readLogStream(r, limits, fn)
 }
 
 // readLogStream is ReadLogStream on a reader the tests can look into.
@@ -212,21 +214,21 @@ func parseRecord(p *jsonReader, maxBytes int, fn func(rec pcommon.Map, h Header)
 		}
 		return &badRecord{offset: start, msg: fmt.Sprintf("record is a JSON %s, not an object", kind)}
 	}
-	v, err := p.ScanObject()
+	rec := pcommon.NewMap()
+	p.maxBuild = maxBytes
+	err := p.ParseObject(rec)
+	p.maxBuild = 0
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
-			// Well-formed: the parser is past it already.
-			return &badRecord{offset: le.Offset, msg: "record is beyond the receiver's limits: " + le.Msg}
+			// Well-formed, and the parser is past it, unless it is nested
+			// deeper than the decoder reads.
+			return &badRecord{offset: le.Offset, msg: "record is beyond the receiver's limits: " + le.Msg, syntax: le.endUnknown}
 		}
 		return syntaxError(err)
 	}
 	if size := p.Pos() - start; maxBytes > 0 && size > maxBytes {
 		return &badRecord{offset: start, msg: fmt.Sprintf("record is %d bytes, more than max_record_size (%d)", size, maxBytes)}
-	}
-	rec := pcommon.NewMap()
-	if err := p.Build(rec, v); err != nil {
-		return syntaxError(err)
 	}
 	if d, ok := rec.Get("data"); ok && d.Type() != pcommon.ValueTypeMap {
 		return &badRecord{offset: start, msg: fmt.Sprintf(`field "data" is a %s, not an object`, jsonTypeName(d.Type()))}

@@ -17,7 +17,7 @@ import (
 // one line or pretty printed), JSON lines and values on one line, that mix
 // valid records, among them records the reader must take apart with care
 // (invalid UTF-8, numbers beyond float64, surrogate escapes, more values
-// than fastjson's tree is allowed), with records beyond a limit, the
+// than a thousand), with records beyond a limit, the
 // offending value anywhere (in arrays too), and values that are not
 // records. Every valid record is delivered, in order, with its content;
 // every value is counted; every refused one is counted as rejected, never
@@ -53,14 +53,14 @@ func TestRandomBodiesDeliverEveryNeighbour(t *testing.T) {
 		{`,"s":"\ud83d\ude00\ud800x"`, "s", "😀\uFFFDx"},
 		{`,"d":` + deep(DefaultMaxDepth-3), "", nil},
 		{`,"k":` + keys(DefaultMaxObjectKeys), "", nil},
-		{`,"m":[` + strings.Repeat(`1,`, maxTreeValues) + `2]`, "", nil},
+		{`,"m":[` + strings.Repeat(`1,`, 1024) + `2]`, "", nil},
 	}
 	beyond := []func(id string) (string, string){
 		func(id string) (string, string) {
 			return rec(id, `,"v":[1,`+deep(80)+`,2]`), "nesting deeper than 64 levels"
 		},
 		func(id string) (string, string) {
-			return rec(id, `,"v":`+deep(100000)), "nesting deeper than 64 levels"
+			return rec(id, `,"v":`+deep(maxDecoderDepth-10)), "nesting deeper than 64 levels"
 		},
 		func(id string) (string, string) {
 			return rec(id, `,"v":[{},`+keys(DefaultMaxObjectKeys+1)+`]`), "object has more than 512 keys"

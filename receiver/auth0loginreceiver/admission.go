@@ -94,6 +94,18 @@ func (t *ticket) reserve(n int64) error {
 	return nil
 }
 
+// tryReserve reserves n bytes if admission has them now, without waiting.
+func (t *ticket) tryReserve(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	if t.held+n > t.a.capacity || !t.a.memory.TryAcquire(n) {
+		return false
+	}
+	t.held += n
+	return true
+}
+
 // giveBack returns n bytes the request no longer holds.
 func (t *ticket) giveBack(n int64) {
 	n = min(n, t.held)

@@ -73,13 +73,9 @@ func readBody(req *http.Request, coding string, c codec, limit int64, t *ticket)
 		src = dec
 	}
 
-	buf := getBodyBuffer()
-	if cap(buf) == 0 {
-		buf = make([]byte, 0, initialBodyBuffer(req, coding, limit))
-	}
-	buf = buf[:0:min(int64(cap(buf)), limit)]
-	if err := t.reserve(int64(cap(buf))); err != nil {
-		return buf, err
+	buf, err := firstBodyBuffer(initialBodyBuffer(req, coding, limit), limit, t)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		if len(buf) == cap(buf) {
@@ -112,6 +108,28 @@ func readBody(req *http.Request, coding string, c codec, limit int64, t *ticket)
 			return buf, classifyReadError(err)
 		}
 	}
+}
+
+// firstBodyBuffer returns an empty buffer of at least size bytes, with
+// its capacity reserved on t before anything is allocated. A pooled
+// buffer is taken when admission has room for all of it; otherwise a
+// buffer of exactly size is made.
+func firstBodyBuffer(size, limit int64, t *ticket) ([]byte, error) {
+	if err := t.reserve(size); err != nil {
+		return nil, err
+	}
+	if pooled := getBodyBuffer(); pooled != nil {
+		pooled = pooled[:0:min(int64(cap(pooled)), limit)]
+		extra := int64(cap(pooled)) - size
+		if t.tryReserve(extra) {
+			if extra < 0 {
+				t.giveBack(-extra)
+			}
+			return pooled, nil
+		}
+		putBodyBuffer(pooled)
+	}
+	return make([]byte, 0, size), nil
 }
 
 // initialBodyBuffer sizes the first buffer: the declared length of an

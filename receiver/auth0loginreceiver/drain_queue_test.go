@@ -17,15 +17,15 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hectest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
 // journalQueue is the real journal_storage for the real splunk_hec
 // exporter's persistent queue, and the extension last made, which the
 // receiver's drain asks.
-func journalQueue() (storagetest.Storage, func() component.Component) {
+func journalQueue() (storagesuite.Storage, func() component.Component) {
 	factory := journalstorage.NewFactory()
-	s, last := storagetest.Capture(storagetest.Storage{
+	s, last := storagesuite.Capture(storagesuite.Storage{
 		Name:    "journal_storage",
 		Factory: factory,
 		Config: func(dir string) component.Config {
@@ -73,7 +73,7 @@ func TestDrainDeliversTheBacklog(t *testing.T) {
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)
 	s, ext := journalQueue()
-	exp, stop := storagetest.StartExporter(t, hec, s, s.Config(t.TempDir()))
+	exp, stop := storagesuite.StartExporter(t, hec, s, s.Config(t.TempDir()))
 	defer stop()
 	h := startReceiverWithHost(t, exp, hostWithExtensions{queueID: ext()}, withDrain(time.Minute))
 	ids := postBacklog(t, h, 8, 25)
@@ -102,7 +102,7 @@ func TestDrainLeavesTheBacklogOnDisk(t *testing.T) {
 	hec.SetStatus(http.StatusServiceUnavailable)
 	s, ext := journalQueue()
 	dir := t.TempDir()
-	exp, stop := storagetest.StartExporter(t, hec, s, s.Config(dir))
+	exp, stop := storagesuite.StartExporter(t, hec, s, s.Config(dir))
 	h := startReceiverWithHost(t, exp, hostWithExtensions{queueID: ext()}, withDrain(500*time.Millisecond))
 	ids := postBacklog(t, h, 4, 25)
 	queued := ext().(queueCounter).QueuedItems()
@@ -117,7 +117,7 @@ func TestDrainLeavesTheBacklogOnDisk(t *testing.T) {
 	assert.Empty(t, hec.Events())
 
 	hec.SetStatus(0)
-	_, stop = storagetest.StartExporter(t, hec, s, s.Config(dir))
+	_, stop = storagesuite.StartExporter(t, hec, s, s.Config(dir))
 	defer stop()
 	require.Eventually(t, func() bool { return len(hecLogIDs(hec)) == len(ids) }, 30*time.Second, 20*time.Millisecond)
 	// The queue deletes an item once Splunk answered for it.

@@ -20,11 +20,13 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// The receiver decodes request bodies itself, after authentication: the
-// confighttp server it runs on is given no decoder at all (see
-// receiver.startServer), because confighttp decodes before the handler
-// runs, whoever sent the request, and some of its decoders allocate what
-// the body claims.
+// The receiver decodes request bodies itself, after authentication and
+// within admission: the confighttp server it runs on is given no decoder
+// at all (see receiver.startServer). confighttp decodes before the handler
+// checks the secret and opens a decoder before admission could count it;
+// its zstd and lz4 readers take what a frame asks for, and it answers
+// every coding problem 400. docs/design.md ("Request decompression")
+// weighs the two.
 
 // Content codings the receiver can decode, by their HTTP name.
 const (

@@ -179,10 +179,11 @@ func (r *auth0Receiver) startServer(ctx context.Context, host component.Host) er
 	if err != nil {
 		return err
 	}
-	// confighttp decodes bodies before any handler runs, for anyone: it is
-	// given no coding at all (an empty, not a nil, list), and the endpoints
-	// decode after authentication, within their limits (encoding.go). Its
-	// body limit then counts the bytes on the wire.
+	// confighttp decodes bodies before any handler runs, so before the
+	// secret is checked: it is given no coding at all (an empty, not a
+	// nil, list), and the endpoints decode after authentication, within
+	// their limits and admission (encoding.go). Its body limit then counts
+	// the bytes on the wire.
 	serverConfig := r.cfg.ServerConfig
 	serverConfig.CompressionAlgorithms = []string{}
 	serverConfig.MaxRequestBodySize = r.maxBody

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
@@ -45,7 +46,7 @@ func TestBenchPipelinesSendTheSameEvents(t *testing.T) {
 		sink.DecodeEvents, sink.KeepEvents = true, true
 		hec := httptest.NewServer(sink)
 		t.Cleanup(hec.Close)
-		configs := []string{fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", loadtest.FreePort())}
+		configs := []string{fmt.Sprintf("yaml:extensions::pprof::endpoint: 127.0.0.1:%d", childproc.FreePort())}
 		if p.config == "otelcol-config.yaml" {
 			overlay, err := hecfields.Overlay(filepath.Join(repoRoot(t), p.config), loadtest.IDField)
 			require.NoError(t, err)

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // LocalHEC is cmd/localhec, the local HEC endpoint `make run` starts: a
@@ -42,7 +41,7 @@ func StartHEC(t testing.TB) *LocalHEC {
 	t.Helper()
 	h := &LocalHEC{
 		t:    t,
-		Addr: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
+		Addr: fmt.Sprintf("127.0.0.1:%d", childproc.FreePort()),
 		File: filepath.Join(t.TempDir(), "hec-events.jsonl"),
 	}
 	h.Process = binarytest.Run(t, localHECBinary(t), []string{"-listen", h.Addr, "-file", h.File}, map[string]string{"SPLUNK_HEC_TOKEN": HECToken})
@@ -55,18 +54,7 @@ func (h *LocalHEC) URL() string { return "http://" + h.Addr + "/services/collect
 
 func (h *LocalHEC) waitListening() {
 	h.t.Helper()
-	for range 300 {
-		if !h.Running() {
-			h.t.Fatalf("localhec exited during start:\n%s", h.Output())
-		}
-		conn, err := net.Dial("tcp", h.Addr)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	h.t.Fatalf("nothing listens on %s:\n%s", h.Addr, h.Output())
+	require.NoError(h.t, h.WaitListen(h.Addr, 30*time.Second), "localhec")
 }
 
 // HECRecords reads the HEC events the local HEC endpoint has written so

@@ -25,8 +25,8 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
 )
 
@@ -55,7 +55,7 @@ func newTenant(t testing.TB, name string) *tenant {
 		name:     name,
 		domain:   "acme-" + name + ".eu.auth0.com",
 		secret:   "e2e-" + name + "-receiver-secret-3b9e",
-		endpoint: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()),
+		endpoint: fmt.Sprintf("127.0.0.1:%d", childproc.FreePort()),
 	}
 	tn.fake = fakeauth0.New(tn.clientID(), tn.clientSecret(), "https://"+tn.domain+"/api/v2/")
 	tn.fake.AddUser(sameUser, map[string]any{})

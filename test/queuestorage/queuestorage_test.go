@@ -17,10 +17,10 @@ import (
 
 	"github.com/otelcol-auth0/otelcol-auth0/extension/journalstorage"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childtest"
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 )
 
-var journal = storagetest.Storage{Name: "journal_storage", Factory: journalstorage.NewFactory(), Config: func(dir string) component.Config {
+var journal = storagesuite.Storage{Name: "journal_storage", Factory: journalstorage.NewFactory(), Config: func(dir string) component.Config {
 	cfg := journalstorage.NewFactory().CreateDefaultConfig().(*journalstorage.Config)
 	cfg.Directory, cfg.CreateDirectory = dir, true
 	return cfg
@@ -28,7 +28,7 @@ var journal = storagetest.Storage{Name: "journal_storage", Factory: journalstora
 
 // fileStorage is contrib's file_storage tuned as its README allows for a
 // queue: fsync, and compaction at start and online once the queue drained.
-var fileStorage = storagetest.Storage{Name: "file_storage", Factory: filestorage.NewFactory(), Config: func(dir string) component.Config {
+var fileStorage = storagesuite.Storage{Name: "file_storage", Factory: filestorage.NewFactory(), Config: func(dir string) component.Config {
 	cfg := filestorage.NewFactory().CreateDefaultConfig().(*filestorage.Config)
 	cfg.Directory, cfg.CreateDirectory, cfg.FSync = dir, true, true
 	cfg.Compaction.Directory = dir
@@ -36,26 +36,26 @@ var fileStorage = storagetest.Storage{Name: "file_storage", Factory: filestorage
 	return cfg
 }}
 
-var storages = []storagetest.Storage{journal, fileStorage}
+var storages = []storagesuite.Storage{journal, fileStorage}
 
-func forEach(t *testing.T, test func(*testing.T, storagetest.Storage)) {
+func forEach(t *testing.T, test func(*testing.T, storagesuite.Storage)) {
 	for _, s := range storages {
 		t.Run(s.Name, func(t *testing.T) { test(t, s) })
 	}
 }
 
-func TestSemantics(t *testing.T)     { forEach(t, storagetest.Semantics) }
-func TestModel(t *testing.T)         { forEach(t, storagetest.Model) }
-func TestExporterQueue(t *testing.T) { forEach(t, storagetest.ExporterQueue) }
+func TestSemantics(t *testing.T)     { forEach(t, storagesuite.Semantics) }
+func TestModel(t *testing.T)         { forEach(t, storagesuite.Model) }
+func TestExporterQueue(t *testing.T) { forEach(t, storagesuite.ExporterQueue) }
 
 func TestCrash(t *testing.T) {
-	forEach(t, func(t *testing.T, s storagetest.Storage) { storagetest.Crash(t, s, "QUEUESTORAGE_CRASH_DIR") })
+	forEach(t, func(t *testing.T, s storagesuite.Storage) { storagesuite.Crash(t, s, "QUEUESTORAGE_CRASH_DIR") })
 }
 
 // diskFullCases are the volumes each storage is filled on: one small for
 // its smallest settings, one for its defaults.
 var diskFullCases = []struct {
-	storage storagetest.Storage
+	storage storagesuite.Storage
 	name    string
 	config  func(string) component.Config
 	size    string
@@ -76,7 +76,7 @@ var diskFullCases = []struct {
 }
 
 // TestDiskFull fills a tmpfs with the exporter's queue on each storage
-// (storagetest.DiskFull), in a child process with namespaces of its own.
+// (storagesuite.DiskFull), in a child process with namespaces of its own.
 func TestDiskFull(t *testing.T) {
 	for _, c := range diskFullCases {
 		for _, hog := range []bool{false, true} {
@@ -93,8 +93,8 @@ func TestDiskFull(t *testing.T) {
 				if os.Getenv("QUEUESTORAGE_COMPARE") == "" {
 					t.Skip("part of the comparison: set QUEUESTORAGE_COMPARE=1 to run it")
 				}
-				childtest.Run(t, "QUEUESTORAGE_DISK_FULL_DIR", storagetest.UserAndMountNamespaces(), func(t *testing.T, dir string) {
-					storagetest.DiskFull(t, c.storage, c.config, filepath.Join(dir, "disk"), c.size, hog)
+				childtest.Run(t, "QUEUESTORAGE_DISK_FULL_DIR", storagesuite.UserAndMountNamespaces(), func(t *testing.T, dir string) {
+					storagesuite.DiskFull(t, c.storage, c.config, filepath.Join(dir, "disk"), c.size, hog)
 				})
 			})
 		}
@@ -102,13 +102,13 @@ func TestDiskFull(t *testing.T) {
 }
 
 // BenchmarkQueueItem: the queue's calls for one item on each storage, in
-// the same process (storagetest.QueueItem); compare ns/op and B/op.
+// the same process (storagesuite.QueueItem); compare ns/op and B/op.
 func BenchmarkQueueItem(b *testing.B) {
 	for _, size := range []int{20 << 10, 200 << 10} {
 		for _, backlog := range []int{8, 256} {
 			for _, s := range storages {
 				b.Run(fmt.Sprintf("%s/item=%dKiB/backlog=%d", s.Name, size>>10, backlog), func(b *testing.B) {
-					storagetest.QueueItem(b, s, size, backlog)
+					storagesuite.QueueItem(b, s, size, backlog)
 				})
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 	"github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
@@ -264,10 +265,10 @@ func TestManagementAPITrouble(t *testing.T) {
 		return window{(a.perSecond + b.perSecond) / 2, (a.perCPUSecond + b.perCPUSecond) / 2}
 	}
 	measure := func() window {
-		before, err := loadtest.CPUTime(c.Pid())
+		before, err := childproc.CPUTime(c.Pid())
 		require.NoError(t, err)
 		stats := s.Run(context.Background(), loadtest.Load{Generator: gen, BatchSize: 100, Format: loadtest.FormatAuth0, Gzip: true, Concurrency: 8, Duration: pick(6*time.Second, 15*time.Second)})
-		after, err := loadtest.CPUTime(c.Pid())
+		after, err := childproc.CPUTime(c.Pid())
 		require.NoError(t, err)
 		return window{stats.AcceptedPerSecond(), float64(stats.AcceptedEvents) / (after - before).Seconds()}
 	}

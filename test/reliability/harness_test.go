@@ -8,7 +8,8 @@
 // throttling, hostile input, floods. `make reliability` runs it at full
 // length (RELIABILITY_SCALE=full), `make test` a bounded part (ci). Every
 // test logs its figures with t.Logf and appends them to the report file
-// named by RELIABILITY_REPORT, from which docs/reliability.md is written.
+// named by RELIABILITY_REPORT; `make reliability` keeps them in its dated
+// result file, which docs/reliability.md cites.
 package reliability
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/binarytest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/fakeauth0"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hecfields"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
@@ -84,7 +86,7 @@ type sinkServer struct {
 
 func startSink(t *testing.T) *sinkServer {
 	t.Helper()
-	s := &sinkServer{Sink: loadtest.NewSink(), addr: fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort())}
+	s := &sinkServer{Sink: loadtest.NewSink(), addr: fmt.Sprintf("127.0.0.1:%d", childproc.FreePort())}
 	s.up(t)
 	t.Cleanup(func() { s.down() })
 	return s

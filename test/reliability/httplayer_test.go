@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/hostile"
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 )
@@ -112,9 +113,9 @@ func TestHTTPLayerAttacks(t *testing.T) {
 
 			// Without the secret: every body, every coding, refused before
 			// a byte of it is read.
-			require.NoError(t, loadtest.ResetPeak(c.Pid()))
+			require.NoError(t, childproc.ResetPeak(c.Pid()))
 			stop := c.SampleAnon()
-			anonBefore, _, err := loadtest.MemoryDetail(c.Pid())
+			anonBefore, _, err := childproc.MemoryDetail(c.Pid())
 			require.NoError(t, err)
 			unauth := append(slices.Clone(bombs), hostile.Body{Name: "two codings", Coding: "gzip, gzip", Body: gz(gz([]byte("{}")))})
 			var wg sync.WaitGroup
@@ -203,7 +204,7 @@ func TestHTTPLayerAttacks(t *testing.T) {
 			var worst int64
 			for i, a := range attacks {
 				before, _ := c.Memory()
-				require.NoError(t, loadtest.ResetPeak(c.Pid()))
+				require.NoError(t, childproc.ResetPeak(c.Pid()))
 				answers := make(chan httpAnswer, max(a.parallel, 1))
 				var wg sync.WaitGroup
 				for range max(a.parallel, 1) {

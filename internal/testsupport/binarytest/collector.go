@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // Addresses are where a collector listens, on loopback.
@@ -25,10 +25,10 @@ type Addresses struct {
 	ZPages   string // the zpages extension, with Options.MoveDebugServers
 }
 
-// FreeAddresses takes ports nothing listens on (loadtest.FreePort).
+// FreeAddresses takes ports nothing listens on (childproc.FreePort).
 func FreeAddresses() Addresses {
-	addr := func() string { return fmt.Sprintf("127.0.0.1:%d", loadtest.FreePort()) }
-	return Addresses{Receiver: addr(), Health: addr(), Metrics: loadtest.FreePort(), PProf: addr(), ZPages: addr()}
+	addr := func() string { return fmt.Sprintf("127.0.0.1:%d", childproc.FreePort()) }
+	return Addresses{Receiver: addr(), Health: addr(), Metrics: childproc.FreePort(), PProf: addr(), ZPages: addr()}
 }
 
 // Options say how a collector starts.

@@ -8,13 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // Memory is the process's resident set size now and at its peak.
 func (p *Process) Memory() (rss, peak int64) {
 	p.t.Helper()
-	rss, peak, err := loadtest.Memory(p.Pid())
+	rss, peak, err := childproc.Memory(p.Pid())
 	require.NoError(p.t, err)
 	return rss, peak
 }
@@ -30,7 +30,7 @@ func (p *Process) SampleAnon() (stop func() int64) {
 	go func() {
 		defer close(finished)
 		for {
-			if anon, _, err := loadtest.MemoryDetail(p.Pid()); err == nil && anon > peak {
+			if anon, _, err := childproc.MemoryDetail(p.Pid()); err == nil && anon > peak {
 				peak = anon
 			}
 			select {

@@ -12,15 +12,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // Process is a program a test started. When the test ends it is killed if
 // it still runs, and its output is logged if the test failed. The embedded
-// loadtest.Process gives its pid and output, and a Stop that does not fail
-// the test, for goroutines other than the test's.
+// childproc.Process gives its pid, output and readiness waits, and a Stop
+// that does not fail the test, for goroutines other than the test's.
 type Process struct {
-	*loadtest.Process
+	*childproc.Process
 	t    testing.TB
 	name string
 	// onExit, when set, gets the output once the process has exited.
@@ -41,7 +41,7 @@ func Run(t testing.TB, path string, args []string, env map[string]string) *Proce
 
 func (p *Process) start(path string, args []string, env map[string]string) {
 	p.t.Helper()
-	proc, err := loadtest.Start(path, args, env)
+	proc, err := childproc.Start(path, args, env)
 	require.NoError(p.t, err)
 	p.Process = proc
 	p.t.Cleanup(func() {

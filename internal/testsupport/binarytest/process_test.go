@@ -59,13 +59,3 @@ func TestTail(t *testing.T) {
 	assert.Equal(t, "abc", tail("abc", 5))
 	assert.Equal(t, "bc", tail("abc", 2))
 }
-
-func TestMemory(t *testing.T) {
-	p := shell(t, `exec sleep 60`)
-	stop := p.SampleAnon()
-	time.Sleep(120 * time.Millisecond)
-	rss, peak := p.Memory()
-	assert.Positive(t, rss)
-	assert.GreaterOrEqual(t, peak, rss)
-	assert.Positive(t, stop())
-}

@@ -46,28 +46,6 @@ func Run(t *testing.T, env string, attr *syscall.SysProcAttr, body func(t *testi
 	require.FileExists(t, filepath.Join(dir, "done"), "the child stopped before the end of the test:\n%s", out)
 }
 
-// Exit runs body in a child process as Run does, for a body that is to end
-// the process itself (an exit on a fatal error): in the test process it
-// returns the directory given to the child, the child's exit code and its
-// output, and fails the test if body returned; in the child, body runs
-// and, should it return, the child fails.
-func Exit(t *testing.T, env string, body func(t *testing.T, dir string)) (dir string, code int, output string) {
-	t.Helper()
-	if dir := os.Getenv(env); dir != "" {
-		body(t, dir)
-		t.Fatal("the body returned, where it should have ended the process")
-		return dir, 0, ""
-	}
-	dir = t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run="+RunPattern(t.Name()), "-test.v")
-	cmd.Env = append(os.Environ(), env+"="+dir)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit, "the child did not exit with an error:\n%s", out)
-	require.NotContains(t, string(out), "the body returned", "the child went on:\n%s", out)
-	return dir, exit.ExitCode(), string(out)
-}
-
 // RunPattern is the -test.run pattern of exactly the test or subtest named
 // name: each level anchored, so that a subtest's parent (whose name the
 // pattern's levels also match) does not run its own body too.

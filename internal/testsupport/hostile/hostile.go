@@ -19,9 +19,9 @@ import (
 	"github.com/pierrec/lz4/v4"
 )
 
-// Codings are the Content-Encodings a Go server might decode (confighttp's
+// codings are the Content-Encodings a Go server might decode (confighttp's
 // and x-gzip), then one no server knows.
-var Codings = []string{"gzip", "x-gzip", "deflate", "zlib", "zstd", "snappy", "x-snappy-framed", "lz4", "br"}
+var codings = []string{"gzip", "x-gzip", "deflate", "zlib", "zstd", "snappy", "x-snappy-framed", "lz4", "br"}
 
 // Encode compresses plain with a coding, the way a sender would.
 // "raw-deflate" is a deflate stream without zlib's header; a coding it does
@@ -105,9 +105,9 @@ func Bomb(coding string, fill byte, mib int) ([]byte, error) {
 // 4 GiB of output: a decoder that allocates what it is told is done for.
 var SnappyClaims4GiB = []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0x00}
 
-// ZstdWindowBomb is a zstd frame that asks for a 2^29-byte (512 MiB)
+// zstdWindowBomb is a zstd frame that asks for a 2^29-byte (512 MiB)
 // window, then repeats one byte in RLE blocks of 128 KiB, four bytes each.
-func ZstdWindowBomb(blocks int) []byte {
+func zstdWindowBomb(blocks int) []byte {
 	b := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 19 << 3}
 	for i := range blocks {
 		header := uint32(1)<<1 | uint32(128<<10)<<3 // RLE, 128 KiB
@@ -119,14 +119,14 @@ func ZstdWindowBomb(blocks int) []byte {
 	return b
 }
 
-// LZ4LegacyMagic starts a legacy lz4 frame.
-var LZ4LegacyMagic = []byte{0x02, 0x21, 0x4c, 0x18}
+// lz4LegacyMagic starts a legacy lz4 frame.
+var lz4LegacyMagic = []byte{0x02, 0x21, 0x4c, 0x18}
 
 // LZ4LegacyRun is a legacy lz4 frame whose block sizes are the legacy
 // magic again, n times: a reader that recurses for each takes a stack
 // frame per 4 bytes.
 func LZ4LegacyRun(n int) []byte {
-	return bytes.Repeat(LZ4LegacyMagic, n)
+	return bytes.Repeat(lz4LegacyMagic, n)
 }
 
 // Body is one hostile request body and the Content-Encoding it is sent
@@ -142,11 +142,11 @@ type Body struct {
 func Bombs() ([]Body, error) {
 	out := []Body{
 		{"snappy block declaring 4 GiB", "snappy", SnappyClaims4GiB},
-		{"zstd frame asking for a 512 MiB window", "zstd", ZstdWindowBomb(2048)},
+		{"zstd frame asking for a 512 MiB window", "zstd", zstdWindowBomb(2048)},
 		{"lz4 legacy magic run", "lz4", LZ4LegacyRun(1 << 20)},
 		{"identity 16 MiB", "", bytes.Repeat([]byte(" "), 16<<20)},
 	}
-	for _, coding := range append([]string{"raw-deflate"}, Codings...) {
+	for _, coding := range append([]string{"raw-deflate"}, codings...) {
 		b, err := Bomb(coding, ' ', 64)
 		if err != nil {
 			return nil, err

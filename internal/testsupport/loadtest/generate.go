@@ -5,9 +5,9 @@
 // stands in for Splunk behind it: a generator of realistic log stream
 // batches, a sender that measures what the sender sees (accepted events,
 // acknowledgement latency) and remembers what was acknowledged, a HEC sink
-// that counts what arrives and can play an outage, and readings of the
-// collector process's CPU time and memory. The benchmark (cmd/bench) and the
-// reliability suite (test/reliability) are built on it.
+// that counts what arrives and can play an outage. The benchmark
+// (cmd/bench) and the reliability suite (test/reliability) are built on it;
+// starting and measuring the collector process is childproc's.
 package loadtest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/loadtest"
 
 import (
@@ -31,9 +31,9 @@ import (
 // Mix is the share of each Auth0 type code among generated events.
 type Mix map[string]float64
 
-// DefaultMix is a sign-in heavy tenant: mostly logins, some signups,
+// defaultMix is a sign-in heavy tenant: mostly logins, some signups,
 // failures, refresh-token exchanges and silent authentications.
-var DefaultMix = Mix{"s": 0.65, "ss": 0.05, "fp": 0.08, "f": 0.02, "sertft": 0.12, "ssa": 0.08}
+var defaultMix = Mix{"s": 0.65, "ss": 0.05, "fp": 0.08, "f": 0.02, "sertft": 0.12, "ssa": 0.08}
 
 // Format is the wire format of a batch.
 type Format int
@@ -78,7 +78,7 @@ type weighted struct {
 
 // NewGenerator returns a generator with the default mix and 10% new users.
 func NewGenerator(runID string) *Generator {
-	return &Generator{RunID: runID, Mix: DefaultMix, NewUserShare: 0.1, ReturningUsers: 1000}
+	return &Generator{RunID: runID, Mix: defaultMix, NewUserShare: 0.1, ReturningUsers: 1000}
 }
 
 func (g *Generator) init() {

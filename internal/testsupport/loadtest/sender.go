@@ -40,14 +40,6 @@ func (s *IDSet) Len() int {
 	return len(s.ids)
 }
 
-// Has reports whether id is in the set.
-func (s *IDSet) Has(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.ids[id]
-	return ok
-}
-
 // Each calls f for every id.
 func (s *IDSet) Each(f func(string)) {
 	s.mu.Lock()

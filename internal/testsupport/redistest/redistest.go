@@ -8,12 +8,7 @@
 package redistest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -21,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/childproc"
 )
 
 // Server is one redis-server process and the directory it keeps its data in.
@@ -30,9 +27,10 @@ type Server struct {
 	port int
 	args []string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
-	out *bytes.Buffer
+	mu sync.Mutex
+	// proc is the last process started, running until Kill.
+	proc    *childproc.Process
+	running bool
 }
 
 // Option adds redis-server arguments, e.g. "--requirepass", "secret".
@@ -45,7 +43,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server is not installed: run scripts/ensure-redis.sh (apt-get install redis-server)")
 	}
-	s := &Server{t: t, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, dir: t.TempDir(), port: childproc.FreePort()}
 	for _, o := range opts {
 		s.args = append(s.args, o...)
 	}
@@ -66,7 +64,7 @@ func (s *Server) Restart() {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd != nil {
+	if s.running {
 		s.t.Fatalf("redistest: Restart of a running server")
 	}
 	args := append([]string{
@@ -74,24 +72,13 @@ func (s *Server) Restart() {
 		"--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--daemonize", "no", "--logfile", "", "--maxmemory-policy", "noeviction",
 	}, s.args...)
-	cmd := exec.Command("redis-server", args...)
-	s.out = &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	if err := cmd.Start(); err != nil {
+	proc, err := childproc.Start("redis-server", args, nil)
+	if err != nil {
 		s.t.Fatalf("redistest: starting redis-server: %v", err)
 	}
-	s.cmd = cmd
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redistest: redis-server did not listen on %s within 10s:\n%s", s.Addr(), s.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	s.proc, s.running = proc, true
+	if err := proc.WaitListen(s.Addr(), 10*time.Second); err != nil {
+		s.t.Fatalf("redistest: redis-server: %v", err)
 	}
 }
 
@@ -99,19 +86,18 @@ func (s *Server) Restart() {
 func (s *Server) Kill() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
+	if !s.running {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	_ = s.cmd.Wait()
-	s.cmd = nil
+	_, _ = s.proc.Stop(syscall.SIGKILL, 10*time.Second)
+	s.running = false
 }
 
 // Running reports whether the server process is up.
 func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cmd != nil
+	return s.running
 }
 
 // Client is a go-redis client of the server, closed when the test ends.
@@ -125,38 +111,12 @@ func (s *Server) Client(opts ...func(*redis.Options)) *redis.Client {
 	return c
 }
 
-// UsedMemory is INFO memory's used_memory, in bytes.
-func (s *Server) UsedMemory(ctx context.Context, c *redis.Client) (int64, error) {
-	info, err := c.InfoMap(ctx, "memory").Result()
-	if err != nil {
-		return 0, err
-	}
-	v, ok := info["Memory"]["used_memory"]
-	if !ok {
-		return 0, fmt.Errorf("INFO memory has no used_memory")
-	}
-	return strconv.ParseInt(v, 10, 64)
-}
-
-// Log is what the server printed.
+// Log is what the server printed, the last time it ran.
 func (s *Server) Log() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.out == nil {
+	if s.proc == nil {
 		return ""
 	}
-	return s.out.String()
-}
-
-// AOF is the path of the append-only directory, for tests that look at it.
-func (s *Server) AOF() string { return filepath.Join(s.dir, "appendonlydir") }
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("redistest: no free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return s.proc.Output()
 }

@@ -1,7 +1,7 @@
 // Copyright The otelcol-auth0 Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"bufio"

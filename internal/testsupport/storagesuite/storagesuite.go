@@ -1,13 +1,13 @@
 // Copyright The otelcol-auth0 Authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Package storagetest holds tests of a storage extension as the exporters'
+// Package storagesuite holds tests of a storage extension as the exporters'
 // persistent queue uses it, written against storage.Client and the real
 // splunk_hec exporter only, so that the same tests run on every storage
 // extension: a model of random batches across restarts, SIGKILLs in the
 // middle of concurrent batches, the exporter's queue across a restart, and
 // a disk that fills under the queue.
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func (s Storage) Start(t testing.TB, dir string) extension.Extension {
 
 // Open starts the extension on dir and opens the client the splunk_hec
 // exporter's logs queue would get; close stops both.
-func (s Storage) Open(t testing.TB, dir string) (client storage.Client, stop func()) {
+func (s Storage) Open(t testing.TB, dir string) (client storage.Client, close func()) {
 	t.Helper()
 	ext := s.Start(t, dir)
 	client, err := ext.(storage.Extension).GetClient(context.Background(), component.KindExporter, component.MustNewID("splunk_hec"), "logs")

@@ -1,7 +1,7 @@
 // Copyright The otelcol-auth0 Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"context"
@@ -123,8 +123,7 @@ func DiskFull(t *testing.T, s Storage, cfg func(dir string) component.Config, di
 	require.NoError(t, syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	require.NoError(t, syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size))
-	// The mount namespace is this process's own and ends with it: unmounting is tidiness.
-	defer func() { _ = syscall.Unmount(dir, 0) }()
+	defer syscall.Unmount(dir, 0)
 
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)

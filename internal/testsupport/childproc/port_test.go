@@ -1,7 +1,7 @@
 // Copyright The otelcol-auth0 Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package loadtest
+package childproc
 
 import (
 	"fmt"

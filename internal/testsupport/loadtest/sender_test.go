@@ -8,37 +8,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-
-	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
-
-func TestGeneratedBatchesAreAuth0LogStreams(t *testing.T) {
-	g := NewGenerator("t1")
-	b := g.Next(rand.New(rand.NewPCG(1, 1)), 100, FormatAuth0, false)
-	require.Len(t, b.IDs, 100)
-	types := map[string]int{}
-	var ids []string
-	_, rejected, err := auth0event.WalkLogStream(b.Body, auth0event.DefaultLimits, func(rec pcommon.Map) {
-		h := auth0event.LogEventHeader(rec)
-		ids = append(ids, h.ID)
-		types[h.Type]++
-	})
-	require.NoError(t, err)
-	require.Empty(t, rejected)
-	assert.Equal(t, b.IDs, ids)
-	assert.Greater(t, types["s"], 40)
-	assert.InDelta(t, 950, len(b.Body)/100, 150, "about 0.9 KB an event")
-
-	next := g.Next(rand.New(rand.NewPCG(1, 1)), 1, FormatAuth0, false)
-	assert.NotEqual(t, b.IDs[0], next.IDs[0], "ids never repeat")
-}
 
 func TestSenderAndSink(t *testing.T) {
 	sink := NewSink()
@@ -67,18 +41,4 @@ func TestSenderAndSink(t *testing.T) {
 	rate := s.Run(context.Background(), Load{Generator: g, BatchSize: 10, Format: FormatHEC, EventsPerSecond: 500, Duration: time.Second})
 	assert.Positive(t, rate.AcceptedEvents)
 	assert.LessOrEqual(t, rate.AcceptedEvents, int64(500+10), "no more than a second's worth at 500 events/s, give or take one batch")
-}
-
-func TestProcessReadings(t *testing.T) {
-	start := time.Now()
-	for time.Since(start) < 50*time.Millisecond {
-		_ = rand.Int() // burn some CPU
-	}
-	cpu, err := CPUTime(os.Getpid())
-	require.NoError(t, err)
-	assert.Positive(t, cpu)
-	rss, peak, err := Memory(os.Getpid())
-	require.NoError(t, err)
-	assert.Positive(t, rss)
-	assert.GreaterOrEqual(t, peak, rss)
 }

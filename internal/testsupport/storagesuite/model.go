@@ -1,12 +1,12 @@
 // Copyright The otelcol-auth0 Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package storagetest // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagetest"
+package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/storagesuite"
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,10 +71,10 @@ func Model(t *testing.T, s Storage) {
 			require.NoError(t, c.Batch(ctx, ops...))
 			check()
 		}
-		RequireContents(t, c, model, 30)
+		requireContents(t, c, model, 30)
 		closeStore()
 		c, closeStore = s.Open(t, dir)
-		RequireContents(t, c, model, 30)
+		requireContents(t, c, model, 30)
 	}
 	closeStore()
 }
@@ -85,7 +85,7 @@ func Model(t *testing.T, s Storage) {
 func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*storage.Operation, func()) {
 	var ops []*storage.Operation
 	for range 1 + rng.IntN(4) {
-		key := strconv.Itoa(rng.IntN(30))
+		key := fmt.Sprint(rng.IntN(30))
 		switch rng.IntN(3) {
 		case 0:
 			value := make([]byte, rng.IntN(9000))
@@ -120,12 +120,12 @@ func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*stor
 	}
 }
 
-// RequireContents checks that the keys "0" to fmt.Sprint(keys-1) hold what
+// requireContents checks that the keys "0" to fmt.Sprint(keys-1) hold what
 // model says, and that the others are missing.
-func RequireContents(t *testing.T, c storage.Client, model map[string][]byte, keys int) {
+func requireContents(t *testing.T, c storage.Client, model map[string][]byte, keys int) {
 	t.Helper()
 	for i := range keys {
-		key := strconv.Itoa(i)
+		key := fmt.Sprint(i)
 		got, err := c.Get(context.Background(), key)
 		require.NoError(t, err)
 		want, ok := model[key]
