@@ -20,8 +20,10 @@ const redisOverlay = "yaml:processors::signup::redis: {endpoint: '${env:REDIS_EN
 // as production should: append-only file, fsync on every write.
 func startRedis(dir string) (addr string, pid int, stop func(), err error) {
 	port := childproc.FreePort()
-	proc, err := childproc.Start("redis-server", []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"}, nil)
+	proc, err := childproc.Start("redis-server", []string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
+	}, nil)
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("starting redis-server (scripts/ensure-redis.sh installs it): %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -33,7 +34,7 @@ func crash(j *journal) {
 	for _, seg := range j.segments {
 		seg.file.Close()
 	}
-	j.unlock()
+	_ = j.unlock()
 }
 
 func requireContents(t *testing.T, j *journal, model map[string][]byte) {
@@ -172,7 +173,7 @@ func TestDamagedOlderSegmentRefusesToOpen(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, 1<<10)
 	for i := range 10 {
-		require.NoError(t, j.Set(ctx, fmt.Sprint(i), make([]byte, 600)))
+		require.NoError(t, j.Set(ctx, strconv.Itoa(i), make([]byte, 600)))
 	}
 	require.Greater(t, len(j.segments), 2)
 	first := j.segments[0].path

@@ -277,7 +277,7 @@ func TestLogPathUnaffectedByHangingAPI(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, slow, "only the first batch waits for a lookup timeout")
-	assert.Equal(t, 50, len(e.countEvents("SignUp")))
+	assert.Len(t, e.countEvents("SignUp"), 50)
 	assert.NotEmpty(t, e.logs.FilterMessageSnippet("lookup failed").All())
 }
 
@@ -312,7 +312,7 @@ func TestUpdateQueueFull(t *testing.T) {
 	cfg.Updates.DrainTimeout = 10 * time.Millisecond
 	e.start(cfg)
 	require.NoError(t, e.consume(auth0test.Lines(ev{UserID: "a", Type: "ss"}, ev{UserID: "b", Type: "ss"}, ev{UserID: "c", Type: "ss"}, ev{UserID: "d", Type: "ss"})))
-	assert.Equal(t, 4, len(e.countEvents("SignUp")), "tagging does not depend on the queue")
+	assert.Len(t, e.countEvents("SignUp"), 4, "tagging does not depend on the queue")
 	metadatatest.AssertEqualProcessorSignupUpdates(t, e.tel, []metricdata.DataPoint[int64]{
 		{Attributes: attribute.NewSet(attribute.String("result", "dropped_queue_full")), Value: 2},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())

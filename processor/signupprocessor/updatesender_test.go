@@ -61,7 +61,7 @@ func TestUpdatesUnderRateLimitsAndErrors(t *testing.T) {
 		maxInWindow = max(maxInWindow, in)
 	}
 	assert.LessOrEqual(t, maxInWindow, 8+2, "rate 8/s with a burst of 2")
-	assert.Equal(t, n+3, len(times), "each failure retried once")
+	assert.Len(t, times, n+3, "each failure retried once")
 
 	e.waitUpdatesCounted("ok", n)
 	metadatatest.AssertEqualProcessorSignupUpdates(t, e.tel, []metricdata.DataPoint[int64]{

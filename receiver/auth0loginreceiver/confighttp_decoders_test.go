@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -154,7 +153,7 @@ func TestConfighttpDecodersFallShort(t *testing.T) {
 
 			d := viaConfighttp(c.body, c.coding)
 			assert.Equal(t, http.StatusBadRequest, d.status, d.answer)
-			assert.Contains(t, d.answer, fmt.Sprintf("unsupported Content-Encoding: %s", c.coding))
+			assert.Contains(t, d.answer, "unsupported Content-Encoding: "+c.coding)
 		})
 	}
 

@@ -295,15 +295,15 @@ func TestGeneratedRequests(t *testing.T) {
 					}
 				}
 			}
-			var real []string
+			var applied []string
 			for _, m := range members {
 				if m := strings.ToLower(strings.Trim(m, " \t")); !isIdentity(m) {
-					real = append(real, m)
+					applied = append(applied, m)
 				}
 			}
 			coding := ""
-			if len(real) == 1 {
-				coding = real[0]
+			if len(applied) == 1 {
+				coding = applied[0]
 				if coding == "x-gzip" {
 					coding = codingGzip
 				}
@@ -329,7 +329,7 @@ func TestGeneratedRequests(t *testing.T) {
 			switch {
 			case auth != testSecret && auth != "Bearer "+testSecret:
 				want = http.StatusUnauthorized
-			case len(real) > 1, len(real) == 1 && !known:
+			case len(applied) > 1, len(applied) == 1 && !known:
 				want = http.StatusUnsupportedMediaType
 			case kind == "bomb":
 				want = http.StatusRequestEntityTooLarge
@@ -346,9 +346,7 @@ func TestGeneratedRequests(t *testing.T) {
 			// Header names as a sender may spell them: the server
 			// canonicalizes them.
 			ceName := []string{"Content-Encoding", "content-encoding", "CONTENT-ENCODING"}[rng.IntN(3)]
-			for _, l := range lines {
-				req.Header[ceName] = append(req.Header[ceName], l)
-			}
+			req.Header[ceName] = append(req.Header[ceName], lines...)
 			if auth != "" {
 				req.Header[[]string{"Authorization", "authorization"}[rng.IntN(2)]] = []string{auth}
 			}

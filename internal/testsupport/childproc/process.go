@@ -98,7 +98,7 @@ func (p *Process) wait(what string, timeout time.Duration, ready func() bool) er
 	deadline := time.Now().Add(timeout)
 	for {
 		if !p.Running() {
-			return fmt.Errorf("exited during start (%v):\n%s", p.err, p.Output())
+			return fmt.Errorf("exited during start (%w):\n%s", p.err, p.Output())
 		}
 		if ready() {
 			return nil

@@ -98,7 +98,7 @@ func TestStopKillsAfterTheTimeout(t *testing.T) {
 	_, err := p.Stop(syscall.SIGTERM, 200*time.Millisecond)
 	require.ErrorContains(t, err, "did not exit within 200ms of terminated")
 	assert.False(t, p.Running())
-	// Stopping again, or signalling, a process that is gone is no error.
+	// Stopping again, or signaling, a process that is gone is no error.
 	require.NoError(t, p.Signal(syscall.SIGTERM))
 	_, err = p.Stop(syscall.SIGTERM, time.Second)
 	require.NoError(t, err)

@@ -48,7 +48,6 @@ func usageChild() {
 	fmt.Println("allocated")
 	<-signals
 	runtime.KeepAlive(buf)
-	buf = nil
 	runtime.GC()
 	debug.FreeOSMemory()
 	fmt.Println("freed")

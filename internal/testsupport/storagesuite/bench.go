@@ -5,7 +5,7 @@ package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,13 +27,13 @@ func QueueItem(b *testing.B, s Storage, size, backlog int) {
 	}
 	meta := make([]byte, 54)
 	for i := range backlog {
-		require.NoError(b, c.Batch(ctx, storage.SetOperation("qmv0", meta), storage.SetOperation(fmt.Sprint(i), item)))
+		require.NoError(b, c.Batch(ctx, storage.SetOperation("qmv0", meta), storage.SetOperation(strconv.Itoa(i), item)))
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		write, read := fmt.Sprint(backlog+i), fmt.Sprint(i)
+		write, read := strconv.Itoa(backlog+i), strconv.Itoa(i)
 		require.NoError(b, c.Batch(ctx, storage.SetOperation("qmv0", meta), storage.SetOperation(write, item)))
 		get := storage.GetOperation(read)
 		require.NoError(b, c.Batch(ctx, storage.SetOperation("qmv0", meta), get))

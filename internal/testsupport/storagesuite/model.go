@@ -5,8 +5,8 @@ package storagesuite // import "github.com/otelcol-auth0/otelcol-auth0/internal/
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,7 +85,7 @@ func Model(t *testing.T, s Storage) {
 func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*storage.Operation, func()) {
 	var ops []*storage.Operation
 	for range 1 + rng.IntN(4) {
-		key := fmt.Sprint(rng.IntN(30))
+		key := strconv.Itoa(rng.IntN(30))
 		switch rng.IntN(3) {
 		case 0:
 			value := make([]byte, rng.IntN(9000))
@@ -125,7 +125,7 @@ func RandomBatch(t *testing.T, rng *rand.Rand, model map[string][]byte) ([]*stor
 func requireContents(t *testing.T, c storage.Client, model map[string][]byte, keys int) {
 	t.Helper()
 	for i := range keys {
-		key := fmt.Sprint(i)
+		key := strconv.Itoa(i)
 		got, err := c.Get(context.Background(), key)
 		require.NoError(t, err)
 		want, ok := model[key]

@@ -123,7 +123,8 @@ func DiskFull(t *testing.T, s Storage, cfg func(dir string) component.Config, di
 	require.NoError(t, syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""))
 	require.NoError(t, os.Mkdir(dir, 0o700))
 	require.NoError(t, syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size))
-	defer syscall.Unmount(dir, 0)
+	// The mount namespace is this process's own and ends with it: unmounting is tidiness.
+	defer func() { _ = syscall.Unmount(dir, 0) }()
 
 	hec := hectest.Start(t)
 	hec.SetStatus(http.StatusServiceUnavailable)

@@ -48,7 +48,7 @@ func (s Storage) Start(t testing.TB, dir string) extension.Extension {
 
 // Open starts the extension on dir and opens the client the splunk_hec
 // exporter's logs queue would get; close stops both.
-func (s Storage) Open(t testing.TB, dir string) (client storage.Client, close func()) {
+func (s Storage) Open(t testing.TB, dir string) (client storage.Client, stop func()) {
 	t.Helper()
 	ext := s.Start(t, dir)
 	client, err := ext.(storage.Extension).GetClient(context.Background(), component.KindExporter, component.MustNewID("splunk_hec"), "logs")

@@ -32,8 +32,8 @@ func TestBatch(t *testing.T) {
 		assert.Equal(t, rec.LogID, rec.Data["log_id"])
 		code := rec.Data["type"].(string)
 		codes = append(codes, code)
-		switch {
-		case code == "seccft" || code == "feccft":
+		switch code {
+		case "seccft", "feccft":
 			assert.NotContains(t, rec.Data, "user_id", code)
 			assert.Contains(t, rec.Data, "audience", code)
 		default:
