@@ -59,7 +59,7 @@ func ParseAction(body []byte, limits Limits) (pcommon.Map, Header, error) {
 	case !ok:
 		problems = append(problems, `"schema_version" is missing`)
 	case v.Type() != pcommon.ValueTypeInt && v.Type() != pcommon.ValueTypeDouble:
-		problems = append(problems, fmt.Sprintf(`"schema_version" must be a number, got a %s`, jsonTypeName(v.Type())))
+		problems = append(problems, `"schema_version" must be a number, got a `+jsonTypeName(v.Type()))
 	default:
 		if n, _ := getInt(payload, "schema_version"); n != ActionSchemaVersion {
 			problems = append(problems, fmt.Sprintf(`unsupported "schema_version" %s: this receiver understands %d`, v.AsString(), ActionSchemaVersion))

@@ -70,7 +70,7 @@ const (
 
 // ProtocolRefreshToken is the transaction protocol of a refresh-token
 // exchange, which re-runs post-login logic without being a login.
-const ProtocolRefreshToken = "oauth2-refresh-token"
+const ProtocolRefreshToken = "oauth2-refresh-token" //nolint:gosec // a protocol name, not a credential
 
 // View reads back what the receiver mapped onto a record. Consumers (the
 // signup processor) use it instead of knowing attribute names or body shapes.

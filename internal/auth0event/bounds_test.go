@@ -4,7 +4,6 @@
 package auth0event
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -239,6 +238,6 @@ func TestActionLimitError(t *testing.T) {
 	deep := `{"schema_version":1,"event_id":"e","user":{"user_id":"u"},"x":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}`
 	_, _, err := ParseAction([]byte(deep), DefaultLimits)
 	var ae *ActionError
-	require.True(t, errors.As(err, &ae))
+	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "invalid Action payload: payload is beyond the receiver's limits: nesting deeper than 64 levels at byte offset 125", err.Error())
 }

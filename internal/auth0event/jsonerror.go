@@ -126,7 +126,7 @@ func (r *jsonReader) valueError(q int, top *frame) *SyntaxError {
 	if q == len(data) {
 		return errorAt(q, "unexpected end of input, expecting a value")
 	}
-	end := 0
+	var end int
 	var se *SyntaxError
 	switch c := data[q]; c {
 	case '"':

@@ -229,7 +229,7 @@ func parseInt64(b []byte) (int64, bool) {
 		if n > 1<<63 {
 			return 0, false
 		}
-		return -int64(n), true //nolint:gosec // bounded above
+		return -int64(n), true
 	}
 	if n > math.MaxInt64 {
 		return 0, false

@@ -5,6 +5,7 @@ package auth0event // import "github.com/otelcol-auth0/otelcol-auth0/internal/au
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -246,11 +247,13 @@ func (r *jsonReader) read(dst pcommon.Map, build bool) error {
 	if covered {
 		if _, found := slices.BinarySearch(f.open, start); found {
 			r.pos = f.at
-			switch e := f.err.(type) {
-			case *SyntaxError:
-				return &SyntaxError{Offset: e.Offset, Msg: e.Msg}
-			case *LimitError:
-				return &LimitError{Offset: e.Offset, Msg: e.Msg, endUnknown: true}
+			var se *SyntaxError
+			var le *LimitError
+			switch {
+			case errors.As(f.err, &se):
+				return &SyntaxError{Offset: se.Offset, Msg: se.Msg}
+			case errors.As(f.err, &le):
+				return &LimitError{Offset: le.Offset, Msg: le.Msg, endUnknown: true}
 			}
 		}
 	}
@@ -259,7 +262,8 @@ func (r *jsonReader) read(dst pcommon.Map, build bool) error {
 	// A failure inside the remembered one is a string, a number or a
 	// literal, on one line: the remembered failure still covers more.
 	if err != nil && !covered {
-		if le, ok := err.(*LimitError); !ok || le.endUnknown {
+		var le *LimitError
+		if !errors.As(err, &le) || le.endUnknown {
 			f.from, f.at, f.err = start, r.pos, err
 			f.open = f.open[:0]
 			for _, c := range r.stack {

@@ -4,7 +4,6 @@
 package auth0event
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +23,7 @@ func TestLimits(t *testing.T) {
 	err := r.ParseObject(pcommon.NewMap())
 	var le *LimitError
 	require.ErrorAs(t, err, &le, "a broken limit is not a syntax error")
-	assert.False(t, errors.As(err, new(*SyntaxError)))
+	assert.NotErrorAs(t, err, new(*SyntaxError))
 	assert.Equal(t, "nesting deeper than 64 levels", le.Msg)
 	assert.Equal(t, 5+63, le.Offset, "where the 65th level opens")
 	assert.Equal(t, strings.Index(deep, " {"), r.Pos(), "the reader is past the value")
@@ -67,7 +66,7 @@ func TestLimits(t *testing.T) {
 	require.ErrorAs(t, newJSONReader([]byte(both), JSONLimits{}).ParseObject(pcommon.NewMap()), &le)
 	assert.Equal(t, "nesting deeper than 64 levels", le.Msg)
 
-	// Limits given are honoured.
+	// Limits given are honored.
 	small := JSONLimits{MaxDepth: 2, MaxObjectKeys: 2}
 	require.NoError(t, newJSONReader([]byte(`{"a":{"b":1,"c":2}}`), small).ParseObject(pcommon.NewMap()))
 	require.ErrorAs(t, newJSONReader([]byte(`{"a":{"b":[]}}`), small).ParseObject(pcommon.NewMap()), &le)
