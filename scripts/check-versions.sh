@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a go.mod requires OpenTelemetry Collector modules other than the
-# pinned release (core v0.157.0 / v1.63.0, contrib v0.157.0) and the listed
+# pinned release (core v0.158.0 / v1.64.0, contrib v0.158.0) and the listed
 # exceptions, each at exactly its own version. `go mod tidy` and ocb resolve a
 # module that is missing to its newest version, which drags the build to a
 # release this machine's module proxy cannot build; an exception that moves
@@ -8,13 +8,13 @@
 # to another release needs.
 set -euo pipefail
 gomod=${1:-go.mod}
-release=v0.157.0
-stable=v1.63.0
+release=v0.158.0
+stable=v1.64.0
 
 # module version reason: modules the proxy does not serve at the release.
 exceptions=(
-  "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/webhookeventreceiver v0.156.0 not served at v0.157.0 (the bench's generic webhook pipeline)"
-  "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.156.0 not served at v0.157.0"
+  "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/webhookeventreceiver v0.156.0 not served at v0.157.0 or v0.158.0 (the bench's generic webhook pipeline)"
+  "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.157.0 not served at v0.158.0"
 )
 
 status=0

@@ -25,7 +25,6 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -141,7 +140,7 @@ func runPipelineOn(t *testing.T, format string, inputs []struct{ path, body stri
 	shipped, err := hecfields.Config(shippedConfig, optIn...)
 	require.NoError(t, err)
 	require.NoError(t, confmap.NewFromStringMap(shipped).Unmarshal(fieldsCfg))
-	require.NoError(t, xconfmap.Validate(fieldsCfg))
+	require.NoError(t, confmap.Validate(fieldsCfg))
 	fields, err := fieldsFactory.CreateLogs(ctx, processortest.NewNopSettings(fieldsFactory.Type()), fieldsCfg, exp)
 	require.NoError(t, err)
 	require.NoError(t, fields.Start(ctx, componenttest.NewNopHost()))

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configopaque"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -96,12 +96,12 @@ func TestRotation(t *testing.T) {
 
 func TestRotationConfig(t *testing.T) {
 	cfg := loadConfig(t, "rotating")
-	require.NoError(t, xconfmap.Validate(cfg))
+	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, configopaque.String("new-token"), cfg.Secret)
 	assert.Equal(t, []string{"new-token", "old-token"}, cfg.secrets(), "the current secret first, empty entries dropped")
 	assert.NotContains(t, fmt.Sprintf("%v %+v", cfg.PreviousSecrets, cfg), "old-token", "secrets never print")
 
-	err := xconfmap.Validate(loadConfig(t, "rotation_invalid"))
+	err := confmap.Validate(loadConfig(t, "rotation_invalid"))
 	assert.ErrorContains(t, err, `"previous_secrets" is set but "secret" is empty`)
 	assert.ErrorContains(t, err, `"previous_secrets[1]" has leading or trailing whitespace`)
 

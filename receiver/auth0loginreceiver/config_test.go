@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
-	"go.opentelemetry.io/collector/confmap/xconfmap"
 
 	"github.com/otelcol-auth0/otelcol-auth0/receiver/auth0loginreceiver/internal/metadata"
 )
@@ -31,7 +31,7 @@ func loadConfig(t *testing.T, name string) *Config {
 
 func TestLoadConfig(t *testing.T) {
 	def := loadConfig(t, "")
-	require.NoError(t, xconfmap.Validate(def))
+	require.NoError(t, confmap.Validate(def))
 	assert.Equal(t, "localhost:8080", def.ServerConfig.NetAddr.Endpoint)
 	assert.Equal(t, "/auth0/logs", def.LogsPath)
 	assert.Equal(t, "/auth0/actions", def.ActionsPath)
@@ -46,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, DrainConfig{Timeout: 25 * time.Second}, def.Drain)
 
 	custom := loadConfig(t, "custom")
-	require.NoError(t, xconfmap.Validate(custom))
+	require.NoError(t, confmap.Validate(custom))
 	assert.Equal(t, "0.0.0.0:9443", custom.ServerConfig.NetAddr.Endpoint)
 	assert.Equal(t, "/hooks/auth0", custom.LogsPath)
 	assert.Equal(t, "/hooks/auth0-action", custom.ActionsPath)
@@ -62,19 +62,19 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, DrainConfig{Storage: &storage, Timeout: 45 * time.Second}, custom.Drain)
 
 	none := loadConfig(t, "no_compression")
-	require.NoError(t, xconfmap.Validate(none))
+	require.NoError(t, confmap.Validate(none))
 	assert.Empty(t, none.ServerConfig.CompressionAlgorithms)
 	assert.Empty(t, newCodings(none.ServerConfig.CompressionAlgorithms).accepted, "an empty list accepts identity only")
 
 	unauth := loadConfig(t, "unauthenticated")
-	require.NoError(t, xconfmap.Validate(unauth))
+	require.NoError(t, confmap.Validate(unauth))
 	assert.Zero(t, unauth.Dedupe.Window)
 
-	require.NoError(t, xconfmap.Validate(loadConfig(t, "extension_auth")))
+	require.NoError(t, confmap.Validate(loadConfig(t, "extension_auth")))
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
-	err := xconfmap.Validate(loadConfig(t, "invalid"))
+	err := confmap.Validate(loadConfig(t, "invalid"))
 	require.Error(t, err)
 	for _, want := range []string{
 		`"endpoint" must be set`,
@@ -94,11 +94,11 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		assert.ErrorContains(t, err, want)
 	}
 
-	err = xconfmap.Validate(loadConfig(t, "contradiction"))
+	err = confmap.Validate(loadConfig(t, "contradiction"))
 	assert.ErrorContains(t, err, "contradict")
 
 	// 8 MiB bodies of records may take 8 x 27 MiB: more than 128 MiB.
-	err = xconfmap.Validate(loadConfig(t, "admission_too_small"))
+	err = confmap.Validate(loadConfig(t, "admission_too_small"))
 	assert.ErrorContains(t, err, `"admission_memory_mib" (128) must hold the largest request allowed, which may take 231 MiB`)
 }
 
