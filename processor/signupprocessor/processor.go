@@ -266,7 +266,7 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 			for k := range records.Len() {
 				lr := records.At(k)
 				b.records = append(b.records, lr)
-				c, ok := readCandidate(auth0event.NewView(lr.Attributes(), lr.Body()), p.cfg.SignedUpKey)
+				c, ok := readCandidate(readFields(lr.Attributes()), lr.Body(), p.cfg.SignedUpKey)
 				if !ok {
 					b.candidates = append(b.candidates, -1)
 					continue
