@@ -257,7 +257,12 @@ func (b *batch) users() []string {
 }
 
 func (p *signupProcessor) collect(ld plog.Logs) *batch {
-	b := &batch{}
+	n := ld.LogRecordCount()
+	b := &batch{
+		records:    make([]plog.LogRecord, 0, n),
+		candidates: make([]int, 0, n),
+		items:      make([]candidate, 0, n),
+	}
 	now := time.Now()
 	for i := range ld.ResourceLogs().Len() {
 		scopes := ld.ResourceLogs().At(i).ScopeLogs()
