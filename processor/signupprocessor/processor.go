@@ -238,6 +238,7 @@ type batch struct {
 	records    []plog.LogRecord
 	candidates []int // index into records, -1 for a record that is no candidate
 	items      []candidate
+	rules      []ruleFields // the Rule's event fields of each item
 	decisions  []decision
 	lookups    map[string]lookupResult
 	outcomes   map[outcomeKey]int64
@@ -262,6 +263,7 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 		records:    make([]plog.LogRecord, 0, n),
 		candidates: make([]int, 0, n),
 		items:      make([]candidate, 0, n),
+		rules:      make([]ruleFields, 0, n),
 	}
 	now := time.Now()
 	for i := range ld.ResourceLogs().Len() {
@@ -271,7 +273,8 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 			for k := range records.Len() {
 				lr := records.At(k)
 				b.records = append(b.records, lr)
-				c, ok := readCandidate(readFields(lr.Attributes()), lr.Body(), p.cfg.SignedUpKey)
+				f := readFields(lr.Attributes())
+				c, ok := readCandidate(f, lr.Body(), p.cfg.SignedUpKey)
 				if !ok {
 					b.candidates = append(b.candidates, -1)
 					continue
@@ -280,6 +283,7 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 					now.Sub(lr.ObservedTimestamp().AsTime()) > p.cfg.Lookups.CheckSignUpsOlderThan
 				b.candidates = append(b.candidates, len(b.items))
 				b.items = append(b.items, c)
+				b.rules = append(b.rules, f.rule())
 			}
 		}
 	}
@@ -329,8 +333,9 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 	dropOther := p.cfg.OtherRecords == OtherRecordsDrop
 	for i, lr := range b.records {
 		d := decision{basis: basisNone}
+		var rule ruleFields
 		if idx := b.candidates[i]; idx >= 0 {
-			d = b.decisions[idx]
+			d, rule = b.decisions[idx], b.rules[idx]
 		}
 		switch {
 		case d.drop:
@@ -343,10 +348,10 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 			p.shapeSplunk(lr)
 			b.outcomes[outcomeKey{outcomePassed, d.basis}]++
 		case d.redelivery:
-			p.shapeTagged(lr, d)
+			p.shapeTagged(lr, d, rule)
 			b.outcomes[outcomeKey{outcomeSignUpRedelivery, d.basis}]++
 		default:
-			p.shapeTagged(lr, d)
+			p.shapeTagged(lr, d, rule)
 			b.outcomes[outcomeKey{eventOutcome(d.event), d.basis}]++
 		}
 	}

@@ -78,6 +78,11 @@ func readFields(attrs pcommon.Map) recordFields {
 	return f
 }
 
+// rule is what the Rule's event object repeats of the record.
+func (f recordFields) rule() ruleFields {
+	return ruleFields{application: f.clientName, clientIP: f.clientAddress, protocol: f.protocol, userName: f.userName, userID: f.user}
+}
+
 // id is the record's unique id: the log id, or the Action's event id
 // (auth0event.View.ID).
 func (f recordFields) id() string {
