@@ -241,7 +241,7 @@ type batch struct {
 	rules      []ruleFields // the Rule's event fields of each item
 	decisions  []decision
 	lookups    map[string]lookupResult
-	outcomes   map[outcomeKey]int64
+	outcomes   outcomeCounts
 }
 
 // users lists the batch's candidates' users, each once.
@@ -329,7 +329,7 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 // counts outcomes.
 func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 	drop := make([]bool, len(b.records))
-	b.outcomes = map[outcomeKey]int64{}
+	b.outcomes = make(outcomeCounts, 0, 8)
 	dropOther := p.cfg.OtherRecords == OtherRecordsDrop
 	for i, lr := range b.records {
 		d := decision{basis: basisNone}
@@ -340,19 +340,19 @@ func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 		switch {
 		case d.drop:
 			drop[i] = true
-			b.outcomes[outcomeKey{outcomeDroppedDuplicate, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomeDroppedDuplicate, d.basis})
 		case d.event == "" && dropOther:
 			drop[i] = true
-			b.outcomes[outcomeKey{outcomeDroppedOther, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomeDroppedOther, d.basis})
 		case d.event == "":
 			p.shapeSplunk(lr)
-			b.outcomes[outcomeKey{outcomePassed, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomePassed, d.basis})
 		case d.redelivery:
 			p.shapeTagged(lr, d, rule)
-			b.outcomes[outcomeKey{outcomeSignUpRedelivery, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomeSignUpRedelivery, d.basis})
 		default:
 			p.shapeTagged(lr, d, rule)
-			b.outcomes[outcomeKey{eventOutcome(d.event), d.basis}]++
+			b.outcomes.add(outcomeKey{eventOutcome(d.event), d.basis})
 		}
 	}
 	removeRecords(ld, drop)

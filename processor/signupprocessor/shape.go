@@ -108,10 +108,30 @@ func eventOutcome(event string) string {
 
 type outcomeKey struct{ outcome, basis string }
 
+// outcomeCounts counts a batch's records per outcome and basis: a handful
+// of keys, which a slice finds faster than a map hashes them.
+type outcomeCounts []outcomeCount
+
+type outcomeCount struct {
+	key outcomeKey
+	n   int64
+}
+
+func (c *outcomeCounts) add(k outcomeKey) {
+	for i := range *c {
+		if (*c)[i].key == k {
+			(*c)[i].n++
+			return
+		}
+	}
+	*c = append(*c, outcomeCount{key: k, n: 1})
+}
+
 var outcomeAttrs sync.Map // outcomeKey -> metric.MeasurementOption
 
 func (p *signupProcessor) countRecords(ctx context.Context, b *batch) {
-	for k, n := range b.outcomes {
+	for _, c := range b.outcomes {
+		k, n := c.key, c.n
 		opt, ok := outcomeAttrs.Load(k)
 		if !ok {
 			opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", k.outcome), attribute.String("basis", k.basis)))
