@@ -114,54 +114,47 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 	defer unlock()
 	// The batch's own view of its users: a state it decided stays what it
 	// decided even if the cache evicts it before the batch ends.
-	decided := make(map[string]userState, len(items))
-	changed := map[string]bool{}
-	before := make(map[string]struct {
-		st    userState
-		known bool
-	}, len(items))
+	users := make(map[string]batchUser, len(items))
 	for _, c := range items {
-		if _, ok := before[c.user]; ok {
+		if _, ok := users[c.user]; ok {
 			continue
 		}
 		st, known, err := s.get(ctx, c.user)
 		if err != nil {
 			return nil, nil, fmt.Errorf("signup processor could not read user state from storage: %w", err)
 		}
-		before[c.user] = struct {
-			st    userState
-			known bool
-		}{st, known}
-		decided[c.user] = st
+		users[c.user] = batchUser{before: st, known: known, decided: st}
 	}
 	decideUser := func(i int, c candidate) {
-		d := decide(c, decided[c.user], cs.claimed(c.user), lookups[c.user])
-		decided[c.user] = d.next
+		u := users[c.user]
+		claimed := cs.claimed(c.user)
+		d := decide(c, u.decided, claimed, lookups[c.user])
+		u.decided = d.next
 		if d.claim {
-			if !cs.claimed(c.user) {
-				b := before[c.user]
-				cs.claims = append(cs.claims, claim{user: c.user, prev: b.st, prevKnown: b.known})
+			if !claimed {
+				cs.claims = append(cs.claims, claim{user: c.user, prev: u.before, prevKnown: u.known})
 			}
 			cs.setClaim(c.user, d.next)
 		} else if d.changed {
-			changed[c.user] = true
+			u.changed = true
 		}
+		users[c.user] = u
 		decisions[i] = d
 	}
 	for i, c := range items {
 		decideUser(i, c)
 	}
-	if err := s.settle(ctx, cs, items, decided, changed, decideUser); err != nil {
+	if err := s.settle(ctx, cs, items, users, decideUser); err != nil {
 		return nil, nil, err
 	}
-	for user, st := range decided {
+	for user, u := range users {
 		switch {
 		case cs.claimed(user):
-			if op := s.put(user, st); op != nil {
+			if op := s.put(user, u.decided); op != nil {
 				cs.writes = append(cs.writes, op)
 			}
-		case changed[user]:
-			s.markDirty(user, st)
+		case u.changed:
+			s.markDirty(user, u.decided)
 		}
 	}
 	s.flightsMu.Lock()
@@ -172,13 +165,23 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 	return decisions, cs, nil
 }
 
+// batchUser is one user of a batch being decided.
+type batchUser struct {
+	before  userState // before the batch, to restore on a rollback
+	known   bool      // before was in the store
+	decided userState // after the batch's records decided so far
+	// changed: the batch learned something of the user other than a
+	// claim of its own, which the next flush writes.
+	changed bool
+}
+
 // settle asks the shared store for the batch's claims, in one round trip.
 // A user whose claim another record holds already is decided again from
 // that claim: the batch's copies of that record are its SignUp again (or
 // dropped as delivered), every other record of the user a Login. When the
 // store cannot answer, the batch is refused (its sender retries), or with
 // decide_locally its claims stand on this replica's word alone.
-func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate, decided map[string]userState, changed map[string]bool, decideUser func(int, candidate)) error {
+func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate, users map[string]batchUser, decideUser func(int, candidate)) error {
 	if s.shared == nil || len(cs.claims) == 0 {
 		return nil
 	}
@@ -206,10 +209,11 @@ func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate,
 			continue
 		}
 		lost[reqs[i].User] = true
-		decided[reqs[i].User] = h.state()
 		// Learn the holder, so that the user's next records are decided
 		// here without asking.
-		changed[reqs[i].User] = true
+		u := users[reqs[i].User]
+		u.decided, u.changed = h.state(), true
+		users[reqs[i].User] = u
 	}
 	s.observe(ctx, claimWon, len(reqs)-len(lost))
 	if len(lost) == 0 {

@@ -52,8 +52,11 @@ type candidate struct {
 // successful login, signup or password exchange of a known user that is not
 // a refresh-token exchange (which re-runs post-login logic without being a
 // login: the Rule counted those, users reported the bogus events).
-func readCandidate(view auth0event.View, signedUpKey string) (candidate, bool) {
-	ti, ok := view.Type()
+func readCandidate(f recordFields, body pcommon.Value, signedUpKey string) (candidate, bool) {
+	if f.typ == "" {
+		return candidate{}, false
+	}
+	ti, ok := auth0event.LookupType(f.typ)
 	if !ok {
 		return candidate{}, false
 	}
@@ -62,21 +65,23 @@ func readCandidate(view auth0event.View, signedUpKey string) (candidate, bool) {
 	default:
 		return candidate{}, false
 	}
-	c := candidate{user: view.Str(auth0event.AttrUserID), id: view.ID(), kind: ti.Kind}
-	if c.user == "" || view.Str(auth0event.AttrProtocol) == auth0event.ProtocolRefreshToken {
+	c := candidate{user: f.user, id: f.id(), kind: ti.Kind}
+	if c.user == "" || f.protocol == auth0event.ProtocolRefreshToken {
 		return candidate{}, false
 	}
-	if md, ok := view.AppMetadata(); ok {
-		c.appMetadata = true
-		if v, ok := md.Get(signedUpKey); ok && v.Type() == pcommon.ValueTypeBool {
-			c.signedUp = v.Bool()
+	c.action = auth0event.Source(f.source) == auth0event.SourceAction
+	if c.action {
+		if md, ok := appMetadata(body); ok {
+			c.appMetadata = true
+			if v, ok := md.Get(signedUpKey); ok && v.Type() == pcommon.ValueTypeBool {
+				c.signedUp = v.Bool()
+			}
 		}
 	}
-	c.loginsCount, c.hasCount = view.LoginsCount()
+	c.loginsCount, c.hasCount = f.loginsCount, f.hasCount
 	if c.hasCount && c.kind == auth0event.KindLogin {
 		c.login = c.user + "#" + strconv.FormatInt(c.loginsCount, 10)
 	}
-	c.action = view.Source() == auth0event.SourceAction
 	return c, true
 }
 

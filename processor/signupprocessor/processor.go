@@ -241,9 +241,10 @@ type batch struct {
 	records    []plog.LogRecord
 	candidates []int // index into records, -1 for a record that is no candidate
 	items      []candidate
+	rules      []ruleFields // the Rule's event fields of each item
 	decisions  []decision
 	lookups    map[string]lookupResult
-	outcomes   map[outcomeKey]int64
+	outcomes   outcomeCounts
 }
 
 // users lists the batch's candidates' users, each once.
@@ -260,7 +261,13 @@ func (b *batch) users() []string {
 }
 
 func (p *signupProcessor) collect(ld plog.Logs) *batch {
-	b := &batch{}
+	n := ld.LogRecordCount()
+	b := &batch{
+		records:    make([]plog.LogRecord, 0, n),
+		candidates: make([]int, 0, n),
+		items:      make([]candidate, 0, n),
+		rules:      make([]ruleFields, 0, n),
+	}
 	now := time.Now()
 	for i := range ld.ResourceLogs().Len() {
 		scopes := ld.ResourceLogs().At(i).ScopeLogs()
@@ -269,7 +276,8 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 			for k := range records.Len() {
 				lr := records.At(k)
 				b.records = append(b.records, lr)
-				c, ok := readCandidate(auth0event.NewView(lr.Attributes(), lr.Body()), p.cfg.SignedUpKey)
+				f := readFields(lr.Attributes())
+				c, ok := readCandidate(f, lr.Body(), p.cfg.SignedUpKey)
 				if !ok {
 					b.candidates = append(b.candidates, -1)
 					continue
@@ -278,6 +286,7 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 					now.Sub(lr.ObservedTimestamp().AsTime()) > p.cfg.Lookups.CheckSignUpsOlderThan
 				b.candidates = append(b.candidates, len(b.items))
 				b.items = append(b.items, c)
+				b.rules = append(b.rules, f.rule())
 			}
 		}
 	}
@@ -323,29 +332,30 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 // counts outcomes.
 func (p *signupProcessor) apply(b *batch, ld plog.Logs) {
 	drop := make([]bool, len(b.records))
-	b.outcomes = map[outcomeKey]int64{}
+	b.outcomes = make(outcomeCounts, 0, 8)
 	dropOther := p.cfg.OtherRecords == OtherRecordsDrop
 	for i, lr := range b.records {
 		d := decision{basis: basisNone}
+		var rule ruleFields
 		if idx := b.candidates[i]; idx >= 0 {
-			d = b.decisions[idx]
+			d, rule = b.decisions[idx], b.rules[idx]
 		}
 		switch {
 		case d.drop:
 			drop[i] = true
-			b.outcomes[outcomeKey{outcomeDroppedDuplicate, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomeDroppedDuplicate, d.basis})
 		case d.event == "" && dropOther:
 			drop[i] = true
-			b.outcomes[outcomeKey{outcomeDroppedOther, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomeDroppedOther, d.basis})
 		case d.event == "":
 			p.shapeSplunk(lr)
-			b.outcomes[outcomeKey{outcomePassed, d.basis}]++
+			b.outcomes.add(outcomeKey{outcomePassed, d.basis})
 		case d.redelivery:
-			p.shapeTagged(lr, d)
-			b.outcomes[outcomeKey{outcomeSignUpRedelivery, d.basis}]++
+			p.shapeTagged(lr, d, rule)
+			b.outcomes.add(outcomeKey{outcomeSignUpRedelivery, d.basis})
 		default:
-			p.shapeTagged(lr, d)
-			b.outcomes[outcomeKey{eventOutcome(d.event), d.basis}]++
+			p.shapeTagged(lr, d, rule)
+			b.outcomes.add(outcomeKey{eventOutcome(d.event), d.basis})
 		}
 	}
 	removeRecords(ld, drop)

@@ -32,15 +32,37 @@ func (p *signupProcessor) shapeSplunk(lr plog.LogRecord) {
 
 // shapeTagged records the decision and, in the "rule" body format, turns
 // the body into the legacy Rule's HEC event so that existing Splunk
-// searches keep working.
-func (p *signupProcessor) shapeTagged(lr plog.LogRecord, d decision) {
+// searches keep working. rule holds the record's values as collect read
+// them.
+func (p *signupProcessor) shapeTagged(lr plog.LogRecord, d decision, rule ruleFields) {
 	p.shapeSplunk(lr)
 	attrs := lr.Attributes()
 	attrs.PutStr(p.cfg.Attribute, d.event)
 	attrs.PutStr(auth0event.AttrEventBasis, d.basis)
 	if p.cfg.BodyFormat == BodyFormatRule {
-		setRuleBody(lr.Body(), auth0event.NewView(attrs, lr.Body()), d.event)
+		setRuleBody(lr.Body(), rule.set(p.cfg.Attribute, d.event), d.event)
 	}
+}
+
+// ruleFields are the record's attributes the Rule's event object repeats.
+type ruleFields struct{ application, clientIP, protocol, userName, userID string }
+
+// set returns the fields as they are once the attribute key holds value:
+// the decision's attribute may be configured to be one of them.
+func (r ruleFields) set(key, value string) ruleFields {
+	switch key {
+	case auth0event.AttrClientName:
+		r.application = value
+	case auth0event.AttrClientAddress:
+		r.clientIP = value
+	case auth0event.AttrProtocol:
+		r.protocol = value
+	case auth0event.AttrUserName:
+		r.userName = value
+	case auth0event.AttrUserID:
+		r.userID = value
+	}
+	return r
 }
 
 // setRuleBody writes the Rule's event object:
@@ -48,14 +70,14 @@ func (p *signupProcessor) shapeTagged(lr plog.LogRecord, d decision) {
 //	{message, application, clientIP, protocol, userName, userId}
 //
 // A field the record does not know is left out, not invented.
-func setRuleBody(body pcommon.Value, view auth0event.View, event string) {
+func setRuleBody(body pcommon.Value, r ruleFields, event string) {
 	fields := [...]struct{ key, value string }{
 		{"message", event},
-		{"application", view.Str(auth0event.AttrClientName)},
-		{"clientIP", view.Str(auth0event.AttrClientAddress)},
-		{"protocol", view.Str(auth0event.AttrProtocol)},
-		{"userName", view.Str(auth0event.AttrUserName)},
-		{"userId", view.Str(auth0event.AttrUserID)},
+		{"application", r.application},
+		{"clientIP", r.clientIP},
+		{"protocol", r.protocol},
+		{"userName", r.userName},
+		{"userId", r.userID},
 	}
 	m := body.SetEmptyMap()
 	m.EnsureCapacity(len(fields))
@@ -89,10 +111,30 @@ func eventOutcome(event string) string {
 
 type outcomeKey struct{ outcome, basis string }
 
+// outcomeCounts counts a batch's records per outcome and basis: a handful
+// of keys, which a slice finds faster than a map hashes them.
+type outcomeCounts []outcomeCount
+
+type outcomeCount struct {
+	key outcomeKey
+	n   int64
+}
+
+func (c *outcomeCounts) add(k outcomeKey) {
+	for i := range *c {
+		if (*c)[i].key == k {
+			(*c)[i].n++
+			return
+		}
+	}
+	*c = append(*c, outcomeCount{key: k, n: 1})
+}
+
 var outcomeAttrs sync.Map // outcomeKey -> metric.MeasurementOption
 
 func (p *signupProcessor) countRecords(ctx context.Context, b *batch) {
-	for k, n := range b.outcomes {
+	for _, c := range b.outcomes {
+		k, n := c.key, c.n
 		opt, ok := outcomeAttrs.Load(k)
 		if !ok {
 			opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", k.outcome), attribute.String("basis", k.basis)))
