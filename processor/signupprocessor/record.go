@@ -1,3 +1,6 @@
+// Copyright The otelcol-auth0 Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/processor/signupprocessor"
 
 import (
