@@ -154,7 +154,10 @@ func TestDoubtfulClaimAfterACrash(t *testing.T) {
 		{"auth0|d", "Login", basisStore, "12"},
 	}, e.tags())
 	e.waitPatched("auth0|d")
-	assert.Equal(t, map[string]int{"auth0|d": 1}, e.patches())
+	// The resumed update marks the user; the redelivery reserves one of its
+	// own unless the resumed one is still queued. Marking is at least once:
+	// a second signedUp: true changes nothing in Auth0.
+	assert.Contains(t, []int{1, 2}, e.patches()["auth0|d"], "PATCHes: %v", e.patches())
 	assert.Equal(t, int64(1), e.recordsCounted(outcomeSignUpRedelivery), "the redelivered SignUp is counted apart")
 
 	// Confirmed now: the same records again are delivered copies.
