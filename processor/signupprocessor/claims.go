@@ -30,9 +30,12 @@ import (
 //     decided again from that holder.
 //   - written ahead, with the batch's update reservations, before the
 //     records leave the processor;
-//   - confirmed once the pipeline accepted the records, written before the
-//     sender is answered; or rolled back in this process when it refused
-//     them, the user's previous state restored.
+//   - confirmed once the pipeline accepted the records, in the shared
+//     store (which queues the user's app_metadata update then, never
+//     before: a claimed record may reach Splunk only as another replica's
+//     Login) and in storage, before the sender is answered; or rolled back
+//     in this process when the pipeline refused them, the user's previous
+//     state restored.
 //
 // A claim is never given to another record. One found unconfirmed in
 // storage is doubtful (a process stopped between writing it and learning
@@ -340,19 +343,24 @@ func (cs *claimSet) writeAhead(ctx context.Context) error {
 }
 
 // confirm records that the pipeline accepted the batch's SignUps, in
-// storage before it returns, so that a redelivery of the batch after the
-// sender was answered is dropped rather than emitted again, and hands
-// their updates to the workers (the Rule's order: mark after delivery).
-// When the write fails the confirmations stay in memory (and are flushed
-// later) and the error is returned: the sender is asked to retry, and the
-// copies it sends are dropped as delivered.
+// the shared store and in storage before it returns, so that a redelivery
+// of the batch after the sender was answered is dropped rather than
+// emitted again, and hands their updates to the workers (the Rule's order:
+// mark after delivery). When the shared store does not answer the claims
+// stay unconfirmed and the error is returned: the sender is asked to
+// retry, and the copies it sends are the SignUp again. When the storage
+// write fails the confirmations stay in memory (and are flushed later) and
+// the error is returned: the copies the sender sends are dropped as
+// delivered.
 func (cs *claimSet) confirm(ctx context.Context) error {
 	s := cs.store
 	defer s.land(cs)
 	if cs.updates != nil {
 		cs.updates.commit(cs.placed)
 	}
-	s.confirmShared(ctx, cs)
+	if err := s.confirmShared(ctx, cs); err != nil {
+		return err
+	}
 	var ops []*storage.Operation
 	for _, c := range cs.claims {
 		unlock := s.lockUser(c.user)

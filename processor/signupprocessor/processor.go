@@ -103,7 +103,7 @@ func (p *signupProcessor) Start(ctx context.Context, host component.Host) error 
 	}
 	var depth func() int
 	if p.redis != nil {
-		// The claim script queues each won claim's update on the tenant's
+		// Confirming a claim queues its user's update on the tenant's
 		// stream; any replica applies it.
 		p.redisUpdates = newRedisUpdates(p.redis, p.redisClaims.updateStream(), api, p.cfg.SignedUpKey, p.cfg.Updates, p.logger, p.telemetry)
 		depth = p.redisUpdates.depth

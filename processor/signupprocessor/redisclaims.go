@@ -25,7 +25,9 @@ type claimArbiter interface {
 	// peek returns, per user, the claim the user holds (nil: none).
 	peek(ctx context.Context, users []string) ([]*signupIdentity, error)
 	// confirm records that the pipeline accepted the claims' records, so
-	// that copies of them reaching any replica are dropped as delivered.
+	// that copies of them reaching any replica are dropped as delivered,
+	// and queues each user's app_metadata update when its claim becomes
+	// confirmed: once per user, however many replicas confirm it.
 	confirm(ctx context.Context, reqs []signupIdentity) error
 }
 
@@ -69,24 +71,17 @@ func (r *redisClaims) claimKey(user string) string { return r.prefix + "signup:"
 // updateStream is the tenant's stream of pending app_metadata updates.
 func (r *redisClaims) updateStream() string { return r.prefix + "updates" }
 
-// settleScript: KEYS[1] is the update stream, KEYS[2..] the claim keys;
-// ARGV[1] says whether to queue updates, then one value and one user id per
-// claim key. SET NX GET sets an absent key and answers the previous value
-// (nil when it set it) in one step; the update is queued only by the call
-// that set the claim, so each user gets one however many replicas ask.
+// settleScript: KEYS are the claim keys, ARGV one value per key. SET NX
+// GET sets an absent key and answers the previous value (nil when it set
+// it) in one step. A claim queues no update: its record may never be
+// delivered as the SignUp (refused here while a copy sent to another
+// replica was accepted there as a Login), and Auth0 must not mark a user
+// whose SignUp never reached Splunk.
 var settleScript = redis.NewScript(`
-local n = #KEYS - 1
 local out = {}
-for i = 1, n do
-  local old = redis.call('SET', KEYS[i + 1], ARGV[1 + i], 'NX', 'GET')
-  if old then
-    out[i] = old
-  else
-    out[i] = ''
-    if ARGV[1] == '1' then
-      redis.call('XADD', KEYS[1], '*', 'user', ARGV[1 + n + i])
-    end
-  end
+for i = 1, #KEYS do
+  local old = redis.call('SET', KEYS[i], ARGV[i], 'NX', 'GET')
+  out[i] = old or ''
 end
 return out
 `)
@@ -95,21 +90,16 @@ func (r *redisClaims) settle(ctx context.Context, reqs []signupIdentity) ([]*sig
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, 0, len(reqs)+1)
-	args := make([]any, 0, 2*len(reqs)+1)
-	keys = append(keys, r.updateStream())
-	args = append(args, map[bool]string{true: "1", false: "0"}[r.queueUpdates])
-	for _, req := range reqs {
-		keys = append(keys, r.claimKey(req.User))
+	keys := make([]string, len(reqs))
+	args := make([]any, len(reqs))
+	for i, req := range reqs {
+		keys[i] = r.claimKey(req.User)
 		req.Confirmed = false
 		raw, err := json.Marshal(req)
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, string(raw))
-	}
-	for _, req := range reqs {
-		args = append(args, req.User)
+		args[i] = string(raw)
 	}
 	res, err := settleScript.Run(ctx, r.client, keys, args...).StringSlice()
 	if err != nil {
@@ -123,14 +113,21 @@ func (r *redisClaims) settle(ctx context.Context, reqs []signupIdentity) ([]*sig
 		if v == "" {
 			continue
 		}
-		user := reqs[i].User //nolint:gosec // len(res) == len(reqs), checked above
-		id := signupIdentity{User: user}
-		if err := json.Unmarshal([]byte(v), &id); err != nil {
-			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(user), err)
+		id, err := r.parse(reqs[i].User, v) //nolint:gosec // len(res) == len(reqs), checked above
+		if err != nil {
+			return nil, err
 		}
-		held[i] = &id
+		held[i] = id
 	}
 	return held, nil
+}
+
+func (r *redisClaims) parse(user, v string) (*signupIdentity, error) {
+	id := signupIdentity{User: user}
+	if err := json.Unmarshal([]byte(v), &id); err != nil {
+		return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(user), err)
+	}
+	return &id, nil
 }
 
 func (r *redisClaims) peek(ctx context.Context, users []string) ([]*signupIdentity, error) {
@@ -148,47 +145,67 @@ func (r *redisClaims) peek(ctx context.Context, users []string) ([]*signupIdenti
 		return nil, err
 	}
 	held := make([]*signupIdentity, len(users))
-	for i, cmd := range cmds {
-		v, err := cmd.Result()
+	for i, user := range users {
+		v, err := cmds[i].Result()
 		if errors.Is(err, redis.Nil) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		id := signupIdentity{User: users[i]}
-		if err := json.Unmarshal([]byte(v), &id); err != nil {
-			return nil, fmt.Errorf("redis holds an unreadable claim for a user (key %s): %w", r.claimKey(users[i]), err)
+		id, err := r.parse(user, v)
+		if err != nil {
+			return nil, err
 		}
-		held[i] = &id
+		held[i] = id
 	}
 	return held, nil
 }
 
-// confirm rewrites each claim with its confirmation. Only the call that
-// set a claim confirms it, with the identity it set, so SET XX replaces
-// nothing but the flag.
+// confirmScript: KEYS[1] is the update stream, KEYS[2..] the claim keys;
+// ARGV[1] says whether to queue updates, then per claim key its value
+// unconfirmed, its value confirmed and its user. A claim that holds the
+// record unconfirmed, or that is absent (decided while the store could not
+// answer, or lost with the store's data), becomes confirmed and queues the
+// user's update in the same step: only the call that makes that change
+// queues it. A claim confirmed already, or held by another record, is left
+// as it is.
+var confirmScript = redis.NewScript(`
+local n = #KEYS - 1
+for i = 1, n do
+  local cur = redis.call('GET', KEYS[i + 1])
+  if not cur or cur == ARGV[1 + i] then
+    redis.call('SET', KEYS[i + 1], ARGV[1 + n + i])
+    if ARGV[1] == '1' then
+      redis.call('XADD', KEYS[1], '*', 'user', ARGV[1 + 2 * n + i])
+    end
+  end
+end
+return n
+`)
+
 func (r *redisClaims) confirm(ctx context.Context, reqs []signupIdentity) error {
 	if len(reqs) == 0 {
 		return nil
 	}
-	pipe := r.client.Pipeline()
-	for _, req := range reqs {
-		req.Confirmed = true
-		raw, err := json.Marshal(req)
+	n := len(reqs)
+	keys := make([]string, n+1)
+	args := make([]any, 3*n+1)
+	keys[0] = r.updateStream()
+	args[0] = map[bool]string{true: "1", false: "0"}[r.queueUpdates]
+	for i, req := range reqs {
+		keys[1+i] = r.claimKey(req.User)
+		req.Confirmed = false
+		unconfirmed, err := json.Marshal(req)
 		if err != nil {
 			return err
 		}
-		pipe.SetXX(ctx, r.claimKey(req.User), raw, 0)
-	}
-	cmds, err := pipe.Exec(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return err
-	}
-	for _, c := range cmds {
-		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		req.Confirmed = true
+		confirmed, err := json.Marshal(req)
+		if err != nil {
 			return err
 		}
+		args[1+i], args[1+n+i], args[1+2*n+i] = string(unconfirmed), string(confirmed), req.User
 	}
-	return nil
+	return confirmScript.Run(ctx, r.client, keys, args...).Err()
 }

@@ -14,9 +14,8 @@ import (
 	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/redistest"
 )
 
-// The script sets absent claims and answers held ones, queues an update
-// only for the claims it set, and confirm flags a claim without changing
-// its identity.
+// The settle script sets absent claims and answers held ones, and queues
+// no update: a claim's record may never be delivered as the SignUp.
 func TestRedisClaimsSettle(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
@@ -34,24 +33,54 @@ func TestRedisClaimsSettle(t *testing.T) {
 	assert.Equal(t, &signupIdentity{User: "auth0|2", Login: "auth0|2#1", ByAction: true}, held[0], "a held claim is answered with its holder")
 	assert.Nil(t, held[1])
 	assert.Equal(t, &signupIdentity{User: "auth0|1", Record: "r1"}, held[2], "the same record asking again gets its own claim back, held")
+	assert.Empty(t, streamUsers(t, claims), "no update before a claim is confirmed")
+}
 
-	entries, err := client.XRange(ctx, claims.updateStream(), "-", "+").Result()
+// Confirming flags a claim without changing its identity and queues its
+// user's update, once however often and by whichever replica it is
+// confirmed; a claim another record holds is neither changed nor updated.
+func TestRedisClaimsConfirm(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true)
+	_, err := claims.settle(ctx, []signupIdentity{{User: "auth0|1", Record: "r1"}, {User: "auth0|2", Login: "auth0|2#1", ByAction: true}, {User: "auth0|3", Record: "r3"}})
 	require.NoError(t, err)
-	var users []string
-	for _, e := range entries {
-		users = append(users, e.Values["user"].(string))
-	}
-	assert.Equal(t, []string{"auth0|1", "auth0|2", "auth0|3"}, users, "one update per claim set, none for a held claim")
 
-	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}}))
+	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}, {User: "auth0|2", Record: "not the holder"}}))
 	raw, err := client.Get(ctx, "otelcol-auth0:{acme.eu.auth0.com}:signup:auth0|3").Bytes()
 	require.NoError(t, err, "keys carry the tenant as their hash tag")
 	var stored signupIdentity
 	require.NoError(t, json.Unmarshal(raw, &stored))
 	assert.Equal(t, signupIdentity{Record: "r3", Confirmed: true}, stored)
-	held, err = claims.settle(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}})
+	held, err := claims.peek(ctx, []string{"auth0|3", "auth0|2", "auth0|1"})
 	require.NoError(t, err)
 	assert.True(t, held[0].Confirmed, "a confirmed claim says so to every replica")
+	assert.Equal(t, &signupIdentity{User: "auth0|2", Login: "auth0|2#1", ByAction: true}, held[1], "a claim another record holds is left as it is")
+	assert.False(t, held[2].Confirmed)
+	assert.Equal(t, []string{"auth0|3"}, streamUsers(t, claims))
+
+	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}, {User: "auth0|2", Login: "auth0|2#1", ByAction: true}}))
+	assert.Equal(t, []string{"auth0|3", "auth0|2"}, streamUsers(t, claims), "a claim confirmed again queues no second update")
+
+	// A claim absent at confirmation (decided while Redis did not answer,
+	// or lost with its data) is written confirmed, and updated.
+	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|4", Record: "r4"}}))
+	held, err = claims.peek(ctx, []string{"auth0|4"})
+	require.NoError(t, err)
+	assert.Equal(t, &signupIdentity{User: "auth0|4", Record: "r4", Confirmed: true}, held[0])
+	assert.Equal(t, []string{"auth0|3", "auth0|2", "auth0|4"}, streamUsers(t, claims))
+}
+
+func streamUsers(t *testing.T, claims *redisClaims) []string {
+	t.Helper()
+	entries, err := claims.client.XRange(context.Background(), claims.updateStream(), "-", "+").Result()
+	require.NoError(t, err)
+	var users []string
+	for _, e := range entries {
+		users = append(users, e.Values["user"].(string))
+	}
+	return users
 }
 
 // Without a Management API nothing consumes the stream: no update is queued.
@@ -62,6 +91,7 @@ func TestRedisClaimsWithoutUpdates(t *testing.T) {
 	claims := newRedisClaims(client, "p", "t", false)
 	_, err := claims.settle(ctx, []signupIdentity{{User: "u", Record: "r"}})
 	require.NoError(t, err)
+	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "u", Record: "r"}}))
 	n, err := client.Exists(ctx, claims.updateStream()).Result()
 	require.NoError(t, err)
 	assert.Zero(t, n)

@@ -51,12 +51,13 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 `)
 
 // redisUpdates marks users signed up in Auth0 from a Redis stream that
-// every replica shares: a SignUp claim won in Redis appends the user's
-// update (an entry with a "user" field) in the same script, and whichever
-// replica is free applies it. An entry stays in the stream until its
-// update is done (applied, or dropped for good), then it is acknowledged
-// and deleted, so what a stopped or dead replica took is never lost: its
-// lease runs out and another replica takes it over.
+// every replica shares: confirming a SignUp claim in Redis (its record
+// delivered) appends the user's update (an entry with a "user" field) in
+// the same script, and whichever replica is free applies it. An entry
+// stays in the stream until its update is done (applied, or dropped for
+// good), then it is acknowledged and deleted, so what a stopped or dead
+// replica took is never lost: its lease runs out and another replica
+// takes it over.
 type redisUpdates struct {
 	client    redis.UniversalClient
 	stream    string

@@ -80,7 +80,7 @@ func (e *redisEnv) consumer(workers int, lease time.Duration, secret string) *re
 	return u
 }
 
-// add appends updates as the claim script does.
+// add appends updates as the confirm script does.
 func (e *redisEnv) add(users ...string) {
 	e.t.Helper()
 	for _, u := range users {

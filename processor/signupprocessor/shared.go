@@ -89,12 +89,14 @@ func (s *userStore) warnUnavailable(err error) {
 		zap.Error(err))
 }
 
-// confirmShared records the batch's delivered claims in the shared store.
-// A failure costs nothing but copies: they are emitted as the SignUp again
-// where they would have been dropped.
-func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) {
+// confirmShared records the batch's delivered claims in the shared store,
+// which queues their users' app_metadata updates. When the store does not
+// answer, the error refuses the batch (its sender delivers it again, and
+// the copies are the SignUp again, confirmed then), or with decide_locally
+// it is counted and the updates of those claims are not made.
+func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) error {
 	if s.shared == nil || len(cs.claims) == 0 {
-		return
+		return nil
 	}
 	reqs := make([]signupIdentity, 0, len(cs.claims))
 	for _, c := range cs.claims {
@@ -102,10 +104,18 @@ func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) {
 			reqs = append(reqs, identityOf(c.user, c.state))
 		}
 	}
-	if err := s.shared.arbiter.confirm(ctx, reqs); err != nil {
-		s.observe(ctx, claimConfirmFailed, len(reqs))
-		s.warnUnavailable(err)
+	confirmCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+	err := s.shared.arbiter.confirm(confirmCtx, reqs)
+	cancel()
+	if err == nil {
+		return nil
 	}
+	s.observe(ctx, claimConfirmFailed, len(reqs))
+	s.warnUnavailable(err)
+	if s.shared.decideLocally {
+		return nil
+	}
+	return fmt.Errorf("%w: the records were delivered, but their SignUps could not be confirmed: %w", errSharedUnavailable, err)
 }
 
 // healthInterval is how often the processor checks that the shared store

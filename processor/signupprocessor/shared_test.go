@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -277,4 +278,87 @@ func TestRedisDownDecideLocally(t *testing.T) {
 	assert.Equal(t, int64(1), claimsCounted(e, claimDecidedLocally))
 	require.Eventually(t, func() bool { return e.logs.FilterMessageSnippet("does not answer").Len() > 0 }, 10*time.Second, 10*time.Millisecond,
 		"the store being down is logged")
+}
+
+// The same record reaches two replicas at once and they see it
+// differently: one looks the user up, finds them unmarked and claims the
+// record as their SignUp, but its pipeline refuses it; the other, without
+// the lookup, delivers the record as a Login, and the sender, answered,
+// never sends it again. The claim's record never reaches Splunk as the
+// SignUp, so Auth0 must not mark the user: an update is queued only when a
+// claim is confirmed.
+func TestRefusedClaimDeliveredElsewhereAsALoginMarksNoOne(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newEnv(t)
+	a.fake.AddUser("auth0|hedged", map[string]any{})
+	b := a.twin()
+	cfgA := withRedis(a.config(), srv)
+	cfgA.Lookups.Enabled = false
+	a.start(cfgA)
+	b.start(withRedis(b.config(), srv))
+
+	record := auth0test.Lines(ev{LogID: "h1", UserID: "auth0|hedged"})
+	require.NoError(t, a.consume(record), "one replica delivers the record")
+	assert.Equal(t, map[string]int{"auth0|hedged": 1}, a.countEvents(auth0event.EventLogin), "nothing tells it the user is new")
+	b.next.setErr(errors.New("sending queue is full"))
+	require.Error(t, b.consume(record), "the claiming replica's pipeline refuses the copy")
+	assert.Equal(t, int64(1), claimsCounted(b, claimWon), "the copy claimed the user's SignUp")
+
+	n, err := srv.Client().XLen(context.Background(), b.proc.redisClaims.updateStream()).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "no app_metadata update is queued for a claim whose record was not delivered")
+	a.stop()
+	b.stop()
+	assert.Empty(t, a.fake.Requests(http.MethodPatch, "/api/v2/users/"), "the user is not marked")
+	assert.Empty(t, a.fake.AppMetadata("auth0|hedged"))
+}
+
+// The shared store stops answering between a claim and its confirmation:
+// the records were delivered, but the batch is refused, so that its
+// sender delivers it again; the copy is the SignUp again, confirmed then,
+// and the user is marked once.
+func TestSharedConfirmationFailureRefusesTheBatch(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	e.fake.AddUser("auth0|c", map[string]any{})
+	cfg := withRedis(e.config(), srv)
+	cfg.Lookups.Enabled = false
+	next := &killingConsumer{kill: srv.Kill}
+	e.startWithNext(cfg, next)
+
+	record := auth0test.Lines(ev{LogID: "c1", Type: "ss", UserID: "auth0|c"})
+	err := e.consume(record)
+	require.ErrorIs(t, err, errSharedUnavailable, "a delivered SignUp that could not be confirmed refuses its batch")
+	assert.False(t, consumererror.IsPermanent(err), "the sender is to retry")
+	assert.Equal(t, int64(1), claimsCounted(e, claimConfirmFailed))
+
+	srv.Restart()
+	require.NoError(t, e.consume(record))
+	require.NoError(t, e.consume(record))
+	signUps := 0
+	for _, logs := range next.sink.AllLogs() {
+		signUps += logs.LogRecordCount()
+	}
+	assert.Equal(t, 2, signUps, "the record delivered again after the failed confirmation is the SignUp again; its copy after that is dropped")
+	assert.Equal(t, int64(1), e.recordsCounted(outcomeSignUpRedelivery))
+	assert.Equal(t, int64(1), e.recordsCounted(outcomeDroppedDuplicate))
+	require.Eventually(t, func() bool { return len(e.fake.Requests(http.MethodPatch, "/api/v2/users/")) == 1 }, 10*time.Second, 10*time.Millisecond,
+		"the user is marked once the SignUp is confirmed")
+	e.stop()
+	assert.Len(t, e.fake.Requests(http.MethodPatch, "/api/v2/users/"), 1)
+}
+
+// killingConsumer delivers the first batch and stops the shared store
+// while doing so; later batches are delivered.
+type killingConsumer struct {
+	once sync.Once
+	kill func()
+	sink consumertest.LogsSink
+}
+
+func (c *killingConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *killingConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	c.once.Do(c.kill)
+	return c.sink.ConsumeLogs(ctx, ld)
 }
