@@ -346,12 +346,13 @@ func (cs *claimSet) writeAhead(ctx context.Context) error {
 // the shared store and in storage before it returns, so that a redelivery
 // of the batch after the sender was answered is dropped rather than
 // emitted again, and hands their updates to the workers (the Rule's order:
-// mark after delivery). When the shared store does not answer the claims
-// stay unconfirmed and the error is returned: the sender is asked to
-// retry, and the copies it sends are the SignUp again. When the storage
-// write fails the confirmations stay in memory (and are flushed later) and
-// the error is returned: the copies the sender sends are dropped as
-// delivered.
+// mark after delivery). When the shared store does not answer, the claims
+// stay unconfirmed here and the error is returned: the sender is asked to
+// retry, and the copies it sends are the SignUp again (the confirmations
+// are also sent again until the store answers, shared.go). When the
+// storage write fails the confirmations stay in memory (and are flushed
+// later) and the error is returned: the copies the sender sends are
+// dropped as delivered.
 func (cs *claimSet) confirm(ctx context.Context) error {
 	s := cs.store
 	defer s.land(cs)
@@ -371,7 +372,7 @@ func (cs *claimSet) confirm(ctx context.Context) error {
 		}
 		unlock()
 	}
-	if err := s.persist(ctx, ops); err != nil {
+	if err := s.persist(context.WithoutCancel(ctx), ops); err != nil {
 		for _, c := range cs.claims {
 			st := c.state
 			st.Confirmed = true

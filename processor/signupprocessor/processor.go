@@ -155,7 +155,7 @@ func (p *signupProcessor) Shutdown(ctx context.Context) error {
 		p.api.Close()
 	}
 	p.telemetry.Shutdown()
-	err := p.stopShared()
+	err := p.stopShared(ctx)
 	if p.storageClient != nil {
 		if p.flushStop != nil {
 			close(p.flushStop)

@@ -58,6 +58,77 @@ type sharedClaims struct {
 
 	warnMu   sync.Mutex
 	lastWarn time.Time
+
+	// owed are the confirmations of delivered SignUps that the store did
+	// not answer, by user, sent again until it does: the sender's retry
+	// confirms a claim too, but a copy of the record answered by another
+	// replica is never retried.
+	owedMu sync.Mutex
+	owed   map[string]signupIdentity
+}
+
+// maxOwedConfirmations bounds the confirmations kept for a store that does
+// not answer: one per new user, a few hundred bytes each.
+const maxOwedConfirmations = 100_000
+
+// owe keeps confirmations to send again; beyond the bound they are dropped
+// and said.
+func (sc *sharedClaims) owe(reqs []signupIdentity) {
+	sc.owedMu.Lock()
+	defer sc.owedMu.Unlock()
+	if sc.owed == nil {
+		sc.owed = map[string]signupIdentity{}
+	}
+	dropped := 0
+	for _, req := range reqs {
+		if _, ok := sc.owed[req.User]; !ok && len(sc.owed) >= maxOwedConfirmations {
+			dropped++
+			continue
+		}
+		sc.owed[req.User] = req
+	}
+	if dropped > 0 && sc.logger != nil {
+		sc.logger.Error("too many SignUp confirmations wait for the shared claim store (Redis): the users of those dropped are not marked in app_metadata",
+			zap.Int("dropped", dropped), zap.Int("waiting", maxOwedConfirmations))
+	}
+}
+
+// confirmOwed sends the owed confirmations again, in one round trip, and
+// forgets them once the store answered. Confirming is idempotent: a claim
+// confirmed meanwhile, or held by another record, is left as it is.
+func (sc *sharedClaims) confirmOwed(ctx context.Context) error {
+	sc.owedMu.Lock()
+	reqs := make([]signupIdentity, 0, len(sc.owed))
+	for _, req := range sc.owed {
+		reqs = append(reqs, req)
+	}
+	sc.owedMu.Unlock()
+	if len(reqs) == 0 {
+		return nil
+	}
+	confirmCtx, cancel := context.WithTimeout(ctx, sc.timeout)
+	err := sc.arbiter.confirm(confirmCtx, reqs)
+	cancel()
+	if err != nil {
+		return err
+	}
+	sc.owedMu.Lock()
+	for _, req := range reqs {
+		if sc.owed[req.User] == req {
+			delete(sc.owed, req.User)
+		}
+	}
+	sc.owedMu.Unlock()
+	if sc.logger != nil {
+		sc.logger.Info("SignUp confirmations the shared claim store (Redis) did not answer are sent", zap.Int("confirmations", len(reqs)))
+	}
+	return nil
+}
+
+func (sc *sharedClaims) owedCount() int {
+	sc.owedMu.Lock()
+	defer sc.owedMu.Unlock()
+	return len(sc.owed)
 }
 
 func (s *userStore) observe(ctx context.Context, result string, n int) {
@@ -90,10 +161,12 @@ func (s *userStore) warnUnavailable(err error) {
 }
 
 // confirmShared records the batch's delivered claims in the shared store,
-// which queues their users' app_metadata updates. When the store does not
-// answer, the error refuses the batch (its sender delivers it again, and
-// the copies are the SignUp again, confirmed then), or with decide_locally
-// it is counted and the updates of those claims are not made.
+// which queues their users' app_metadata updates. The records are in the
+// pipeline: a caller that gave up on the answer does not stop it. When the
+// store does not answer, the confirmations are kept and sent again until
+// it does, and the error refuses the batch (its sender delivers it again,
+// and a copy is the SignUp again, confirmed then); with decide_locally it
+// is counted only.
 func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) error {
 	if s.shared == nil || len(cs.claims) == 0 {
 		return nil
@@ -104,7 +177,7 @@ func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) error {
 			reqs = append(reqs, identityOf(c.user, c.state))
 		}
 	}
-	confirmCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+	confirmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.shared.timeout)
 	err := s.shared.arbiter.confirm(confirmCtx, reqs)
 	cancel()
 	if err == nil {
@@ -112,6 +185,7 @@ func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) error {
 	}
 	s.observe(ctx, claimConfirmFailed, len(reqs))
 	s.warnUnavailable(err)
+	s.shared.owe(reqs)
 	if s.shared.decideLocally {
 		return nil
 	}
@@ -122,6 +196,10 @@ func (s *userStore) confirmShared(ctx context.Context, cs *claimSet) error {
 // answers, to report its health (a store that is down at start does not
 // stop the collector: it starts and reports the component unhealthy).
 const healthInterval = 5 * time.Second
+
+// owedInterval is how often confirmations the store did not answer are
+// sent again.
+const owedInterval = time.Second
 
 // startShared connects the user store to the shared claim store.
 func (p *signupProcessor) startShared(ctx context.Context, host component.Host) error {
@@ -141,13 +219,14 @@ func (p *signupProcessor) startShared(ctx context.Context, host component.Host) 
 		telemetry:     p.telemetry,
 	}
 	p.healthStop, p.healthDone = make(chan struct{}), make(chan struct{})
-	go p.watchShared(host)
+	go p.watchShared(host) //nolint:gosec // the loop outlives Start: Shutdown stops it through healthStop
 	p.logger.Info("SignUp claims are shared through Redis", zap.Strings("endpoints", p.cfg.Redis.Addrs()),
 		zap.String("tenant", tenant), zap.String("when_unavailable", p.cfg.Redis.WhenUnavailable))
 	return nil
 }
 
-// watchShared reports the component's health as the store answers or not.
+// watchShared reports the component's health as the store answers or not,
+// and sends again the confirmations it did not answer.
 func (p *signupProcessor) watchShared(host component.Host) {
 	defer close(p.healthDone)
 	healthy := true // as the collector reported it at start
@@ -167,25 +246,34 @@ func (p *signupProcessor) watchShared(host component.Host) {
 		}
 	}
 	check()
-	ticker := time.NewTicker(healthInterval)
-	defer ticker.Stop()
+	health := time.NewTicker(healthInterval)
+	defer health.Stop()
+	owed := time.NewTicker(owedInterval)
+	defer owed.Stop()
 	for {
 		select {
 		case <-p.healthStop:
 			return
-		case <-ticker.C:
+		case <-health.C:
 			check()
+		case <-owed.C:
+			_ = p.users.shared.confirmOwed(context.Background())
 		}
 	}
 }
 
-// stopShared ends the health checks and closes the client.
-func (p *signupProcessor) stopShared() error {
+// stopShared ends the health checks, sends the confirmations still owed
+// once more, and closes the client.
+func (p *signupProcessor) stopShared(ctx context.Context) error {
 	if p.redis == nil {
 		return nil
 	}
 	close(p.healthStop)
 	<-p.healthDone
+	if err := p.users.shared.confirmOwed(ctx); err != nil {
+		p.logger.Error("SignUp confirmations the shared claim store (Redis) did not answer are lost at shutdown: those users are not marked in app_metadata",
+			zap.Int("confirmations", p.users.shared.owedCount()), zap.Error(err))
+	}
 	if err := p.redis.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 		return err
 	}
