@@ -292,6 +292,13 @@ func (r *redisUpdates) handle(id, user string) {
 		return
 	}
 	r.mu.Lock()
+	if r.inFlight[id] {
+		// Taken over from this replica itself: its lease lapsed while
+		// Redis did not answer the renewals, and another of its workers
+		// is applying it.
+		r.mu.Unlock()
+		return
+	}
 	r.inFlight[id] = true
 	r.mu.Unlock()
 	done := r.sender.send(r.working, user)

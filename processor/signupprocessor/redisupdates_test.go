@@ -302,6 +302,24 @@ func TestRedisUpdatesSurviveARedisRestart(t *testing.T) {
 	assert.Positive(t, e.logs.FilterMessageSnippet("Redis").Len(), "the outage was logged")
 }
 
+// Redis down longer than a lease while an update is being applied: when it
+// is back, the entry's lease has lapsed and the replica's other worker
+// takes it over from the replica itself; it leaves it to the worker
+// applying it, and the user is written once.
+func TestRedisUpdatesInFlightAreNotTakenOverByTheSameReplica(t *testing.T) {
+	e := newRedisEnv(t)
+	e.consumer(2, 300*time.Millisecond, "")
+	e.fake.SetLatency(1500 * time.Millisecond)
+	e.add("auth0|slow")
+	require.Eventually(t, func() bool { return e.pending() == 1 }, 5*time.Second, 5*time.Millisecond, "a worker took the entry")
+	e.srv.Kill()
+	time.Sleep(600 * time.Millisecond)
+	e.srv.Restart()
+	e.waitApplied(10*time.Second, "auth0|slow")
+	time.Sleep(time.Second) // a second write would have come by now
+	assert.Equal(t, map[string]int{"auth0|slow": 1}, e.patches())
+}
+
 func repeatStatus(status, n int) []int {
 	out := make([]int, n)
 	for i := range out {

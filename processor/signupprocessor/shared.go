@@ -50,6 +50,10 @@ var claimResultAttrs = func() map[string]metric.MeasurementOption {
 type sharedClaims struct {
 	arbiter       claimArbiter
 	decideLocally bool
+	// lookups: replicas look users up, so one may claim a login whose
+	// count is above one (the lookup found the user unmarked) where
+	// another, whose lookup failed, took the count for a signed-up user.
+	lookups bool
 	// timeout bounds one settle: a record that needs a claim waits this
 	// long at most for the store.
 	timeout   time.Duration
@@ -214,6 +218,7 @@ func (p *signupProcessor) startShared(ctx context.Context, host component.Host) 
 	p.users.shared = &sharedClaims{
 		arbiter:       p.redisClaims,
 		decideLocally: p.cfg.Redis.WhenUnavailable == WhenUnavailableDecideLocally,
+		lookups:       p.cfg.ManagementAPI.Enabled() && p.cfg.Lookups.Enabled,
 		timeout:       p.cfg.Redis.Timeout,
 		logger:        p.logger,
 		telemetry:     p.telemetry,
@@ -333,7 +338,13 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 			next := held[i].state()
 			next.ByCount = false
 			s.markDirty(user, next)
-		case st.SignedUp:
+		case st.SignedUp && !(st.ByCount && s.shared.lookups):
+			// Signed up by Auth0's word: no replica claims one of their
+			// logins later. A count above one is no such word while
+			// replicas look users up: another may claim one of the user's
+			// logins after its lookup found them unmarked, and a copy of
+			// that record reaching this replica must learn the claim, so
+			// their records keep asking.
 			st.NoSharedClaim = true
 			s.markDirty(user, st)
 		}

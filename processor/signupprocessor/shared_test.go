@@ -435,3 +435,36 @@ func TestConfirmationOutlivesTheCaller(t *testing.T) {
 		})
 	}
 }
+
+// One replica takes a login's count above one for a signed-up user (its
+// lookup failed); the other looks the user up, finds them unmarked, claims
+// that login as their SignUp, delivers it and stops before confirming it
+// (Redis did not answer, then the process ended). The sender's retry
+// reaches the first replica, which must learn the claim rather than trust
+// the count: the copy is the SignUp again, confirmed there, and the user
+// is marked.
+func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newEnv(t)
+	a.fake.AddUser("auth0|u", map[string]any{})
+	b := a.twin()
+	b.start(withRedis(b.config(), srv))
+	next := &killingConsumer{kill: srv.Kill}
+	a.startWithNext(withRedis(a.config(), srv), next)
+
+	second := auth0test.Lines(ev{LogID: "l2", UserID: "auth0|u", LoginsCount: 2})
+	a.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, b.consume(second), "a replica whose lookup failed")
+	require.NoError(t, b.consume(auth0test.Lines(ev{LogID: "l3", UserID: "auth0|u", LoginsCount: 3})))
+	assert.Equal(t, map[string]int{"auth0|u": 2}, b.countEvents(auth0event.EventLogin), "takes the count for a signed-up user, and asked Redis about them again")
+
+	require.ErrorIs(t, a.consume(second), errSharedUnavailable, "the other claims the login, delivers it, and cannot confirm it")
+	require.Equal(t, 1, next.sink.LogRecordCount())
+	a.stop()
+	srv.Restart()
+
+	require.NoError(t, b.consume(second), "the sender's retry")
+	assert.Equal(t, map[string]int{"auth0|u": 1}, b.countEvents(auth0event.EventSignUp), "the claimed login is the SignUp again")
+	require.Eventually(t, func() bool { return len(b.fake.Requests(http.MethodPatch, "/api/v2/users/")) == 1 }, 10*time.Second, 10*time.Millisecond,
+		"the user whose SignUp was delivered is marked")
+}
