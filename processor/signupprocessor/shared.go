@@ -64,11 +64,12 @@ type sharedClaims struct {
 	lastWarn time.Time
 
 	// owed are the confirmations of delivered SignUps that the store did
-	// not answer, by user, sent again until it does: the sender's retry
-	// confirms a claim too, but a copy of the record answered by another
-	// replica is never retried.
+	// not answer, sent again until it does: the sender's retry confirms a
+	// claim too, but a copy of the record answered by another replica is
+	// never retried. Keyed by identity: with decide_locally, one user may
+	// have two.
 	owedMu sync.Mutex
-	owed   map[string]signupIdentity
+	owed   map[signupIdentity]struct{}
 }
 
 // maxOwedConfirmations bounds the confirmations kept for a store that does
@@ -81,15 +82,15 @@ func (sc *sharedClaims) owe(reqs []signupIdentity) {
 	sc.owedMu.Lock()
 	defer sc.owedMu.Unlock()
 	if sc.owed == nil {
-		sc.owed = map[string]signupIdentity{}
+		sc.owed = map[signupIdentity]struct{}{}
 	}
 	dropped := 0
 	for _, req := range reqs {
-		if _, ok := sc.owed[req.User]; !ok && len(sc.owed) >= maxOwedConfirmations {
+		if _, ok := sc.owed[req]; !ok && len(sc.owed) >= maxOwedConfirmations {
 			dropped++
 			continue
 		}
-		sc.owed[req.User] = req
+		sc.owed[req] = struct{}{}
 	}
 	if dropped > 0 && sc.logger != nil {
 		sc.logger.Error("too many SignUp confirmations wait for the shared claim store (Redis): the users of those dropped are not marked in app_metadata",
@@ -103,7 +104,7 @@ func (sc *sharedClaims) owe(reqs []signupIdentity) {
 func (sc *sharedClaims) confirmOwed(ctx context.Context) error {
 	sc.owedMu.Lock()
 	reqs := make([]signupIdentity, 0, len(sc.owed))
-	for _, req := range sc.owed {
+	for req := range sc.owed {
 		reqs = append(reqs, req)
 	}
 	sc.owedMu.Unlock()
@@ -118,9 +119,7 @@ func (sc *sharedClaims) confirmOwed(ctx context.Context) error {
 	}
 	sc.owedMu.Lock()
 	for _, req := range reqs {
-		if sc.owed[req.User] == req {
-			delete(sc.owed, req.User)
-		}
+		delete(sc.owed, req)
 	}
 	sc.owedMu.Unlock()
 	if sc.logger != nil {

@@ -37,8 +37,9 @@ type userState struct {
 	// Confirmed: the pipeline accepted the claimed record.
 	Confirmed bool `json:"c,omitempty"`
 	// NoSharedClaim: the user is signed up by Auth0's word (app_metadata,
-	// a lookup) and the replicas' shared store held no claim of theirs when
-	// asked: their records need not ask again.
+	// a lookup), or by a count while no replica looks users up, and the
+	// replicas' shared store held no claim of theirs when asked: their
+	// records need not ask again.
 	NoSharedClaim bool `json:"x,omitempty"`
 
 	// absent marks a cache entry for a user storage does not hold, so that
