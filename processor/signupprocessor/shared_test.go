@@ -280,6 +280,17 @@ func TestRedisDownDecideLocally(t *testing.T) {
 		"the store being down is logged")
 }
 
+// twoReplicas is a redis-server and two replicas' environments of one
+// tenant, whose fake Management API holds user, unmarked; neither replica
+// is started.
+func twoReplicas(t *testing.T, user string) (*redistest.Server, *env, *env) {
+	t.Helper()
+	srv := redistest.Start(t)
+	a := newEnv(t)
+	a.fake.AddUser(user, map[string]any{})
+	return srv, a, a.twin()
+}
+
 // The same record reaches two replicas at once and they see it
 // differently: one looks the user up, finds them unmarked and claims the
 // record as their SignUp, but its pipeline refuses it; the other, without
@@ -288,10 +299,7 @@ func TestRedisDownDecideLocally(t *testing.T) {
 // SignUp, so Auth0 must not mark the user: an update is queued only when a
 // claim is confirmed.
 func TestRefusedClaimDeliveredElsewhereAsALoginMarksNoOne(t *testing.T) {
-	srv := redistest.Start(t)
-	a := newEnv(t)
-	a.fake.AddUser("auth0|hedged", map[string]any{})
-	b := a.twin()
+	srv, a, b := twoReplicas(t, "auth0|hedged")
 	cfgA := withRedis(a.config(), srv)
 	cfgA.Lookups.Enabled = false
 	a.start(cfgA)
@@ -371,10 +379,7 @@ func (c *killingConsumer) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 // comes (the sender was answered), so the replica sends the confirmation
 // again once the store is back, and the user is marked.
 func TestUnansweredConfirmationIsSentAgain(t *testing.T) {
-	srv := redistest.Start(t)
-	a := newEnv(t)
-	a.fake.AddUser("auth0|hedged", map[string]any{})
-	b := a.twin()
+	srv, a, b := twoReplicas(t, "auth0|hedged")
 	cfgA := withRedis(a.config(), srv)
 	cfgA.Lookups.Enabled = false
 	a.start(cfgA)
@@ -444,10 +449,7 @@ func TestConfirmationOutlivesTheCaller(t *testing.T) {
 // the count: the copy is the SignUp again, confirmed there, and the user
 // is marked.
 func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
-	srv := redistest.Start(t)
-	a := newEnv(t)
-	a.fake.AddUser("auth0|u", map[string]any{})
-	b := a.twin()
+	srv, a, b := twoReplicas(t, "auth0|u")
 	b.start(withRedis(b.config(), srv))
 	next := &killingConsumer{kill: srv.Kill}
 	a.startWithNext(withRedis(a.config(), srv), next)
