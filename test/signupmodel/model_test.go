@@ -344,7 +344,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 func (w *world) post(client *http.Client, p *process, path string, body []byte) bool {
-	req, err := http.NewRequest(http.MethodPost, "http://"+p.addr+path, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+p.address()+path, bytes.NewReader(body))
 	if err != nil {
 		w.t.Error(err)
 		return false

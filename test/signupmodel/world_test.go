@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,7 +95,23 @@ type world struct {
 type process struct {
 	index int
 	dir   string
-	addr  string
+
+	mu   sync.Mutex
+	addr string // where its runs listen and its senders send
+}
+
+func (p *process) address() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addr
+}
+
+// moveTo gives the process a new address: another program on the machine
+// took its port between two runs, as a pod may come back on a new IP.
+func (p *process) moveTo(addr string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.addr = addr
 }
 
 // exported is one record the exporter accepted.
@@ -378,9 +395,42 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 	}
 	r.processor = proc
 
+	rcv, err := w.listen(p, r, pcfg, host, &probe{next: proc})
+	if err != nil {
+		return nil, err
+	}
+	r.receiver = rcv
+
+	r.armed.Store(true)
+	w.trace.add("%s started: %s", r.label, f)
+	return r, nil
+}
+
+// listen starts the run's receiver on its process's address, or on a new
+// one when another program took the port.
+func (w *world) listen(p *process, r *run, pcfg *signupprocessor.Config, host component.Host, next consumer.Logs) (receiver.Logs, error) {
+	for attempt := 0; ; attempt++ {
+		rcv, err := w.createReceiver(p.address(), pcfg, next)
+		if err != nil {
+			return nil, err
+		}
+		err = startListening(rcv, host)
+		if err == nil {
+			return rcv, nil
+		}
+		if attempt == 2 || !(errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")) {
+			return nil, err
+		}
+		was := p.address()
+		p.moveTo(freeAddr(w.t))
+		w.trace.add("%s: %s was taken by another program; the process moves to %s", r.label, was, p.address())
+	}
+}
+
+func (w *world) createReceiver(addr string, pcfg *signupprocessor.Config, next consumer.Logs) (receiver.Logs, error) {
 	rf := auth0loginreceiver.NewFactory()
 	rcfg := rf.CreateDefaultConfig().(*auth0loginreceiver.Config)
-	rcfg.ServerConfig.NetAddr.Endpoint = p.addr
+	rcfg.ServerConfig.NetAddr.Endpoint = addr
 	rcfg.Secret = secret
 	rcfg.RetryAfter = time.Second
 	if w.scenario.pulled != nil {
@@ -393,18 +443,7 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 	if err := rcfg.Validate(); err != nil {
 		return nil, err
 	}
-	rcv, err := rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, &probe{next: proc})
-	if err != nil {
-		return nil, err
-	}
-	if err := startListening(rcv, host); err != nil {
-		return nil, err
-	}
-	r.receiver = rcv
-
-	r.armed.Store(true)
-	w.trace.add("%s started: %s", r.label, f)
-	return r, nil
+	return rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, next)
 }
 
 // redisTimeout bounds a run's wait for Redis: while the server is down, a
