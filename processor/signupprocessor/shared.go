@@ -44,6 +44,57 @@ var claimResultAttrs = func() map[string]metric.MeasurementOption {
 	return m
 }()
 
+// Why a user's claim is read from the shared store, as counted in the
+// claim reads metric.
+const (
+	readUnknownUser = iota // the replica knows nothing of the user
+	readSignedUp           // signed up by Auth0's word: read once
+	readByCount            // known only by a count while replicas look users up: read every batch
+	readReasons
+)
+
+var claimReadAttrs = func() [readReasons]metric.MeasurementOption {
+	var m [readReasons]metric.MeasurementOption
+	for i, r := range [readReasons]string{"unknown_user", "signed_up", "by_count"} {
+		m[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))
+	}
+	return m
+}()
+
+type claimReadCounts [readReasons]int64
+
+// readReason says why a user in state st, whose record needs the shared
+// claim (needsSharedClaim), is read.
+func (sc *sharedClaims) readReason(st userState) int {
+	switch {
+	case !st.SignedUp:
+		return readUnknownUser
+	case sc.readsEveryBatch(st):
+		return readByCount
+	default:
+		return readSignedUp
+	}
+}
+
+// readsEveryBatch: a user signed up only by a logins count above one,
+// while replicas look users up, is never known to hold no claim: another
+// replica may claim one of their logins after its lookup found them
+// unmarked.
+func (sc *sharedClaims) readsEveryBatch(st userState) bool {
+	return st.SignedUp && st.ByCount && sc.lookups
+}
+
+func (sc *sharedClaims) countReads(ctx context.Context, n claimReadCounts) {
+	if sc.telemetry == nil {
+		return
+	}
+	for reason, count := range n {
+		if count > 0 {
+			sc.telemetry.ProcessorSignupClaimReads.Add(ctx, count, claimReadAttrs[reason])
+		}
+	}
+}
+
 // sharedClaims is what the user store needs to settle claims with other
 // replicas: the store itself, what to do when it cannot answer, and where
 // to say so.
@@ -295,6 +346,7 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 		return nil
 	}
 	var users []string
+	var reasons claimReadCounts
 	seen := map[string]bool{}
 	for _, c := range items {
 		if seen[c.user] {
@@ -307,11 +359,13 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 		if c.needsSharedClaim(st) {
 			seen[c.user] = true
 			users = append(users, c.user)
+			reasons[s.shared.readReason(st)]++
 		}
 	}
 	if len(users) == 0 {
 		return nil
 	}
+	s.shared.countReads(ctx, reasons)
 	peekCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
 	held, err := s.shared.arbiter.peek(peekCtx, users)
 	cancel()
@@ -337,7 +391,7 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 			next := held[i].state()
 			next.ByCount = false
 			s.markDirty(user, next)
-		case st.SignedUp && !(st.ByCount && s.shared.lookups):
+		case st.SignedUp && !s.shared.readsEveryBatch(st):
 			// Signed up by Auth0's word: no replica claims one of their
 			// logins later. A count above one is no such word while
 			// replicas look users up: another may claim one of the user's

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
@@ -213,13 +214,22 @@ func TestTwoReplicasOneSignUpPerUser(t *testing.T) {
 }
 
 func claimsCounted(e *env, result string) int64 {
-	m, err := e.tel.GetMetric("otelcol_processor_signup_claims")
+	return counted(e, "otelcol_processor_signup_claims", "result", result)
+}
+
+func claimReadsCounted(e *env, reason string) int64 {
+	return counted(e, "otelcol_processor_signup_claim_reads", "reason", reason)
+}
+
+// counted sums the points of a counter whose attribute key is value.
+func counted(e *env, name, key, value string) int64 {
+	m, err := e.tel.GetMetric(name)
 	if err != nil {
 		return 0
 	}
 	var n int64
 	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if v, ok := dp.Attributes.Value("result"); ok && v.AsString() == result {
+		if v, ok := dp.Attributes.Value(attribute.Key(key)); ok && v.AsString() == value {
 			n += dp.Value
 		}
 	}
@@ -448,6 +458,28 @@ func TestConfirmationOutlivesTheCaller(t *testing.T) {
 // reaches the first replica, which must learn the claim rather than trust
 // the count: the copy is the SignUp again, confirmed there, and the user
 // is marked.
+// The claim reads metric tells an operator which users' records depend on
+// Redis, and so wait while it is down: a user the replica knows nothing
+// of is read once, as is one Auth0 says is signed up; a user known only by
+// a count is read on every batch.
+func TestClaimReadsSayWhyRecordsWaitForRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	e.fake.AddUser("auth0|marked", map[string]any{"signedUp": true})
+	e.start(withRedis(e.config(), srv)) // auth0|counted is unknown to Auth0: its lookup finds no one
+
+	for i := range 3 {
+		require.NoError(t, e.consume(auth0test.Lines(
+			ev{LogID: fmt.Sprintf("m%d", i), UserID: "auth0|marked", LoginsCount: 5 + i},
+			ev{LogID: fmt.Sprintf("c%d", i), UserID: "auth0|counted", LoginsCount: 5 + i},
+		)))
+	}
+	assert.Equal(t, map[string]int{"auth0|marked": 3, "auth0|counted": 3}, e.countEvents(auth0event.EventLogin))
+	assert.Equal(t, int64(2), claimReadsCounted(e, "unknown_user"), "both users, on the first batch")
+	assert.Equal(t, int64(1), claimReadsCounted(e, "signed_up"), "the marked user, once: then they are known to hold no claim")
+	assert.Equal(t, int64(2), claimReadsCounted(e, "by_count"), "the user known by a count, on every later batch")
+}
+
 func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
 	srv, a, b := twoReplicas(t, "auth0|u")
 	b.start(withRedis(b.config(), srv))

@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                          metric.Meter
 	mu                             sync.Mutex
 	registrations                  []metric.Registration
+	ProcessorSignupClaimReads      metric.Int64Counter
 	ProcessorSignupClaims          metric.Int64Counter
 	ProcessorSignupLookups         metric.Int64Counter
 	ProcessorSignupRecords         metric.Int64Counter
@@ -89,6 +90,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorSignupClaimReads, err = builder.meter.Int64Counter(
+		"otelcol_processor_signup_claim_reads",
+		metric.WithDescription("Users whose SignUp claim was read from the shared store (Redis) before their records were decided, by reason (unknown_user, signed_up, by_count). Records of these users wait while Redis is down; by_count users are read on every batch, the others once. [Alpha]"),
+		metric.WithUnit("{users}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorSignupClaims, err = builder.meter.Int64Counter(
 		"otelcol_processor_signup_claims",
 		metric.WithDescription("SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, decided_locally, refused_unavailable, confirm_failed). [Alpha]"),

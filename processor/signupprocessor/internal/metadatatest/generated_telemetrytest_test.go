@@ -24,10 +24,14 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.ProcessorSignupClaimReads.Add(context.Background(), 1)
 	tb.ProcessorSignupClaims.Add(context.Background(), 1)
 	tb.ProcessorSignupLookups.Add(context.Background(), 1)
 	tb.ProcessorSignupRecords.Add(context.Background(), 1)
 	tb.ProcessorSignupUpdates.Add(context.Background(), 1)
+	AssertEqualProcessorSignupClaimReads(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorSignupClaims(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
