@@ -102,7 +102,7 @@ func TestExactlyOnceSignUp(t *testing.T) {
 	}
 	t.Logf("figures: %d histories (%d of two processes sharing a redis-server, %d Redis outages), %d collector runs, %d crashes; "+
 		"%d records and %d SignUps at the exporter, %d of them redeliveries of a user's SignUp record, %d SignUps left doubtful by a crash; "+
-		"%d second SignUp decisions; %d requests refused or unanswered and sent again (%d while Redis was down); %d app_metadata updates, %d repeated after a crash",
+		"%d second SignUp decisions; %d requests refused or unanswered and sent again (%d while Redis was down); %d app_metadata updates, %d repeated after a crash or a lapsed lease",
 		f.histories, f.shared, f.outages, f.runs, f.crashes, f.records, f.signups, f.redeliveries, f.windows, f.second, f.refused, f.refusedDown, f.updates, f.repeatedUpdates)
 }
 
@@ -181,11 +181,13 @@ func (w *world) play() {
 			break
 		}
 		w.redis.Kill()
+		down := time.Now()
 		w.redisDown.Store(true)
 		w.trace.add("redis-server killed")
 		sleep(ctx, o.down)
 		w.redis.Restart()
 		w.redisDown.Store(false)
+		w.redisWasDown(down, time.Now())
 		w.trace.add("redis-server started again")
 	}
 	processes.Wait()
@@ -533,9 +535,11 @@ func (w *world) check() ([]string, summary) {
 		}
 		// One update per new user with a SignUp. A second one is an
 		// at-least-once update, allowed only when a later run resumed
-		// what a crashed run of its process left (unresumedUpdates):
-		// updates are idempotent, and a queue that resumes unconfirmed
-		// updates without reading first repeats one then.
+		// what a crashed run of its process left, or another replica took
+		// over an update whose lease ran out while Redis was down
+		// (unresumedUpdates): updates are idempotent, and a queue that
+		// resumes unconfirmed updates without reading first repeats one
+		// then.
 		p := patches[u.id]
 		sum.updates += p
 		if seen := w.patchesSeen(u.id); seen != p {
@@ -545,7 +549,7 @@ func (w *world) check() ([]string, summary) {
 		case n > 0 && p == 0:
 			fail("user %s has a SignUp and no app_metadata update", u.id)
 		case n > 0 && p > 1 && w.unresumedUpdates(u.id) > 0:
-			fail("user %s has %d app_metadata updates, %d more than 1 with no crashed run to resume", u.id, p, w.unresumedUpdates(u.id))
+			fail("user %s has %d app_metadata updates, %d more than 1 that no crash or lapsed lease explains", u.id, p, w.unresumedUpdates(u.id))
 		case n > 0 && p > 1:
 			sum.repeatedUpdates += p - 1
 		case n == 0 && p != 0:

@@ -86,9 +86,18 @@ type world struct {
 	claimedMu sync.Mutex
 	claimed   map[string]map[*run]bool
 	// patched lists, per user, the runs that sent an app_metadata update
-	// Auth0 answered 200, in order.
-	patched map[string][]*run
+	// Auth0 answered 200, in order, and when.
+	patched map[string][]patch
+	// outages are the redis-server's, as they happened.
+	outages []interval
 }
+
+type patch struct {
+	run *run
+	at  time.Time
+}
+
+type interval struct{ from, to time.Time }
 
 // process is one collector instance: its address and storage directory,
 // the same in each of its runs.
@@ -183,7 +192,7 @@ func newWorld(t *testing.T, s *scenario) *world {
 	}
 	w := &world{
 		t: t, scenario: s, rng: rand.New(rand.NewPCG(s.seed, 0xfa17)),
-		fake: fake, fakeURL: srv.URL, domain: domain, claimed: map[string]map[*run]bool{}, patched: map[string][]*run{},
+		fake: fake, fakeURL: srv.URL, domain: domain, claimed: map[string]map[*run]bool{}, patched: map[string][]patch{},
 	}
 	for i := range s.processes {
 		w.processes = append(w.processes, &process{index: i, dir: t.TempDir(), addr: freeAddr(t)})
@@ -206,7 +215,29 @@ func (w *world) claimWritten(user string, r *run) {
 func (w *world) patchedBy(user string, r *run) {
 	w.claimedMu.Lock()
 	defer w.claimedMu.Unlock()
-	w.patched[user] = append(w.patched[user], r)
+	w.patched[user] = append(w.patched[user], patch{run: r, at: time.Now()})
+}
+
+func (w *world) redisWasDown(from, to time.Time) {
+	w.claimedMu.Lock()
+	defer w.claimedMu.Unlock()
+	w.outages = append(w.outages, interval{from, to})
+}
+
+// leaseLapsed tells whether an update sent at sent may have been taken
+// over by another replica while its sender held it, and sent again at
+// again: the redis-server was down, ending no earlier than a lease before
+// the sending and beginning before the second one, for longer than what
+// was left of the sender's lease (renewed every third of it), so the
+// entry's lease ran out before the sender could acknowledge it. An
+// update's write is idempotent, and the design allows this second one.
+func (w *world) leaseLapsed(sent, again time.Time) bool {
+	for _, o := range w.outages {
+		if o.to.Sub(o.from) >= 2*modelLease/3 && o.to.After(sent.Add(-modelLease)) && o.from.Before(again) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *world) patchesSeen(user string) int {
@@ -221,15 +252,17 @@ func (w *world) patchesSeen(user string) int {
 // (it may have sent the update, or queued it, without recording that), or,
 // with a shared store, by any run after the run that sent it crashed (it
 // took the update from the tenant's stream and died before acknowledging
-// it; another replica takes it over).
+// it; another replica takes it over) or lost its lease while the
+// redis-server was down (leaseLapsed).
 func (w *world) unresumedUpdates(user string) int {
 	w.claimedMu.Lock()
 	defer w.claimedMu.Unlock()
 	n := 0
-	for i, r := range w.patched[user] {
+	for i, p := range w.patched[user] {
 		if i == 0 {
 			continue
 		}
+		r := p.run
 		resumed := false
 		for c := range w.claimed[user] {
 			if c.process == r.process && c.n < r.n && c.dead.Load() {
@@ -237,7 +270,7 @@ func (w *world) unresumedUpdates(user string) int {
 			}
 		}
 		for _, sent := range w.patched[user][:i] {
-			if w.scenario.shared() && sent != r && sent.dead.Load() {
+			if w.scenario.shared() && sent.run != r && (sent.run.dead.Load() || w.leaseLapsed(sent.at, p.at)) {
 				resumed = true
 			}
 		}
@@ -373,7 +406,7 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 	pcfg.Updates.DrainTimeout = 50 * time.Millisecond
 	// A crashed run's updates are taken over by a live one within the
 	// history's time.
-	pcfg.Updates.Lease = 300 * time.Millisecond
+	pcfg.Updates.Lease = modelLease
 	pcfg.Updates.RetryOnFailure.InitialInterval = 10 * time.Millisecond
 	pcfg.Updates.RetryOnFailure.MaxInterval = 50 * time.Millisecond
 	if r.redis != nil {
@@ -449,6 +482,10 @@ func (w *world) createReceiver(addr string, pcfg *signupprocessor.Config, next c
 // redisTimeout bounds a run's wait for Redis: while the server is down, a
 // request that needs a claim is refused after it.
 const redisTimeout = 300 * time.Millisecond
+
+// modelLease is updates.lease in the model: short, so that outages
+// outlast it and entries are taken over.
+const modelLease = 300 * time.Millisecond
 
 type statusRecorder struct {
 	http.ResponseWriter
