@@ -393,11 +393,7 @@ func (s *userStore) learnShared(ctx context.Context, items []candidate) error {
 			s.markDirty(user, next)
 		case st.SignedUp && !s.shared.readsEveryBatch(st):
 			// Signed up by Auth0's word: no replica claims one of their
-			// logins later. A count above one is no such word while
-			// replicas look users up: another may claim one of the user's
-			// logins after its lookup found them unmarked, and a copy of
-			// that record reaching this replica must learn the claim, so
-			// their records keep asking.
+			// logins later, so their records need not ask again.
 			st.NoSharedClaim = true
 			s.markDirty(user, st)
 		}

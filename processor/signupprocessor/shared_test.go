@@ -451,13 +451,6 @@ func TestConfirmationOutlivesTheCaller(t *testing.T) {
 	}
 }
 
-// One replica takes a login's count above one for a signed-up user (its
-// lookup failed); the other looks the user up, finds them unmarked, claims
-// that login as their SignUp, delivers it and stops before confirming it
-// (Redis did not answer, then the process ended). The sender's retry
-// reaches the first replica, which must learn the claim rather than trust
-// the count: the copy is the SignUp again, confirmed there, and the user
-// is marked.
 // The claim reads metric tells an operator which users' records depend on
 // Redis, and so wait while it is down: a user the replica knows nothing
 // of is read once, as is one Auth0 says is signed up; a user known only by
@@ -480,6 +473,13 @@ func TestClaimReadsSayWhyRecordsWaitForRedis(t *testing.T) {
 	assert.Equal(t, int64(2), claimReadsCounted(e, "by_count"), "the user known by a count, on every later batch")
 }
 
+// One replica takes a login's count above one for a signed-up user (its
+// lookup failed); the other looks the user up, finds them unmarked, claims
+// that login as their SignUp, delivers it and stops before confirming it
+// (Redis did not answer, then the process ended). The sender's retry
+// reaches the first replica, which must learn the claim rather than trust
+// the count: the copy is the SignUp again, confirmed there, and the user
+// is marked.
 func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
 	srv, a, b := twoReplicas(t, "auth0|u")
 	b.start(withRedis(b.config(), srv))
