@@ -156,6 +156,15 @@ type LookupConfig struct {
 	// sender's retries), so another collector may have counted the user
 	// meanwhile. 0 checks every such record.
 	CheckSignUpsOlderThan time.Duration `mapstructure:"check_signups_older_than"`
+	// RecheckByCountAfter: a user known only by a logins count above one
+	// (their lookup was skipped for the read budget, failed, or did not
+	// find them) is looked up again on a login at least this long after
+	// the count was taken or last checked, when the read budget has room:
+	// marked in Auth0, they are signed up by Auth0's word from then on;
+	// unmarked, that login is their SignUp, as the Rule's would have been.
+	// Longer than records arrive out of order, so that a new user's first
+	// login, delayed behind a later one, stays their SignUp.
+	RecheckByCountAfter time.Duration `mapstructure:"recheck_by_count_after"`
 }
 
 // UpdateConfig governs the queue of app_metadata updates.
@@ -223,6 +232,9 @@ func (cfg *Config) Validate() error {
 		}
 		if cfg.Lookups.CheckSignUpsOlderThan < 0 {
 			errs = append(errs, fmt.Errorf(`"lookups.check_signups_older_than" must not be negative, got %s`, cfg.Lookups.CheckSignUpsOlderThan))
+		}
+		if cfg.Lookups.RecheckByCountAfter < 0 {
+			errs = append(errs, fmt.Errorf(`"lookups.recheck_by_count_after" must not be negative, got %s`, cfg.Lookups.RecheckByCountAfter))
 		}
 	}
 	if cfg.Updates.QueueSize < 1 {

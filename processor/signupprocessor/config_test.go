@@ -40,6 +40,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.False(t, cfg.ManagementAPI.Enabled())
 	assert.True(t, cfg.Lookups.Enabled)
 	assert.Equal(t, 10*time.Second, cfg.Lookups.CheckSignUpsOlderThan)
+	assert.Equal(t, time.Minute, cfg.Lookups.RecheckByCountAfter)
 	assert.Equal(t, 3.0, cfg.ManagementAPI.RateLimit.WritesPerSecond, "inside Essentials' 200 writes/min")
 	assert.Zero(t, cfg.Updates.RetryOnFailure.MaxElapsedTime, "updates are kept until they succeed")
 }
@@ -70,6 +71,7 @@ func TestFullConfig(t *testing.T) {
 	assert.Equal(t, 4, cfg.ManagementAPI.RateLimit.ReadBurst)
 	assert.False(t, cfg.Lookups.Enabled)
 	assert.Equal(t, time.Minute, cfg.Lookups.CheckSignUpsOlderThan)
+	assert.Equal(t, 5*time.Minute, cfg.Lookups.RecheckByCountAfter)
 	assert.Equal(t, 500, cfg.Updates.QueueSize)
 	assert.Equal(t, 30*time.Second, cfg.Updates.DrainTimeout)
 	assert.Equal(t, 2*time.Minute, cfg.Updates.RetryOnFailure.MaxInterval)
@@ -89,6 +91,7 @@ func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 		`"lookups.timeout" must be positive`,
 		`"lookups.concurrency" must be at least 1`,
 		`"lookups.check_signups_older_than" must not be negative`,
+		`"lookups.recheck_by_count_after" must not be negative`,
 		`"updates.queue_size" must be positive`,
 		`"updates.workers" must be at least 1`,
 		`"redis": "endpoint" must be host:port`,

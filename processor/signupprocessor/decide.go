@@ -5,6 +5,7 @@ package signupprocessor // import "github.com/otelcol-auth0/otelcol-auth0/proces
 
 import (
 	"strconv"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
@@ -41,6 +42,8 @@ type candidate struct {
 	signedUp    bool
 	loginsCount int64
 	hasCount    bool
+	// at is when the batch is decided, in unix milliseconds.
+	at int64
 	// stale: the record was taken in by a collector longer ago than
 	// lookups.check_signups_older_than: it waited (in a queue, or through
 	// its sender's retries), so another collector may have counted the
@@ -126,6 +129,16 @@ func (c candidate) needsLookup(st userState) bool {
 	return c.kind == auth0event.KindLogin && !c.appMetadata && !st.SignedUp
 }
 
+// needsRecheck reports whether a login of a user known only by a logins
+// count is due to look them up again (their lookup was skipped, failed or
+// found no one): after has passed since the count was taken or they were
+// last looked up. Until then their signup or first login, out of order,
+// may still come and be their SignUp.
+func (c candidate) needsRecheck(st userState, after time.Duration) bool {
+	return c.kind == auth0event.KindLogin && !c.appMetadata && st.ByCount && !st.Claimed &&
+		c.at-st.CountedAt >= after.Milliseconds()
+}
+
 // needsSignUpCheck reports whether a stale record that would make a SignUp
 // of a user the store does not know is checked with Auth0 first: another
 // collector may have emitted the SignUp and marked the user meanwhile.
@@ -208,6 +221,15 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 		case st.ByCount && c.appMetadata && c.signedUp:
 			// Marked in Auth0: signed up before this collector saw them.
 			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
+		case st.ByCount && !st.Claimed && lookup.found && lookup.signedUp:
+			// Looked up again (needsRecheck): marked in Auth0.
+			return decision{event: auth0event.EventLogin, basis: basisLookup, next: userState{SignedUp: true}, changed: true}
+		case st.ByCount && !st.Claimed && lookup.found && c.kind == auth0event.KindLogin:
+			// Looked up again and not marked: the user signed up before
+			// any SignUp was recorded for them, and this login is their
+			// SignUp, as a collector that had looked them up at first
+			// would have decided (and the Rule did).
+			return signup(basisLookup, c)
 		case c.kind == auth0event.KindSignup:
 			// A signup record after the SignUp was emitted (records out of
 			// order): there is only one SignUp per user.
@@ -238,7 +260,7 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 	case c.hasCount && c.loginsCount == 1:
 		return signup(basisLoginsCount, c)
 	case c.hasCount && c.loginsCount > 1:
-		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: userState{SignedUp: true, ByCount: true}, changed: true}
+		return decision{event: auth0event.EventLogin, basis: basisLoginsCount, next: userState{SignedUp: true, ByCount: true, CountedAt: c.at}, changed: true}
 	default:
 		// Nothing is known: never invent a SignUp.
 		return decision{event: auth0event.EventLogin, basis: basisDefault, next: st}

@@ -5,6 +5,7 @@ package signupprocessor
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -64,6 +65,11 @@ func TestDecide(t *testing.T) {
 		{"a login without count after a later login is Login", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
 		{"marked app_metadata settles a user known by count", with(login, func(c *candidate) { c.appMetadata, c.signedUp = true, true }), byCount, false, lookupResult{}, "Login", basisAppMetadata, false, false, true},
 		{"a first login of a marked user is Login", firstLogin, known, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"a user known by count and looked up again as marked is known by Auth0's word", login, byCount, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
+		{"a user known by count and looked up again as unmarked gets this login as their SignUp", login, byCount, false, lookupResult{found: true}, "SignUp", basisLookup, false, true, true},
+		{"a user known by count and not found again stays known by count", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
+		{"a first login beats a lookup of a user known by count", firstLogin, byCount, false, lookupResult{found: true}, "SignUp", basisLoginsCount, false, true, true},
+		{"a lookup changes nothing for a user whose SignUp is claimed", with(signupRec, func(c *candidate) { c.id = "r0" }), mine, false, lookupResult{found: true}, "", basisStore, false, false, false},
 		{"a signup record of a user Auth0 has marked is no SignUp", signupRec, userState{}, false, lookupResult{found: true, signedUp: true}, "", basisLookup, false, false, true},
 		{"a first login of a user Auth0 has marked is Login", firstLogin, userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
 		{"an Action without the flag of a user Auth0 has marked is Login", with(login, func(c *candidate) { c.appMetadata = true }), userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
@@ -85,6 +91,9 @@ func TestDecide(t *testing.T) {
 			}
 			if d.changed {
 				assert.True(t, d.next.SignedUp)
+			}
+			if d.basis == basisLookup && d.event == auth0event.EventLogin {
+				assert.Equal(t, userState{SignedUp: true}, d.next, "known by Auth0's word, no longer by a count")
 			}
 		})
 	}
@@ -115,4 +124,25 @@ func TestNeedsLookup(t *testing.T) {
 	assert.False(t, candidate{user: "u", kind: auth0event.KindSignup}.needsLookup(userState{}))
 	assert.False(t, candidate{user: "u", kind: auth0event.KindLogin, appMetadata: true}.needsLookup(userState{}))
 	assert.False(t, candidate{user: "u", kind: auth0event.KindPasswordExchange}.needsLookup(userState{}))
+}
+
+func TestNeedsRecheck(t *testing.T) {
+	const after = time.Minute
+	counted := userState{SignedUp: true, ByCount: true, CountedAt: 1_000_000}
+	login := candidate{user: "u", kind: auth0event.KindLogin, hasCount: true, loginsCount: 4, at: counted.CountedAt + after.Milliseconds()}
+	assert.True(t, login.needsRecheck(counted, after), "due once the wait is over")
+	early := login
+	early.at--
+	assert.False(t, early.needsRecheck(counted, after), "not before: the user's first login may still come, out of order")
+	assert.True(t, login.needsRecheck(userState{SignedUp: true, ByCount: true}, after), "a state stored without its time was counted long ago")
+	for _, st := range []userState{{}, {SignedUp: true}, {SignedUp: true, ByCount: true, Claimed: true, CountedAt: 1}} {
+		assert.False(t, login.needsRecheck(st, after), "only users known by a count alone: %+v", st)
+	}
+	for _, c := range []candidate{
+		{user: "u", kind: auth0event.KindSignup, at: login.at},
+		{user: "u", kind: auth0event.KindPasswordExchange, at: login.at},
+		{user: "u", kind: auth0event.KindLogin, appMetadata: true, at: login.at},
+	} {
+		assert.False(t, c.needsRecheck(counted, after), "records that tell without a lookup: %+v", c)
+	}
 }

@@ -60,6 +60,7 @@ func createDefaultConfig() component.Config {
 			// Auth0 delivers a log stream's records within seconds; a
 			// record older than this waited somewhere.
 			CheckSignUpsOlderThan: 10 * time.Second,
+			RecheckByCountAfter:   time.Minute,
 		},
 		Updates: UpdateConfig{
 			QueueSize:      10_000,

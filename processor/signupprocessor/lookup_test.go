@@ -6,6 +6,7 @@ package signupprocessor
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +53,63 @@ func TestLookups(t *testing.T) {
 		{Attributes: attribute.NewSet(attribute.String("result", "not_signed_up")), Value: 1},
 		{Attributes: attribute.NewSet(attribute.String("result", "not_found")), Value: 1},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+// A user whose lookup failed is known by their logins count alone. They
+// are looked up again once lookups.recheck_by_count_after has passed (not
+// before: their first login may still come, out of order): marked in
+// Auth0, they are signed up by Auth0's word; unmarked, that login is their
+// SignUp and they are marked, as the Rule would have done. A lookup that
+// finds no one waits as long again.
+func TestUsersKnownByCountAreLookedUpAgain(t *testing.T) {
+	e := newEnv(t)
+	e.fake.AddUser("auth0|marked", map[string]any{"signedUp": true})
+	e.fake.AddUser("auth0|unmarked", map[string]any{"plan": "free"})
+	cfg := e.config()
+	cfg.Lookups.Cooldown = 0
+	cfg.Lookups.RecheckByCountAfter = 300 * time.Millisecond
+	e.start(cfg)
+	users := []string{"auth0|marked", "auth0|unmarked", "auth0|gone"}
+	logins := func(batch string, count int) []byte {
+		var events []ev
+		for _, u := range users {
+			events = append(events, ev{LogID: batch + u, UserID: u, LoginsCount: count})
+		}
+		return auth0test.Lines(events...)
+	}
+	gets := func() map[string]int {
+		n := map[string]int{}
+		for _, r := range e.fake.Requests(http.MethodGet, "/api/v2/users/") {
+			n[r.UserID]++
+		}
+		return n
+	}
+
+	e.fake.FailNext(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	start := time.Now()
+	require.NoError(t, e.consume(logins("a", 5)))
+	require.NoError(t, e.consume(logins("b", 6)))
+	require.Less(t, time.Since(start), cfg.Lookups.RecheckByCountAfter, "the test needs the second batch within the wait")
+	assert.Equal(t, map[string]int{"auth0|marked": 1, "auth0|unmarked": 1, "auth0|gone": 1}, gets(), "no lookup again within the wait")
+
+	time.Sleep(cfg.Lookups.RecheckByCountAfter)
+	require.NoError(t, e.consume(logins("c", 7)))
+	require.NoError(t, e.consume(logins("d", 8)))
+	assert.Equal(t, map[string]int{"auth0|marked": 2, "auth0|unmarked": 2, "auth0|gone": 2}, gets(), "one lookup again each, then none within the wait")
+	assert.Equal(t, []tag{
+		{"auth0|marked", "Login", basisLoginsCount, "aauth0|marked"},
+		{"auth0|unmarked", "Login", basisLoginsCount, "aauth0|unmarked"},
+		{"auth0|gone", "Login", basisLoginsCount, "aauth0|gone"},
+		{"auth0|marked", "Login", basisStore, "bauth0|marked"},
+		{"auth0|unmarked", "Login", basisStore, "bauth0|unmarked"},
+		{"auth0|gone", "Login", basisStore, "bauth0|gone"},
+		{"auth0|marked", "Login", basisLookup, "cauth0|marked"},
+		{"auth0|unmarked", "SignUp", basisLookup, "cauth0|unmarked"},
+		{"auth0|gone", "Login", basisStore, "cauth0|gone"},
+		{"auth0|marked", "Login", basisStore, "dauth0|marked"},
+		{"auth0|unmarked", "Login", basisStore, "dauth0|unmarked"},
+		{"auth0|gone", "Login", basisStore, "dauth0|gone"},
+	}, e.tags())
+	e.waitPatched("auth0|unmarked")
+	assert.Len(t, e.fake.Requests(http.MethodPatch, "/api/v2/users/"), 1, "only the user whose SignUp it made is marked")
 }

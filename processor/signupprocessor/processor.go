@@ -282,6 +282,7 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 					b.candidates = append(b.candidates, -1)
 					continue
 				}
+				c.at = now.UnixMilli()
 				c.stale = p.cfg.Lookups.Enabled && lr.ObservedTimestamp() != 0 &&
 					now.Sub(lr.ObservedTimestamp().AsTime()) > p.cfg.Lookups.CheckSignUpsOlderThan
 				b.candidates = append(b.candidates, len(b.items))
@@ -308,7 +309,8 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 			told[c.user] = true
 		}
 	}
-	var users, waiting []string
+	var users, waiting, rechecks []string
+	var at int64
 	for _, c := range b.items {
 		if told[c.user] {
 			continue
@@ -321,10 +323,19 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 		case c.needsLookup(st):
 			told[c.user] = true
 			users = append(users, c.user)
+		case c.needsRecheck(st, p.cfg.Lookups.RecheckByCountAfter):
+			told[c.user] = true
+			rechecks = append(rechecks, c.user)
+			at = c.at
 		}
 	}
-	if len(users)+len(waiting) > 0 {
-		b.lookups = p.lookups.lookupAll(ctx, users, waiting)
+	// Users known by a count are looked up again whether or not the
+	// budget has room now: the next try is due after the same wait.
+	p.users.countedAgain(ctx, rechecks, at)
+	if len(users)+len(waiting)+len(rechecks) > 0 {
+		// Rechecks last: the users nothing is known of take the read
+		// budget first.
+		b.lookups = p.lookups.lookupAll(ctx, append(users, rechecks...), waiting)
 	}
 }
 

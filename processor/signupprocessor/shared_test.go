@@ -502,3 +502,45 @@ func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
 	require.Eventually(t, func() bool { return len(b.fake.Requests(http.MethodPatch, "/api/v2/users/")) == 1 }, 10*time.Second, 10*time.Millisecond,
 		"the user whose SignUp was delivered is marked")
 }
+
+// A user known by a count is read from Redis on every batch, so their
+// records wait while Redis is down, only until they are looked up again:
+// found marked in Auth0, they are read once more and never again, and
+// Redis going away no longer holds up their records.
+func TestALookupAgainEndsTheReadsOfAUserKnownByCount(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	e.fake.AddUser("auth0|marked", map[string]any{"signedUp": true})
+	cfg := withRedis(e.config(), srv)
+	cfg.Lookups.Cooldown = 0
+	cfg.Lookups.RecheckByCountAfter = 300 * time.Millisecond
+	e.start(cfg)
+	login := func(n int) []byte {
+		return auth0test.Lines(ev{LogID: fmt.Sprintf("l%d", n), UserID: "auth0|marked", LoginsCount: n})
+	}
+
+	e.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, e.consume(login(5)), "the lookup fails: known by the count")
+	require.NoError(t, e.consume(login(6)))
+	assert.Equal(t, int64(1), claimReadsCounted(e, "by_count"))
+
+	time.Sleep(cfg.Lookups.RecheckByCountAfter)
+	require.NoError(t, e.consume(login(7)), "looked up again: marked")
+	require.NoError(t, e.consume(login(8)))
+	require.NoError(t, e.consume(login(9)))
+	assert.Equal(t, int64(2), claimReadsCounted(e, "by_count"), "read with the batch that looked them up again, which came after the read")
+	assert.Equal(t, int64(1), claimReadsCounted(e, "signed_up"), "then once as signed up by Auth0's word, then never")
+
+	srv.Kill()
+	require.NoError(t, e.consume(login(10)), "no claim to wait for")
+	assert.Equal(t, map[string]int{"auth0|marked": 6}, e.countEvents(auth0event.EventLogin))
+	assert.Equal(t, []string{basisLoginsCount, basisStore, basisLookup, basisStore, basisStore, basisStore}, basesOf(e.tags()))
+}
+
+func basesOf(tags []tag) []string {
+	bases := make([]string, len(tags))
+	for i, tg := range tags {
+		bases[i] = tg.Basis
+	}
+	return bases
+}

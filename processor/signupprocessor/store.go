@@ -41,6 +41,11 @@ type userState struct {
 	// replicas' shared store held no claim of theirs when asked: their
 	// records need not ask again.
 	NoSharedClaim bool `json:"x,omitempty"`
+	// CountedAt is when ByCount was taken, or the user last looked up
+	// again for it, in unix milliseconds: the next lookup is due
+	// lookups.recheck_by_count_after later. 0 (a state stored without
+	// it) is long ago.
+	CountedAt int64 `json:"t,omitempty"`
 
 	// absent marks a cache entry for a user storage does not hold, so that
 	// new users cost one storage read, not one per record. Never stored.
@@ -222,6 +227,20 @@ func (s *userStore) markDirty(user string, st userState) {
 	s.dirtyMu.Lock()
 	s.dirty[user] = struct{}{}
 	s.dirtyMu.Unlock()
+}
+
+// countedAgain records that users known only by a count are being looked
+// up again at at (unix milliseconds), so that the next lookup waits
+// lookups.recheck_by_count_after whatever this one finds.
+func (s *userStore) countedAgain(ctx context.Context, users []string, at int64) {
+	for _, user := range users {
+		unlock := s.lockUser(user)
+		if st, _, err := s.get(ctx, user); err == nil && st.ByCount && !st.Claimed {
+			st.CountedAt = at
+			s.markDirty(user, st)
+		}
+		unlock()
+	}
 }
 
 // flush writes the dirty users' current states. A user evicted from the

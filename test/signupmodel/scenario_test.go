@@ -18,8 +18,10 @@ type scenario struct {
 	seed uint64
 	// test names the test that wrote the history by hand (empty for a
 	// generated one).
-	test  string
-	users []user
+	test string
+	// family names the test that generated the history.
+	family string
+	users  []user
 	// batches are the log stream's requests, each sent until accepted
 	// (Auth0 retries); a record may be in several (redeliveries).
 	batches [][]record
@@ -46,6 +48,14 @@ type scenario struct {
 	// hedged is the share of stream requests sent to both processes at
 	// once, as a sender does that gave up waiting on one replica.
 	hedged float64
+	// recheckAfter is the processors' lookups.recheck_by_count_after (0:
+	// the default, which no history lasts): a millisecond looks a user
+	// known by a count up again on nearly each of their logins.
+	recheckAfter time.Duration
+	// lookupFailures is the share of lookups the Management API answers
+	// with 503 (each pausing lookups for the cooldown): users then become
+	// known by a logins count.
+	lookupFailures float64
 }
 
 // outage kills the redis-server at this long after the history starts,
@@ -135,6 +145,33 @@ func beforeAfter(after bool) string {
 
 // generate makes the history of a seed.
 func generate(seed uint64) *scenario {
+	return generateShaped(seed, shape{logins: 3, actions: true})
+}
+
+// shape is what generateShaped varies: how many logins a user has at most,
+// and whether the Action posts them too.
+type shape struct {
+	logins  int
+	actions bool
+}
+
+// generateKnownByCount makes a history whose users are mostly known by
+// their logins counts and looked up again: many logins each, no Action
+// telling about them, most lookups failing. One process: with two, a
+// record whose copies in flight reach both, claimed by the one whose
+// lookup succeeds and delivered as a Login by the other, loses the user's
+// SignUp when the claimer crashes (the sender's retry reaches the other
+// replica, whose receiver drops it as delivered), and failing lookups
+// make that common (signupprocessor's README, "Known limits").
+func generateKnownByCount(seed uint64) *scenario {
+	s := generateShaped(seed, shape{logins: 8})
+	s.processes, s.outages, s.hedged = s.processes[:1], nil, 0
+	s.lookupFailures = 0.5
+	s.recheckAfter = [...]time.Duration{time.Millisecond, 50 * time.Millisecond}[seed%2]
+	return s
+}
+
+func generateShaped(seed uint64, sh shape) *scenario {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	s := &scenario{seed: seed, streams: 1 + rng.IntN(3), streamDelay: time.Duration(rng.IntN(300)) * time.Millisecond}
 	nUsers := 3 + rng.IntN(25)
@@ -148,7 +185,7 @@ func generate(seed uint64) *scenario {
 	for u := range nUsers {
 		usr := user{id: fmt.Sprintf("auth0|s%d-u%d", seed, u), returning: rng.IntN(3) == 0}
 		s.users = append(s.users, usr)
-		first, logins := 1, 1+rng.IntN(3)
+		first, logins := 1, 1+rng.IntN(sh.logins)
 		if usr.returning {
 			first = 2 + rng.IntN(20)
 		}
@@ -164,7 +201,7 @@ func generate(seed uint64) *scenario {
 			if rng.IntN(4) != 0 {
 				stream = append(stream, record{id: nextLogID(), user: usr.id, typ: "s", logins: count})
 			}
-			if rng.IntN(2) == 0 {
+			if rng.IntN(2) == 0 && sh.actions {
 				s.actions = append(s.actions, record{id: fmt.Sprintf("action-%d-%s-%d", seed, usr.id, n), user: usr.id, typ: "s", logins: n, action: true})
 			}
 		}
@@ -207,6 +244,12 @@ func generate(seed uint64) *scenario {
 	}
 	for range processes {
 		s.processes = append(s.processes, generateRuns(rng))
+	}
+	// Drawn last, so that a seed's history is otherwise what it was
+	// before there was a choice.
+	if rng.IntN(3) == 0 && !s.shared() {
+		s.lookupFailures = 0.3
+		s.recheckAfter = time.Millisecond
 	}
 	return s
 }
@@ -252,7 +295,7 @@ func (s *scenario) describe() string {
 	if s.test != "" {
 		fmt.Fprintf(&b, "history of %s (replay: go test -race -run %s ./test/signupmodel/)\n", s.test, s.test)
 	} else {
-		fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run TestExactlyOnceSignUp ./test/signupmodel/)\n", s.seed, s.seed)
+		fmt.Fprintf(&b, "history seed %d (replay: SIGNUP_MODEL_SEED=%d go test -race -run '%s$' ./test/signupmodel/)\n", s.seed, s.seed, s.family)
 	}
 	for _, u := range s.users {
 		kind := "new"
@@ -282,6 +325,12 @@ func (s *scenario) describe() string {
 		for _, o := range s.outages {
 			fmt.Fprintf(&b, "  redis-server killed at %s, started again %s later\n", o.at, o.down)
 		}
+	}
+	if s.lookupFailures > 0 {
+		fmt.Fprintf(&b, "  %.0f%% of lookups answered 503\n", 100*s.lookupFailures)
+	}
+	if s.recheckAfter > 0 {
+		fmt.Fprintf(&b, "  users known by a logins count looked up again %s after\n", s.recheckAfter)
 	}
 	for p, runs := range s.processes {
 		for i, f := range runs {

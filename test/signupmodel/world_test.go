@@ -373,6 +373,11 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 			rw.WriteHeader(http.StatusBadGateway)
 			return
 		}
+		if req.Method == http.MethodGet && strings.HasPrefix(req.URL.Path, "/api/v2/users/") && rand.Float64() < w.scenario.lookupFailures {
+			w.trace.add("%s: %s %s -> 503 (the model's)", r.label, req.Method, req.URL.Path)
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
 		rec := &statusRecorder{ResponseWriter: rw}
 		proxy.ServeHTTP(rec, req)
 		if req.Method == http.MethodPatch && rec.status == http.StatusOK {
@@ -403,6 +408,9 @@ func (w *world) start(p *process, n int, f faults) (*run, error) {
 	pcfg.ManagementAPI.RateLimit.WritesPerSecond, pcfg.ManagementAPI.RateLimit.WriteBurst = 1000, 1000
 	pcfg.ManagementAPI.RateLimit.ReadsPerSecond, pcfg.ManagementAPI.RateLimit.ReadBurst = 1000, 1000
 	pcfg.Lookups.Cooldown = 50 * time.Millisecond
+	if w.scenario.recheckAfter > 0 {
+		pcfg.Lookups.RecheckByCountAfter = w.scenario.recheckAfter
+	}
 	pcfg.Updates.DrainTimeout = 50 * time.Millisecond
 	// A crashed run's updates are taken over by a live one within the
 	// history's time.
