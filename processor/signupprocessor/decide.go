@@ -44,6 +44,10 @@ type candidate struct {
 	hasCount    bool
 	// at is when the batch is decided, in unix milliseconds.
 	at int64
+	// firstInBatch: the batch holds the user's signup record or first
+	// login (logins count one), which is their SignUp if one of their
+	// records is: a later login is not, whatever a lookup says.
+	firstInBatch bool
 	// stale: the record was taken in by a collector longer ago than
 	// lookups.check_signups_older_than: it waited (in a queue, or through
 	// its sender's retries), so another collector may have counted the
@@ -159,8 +163,9 @@ func (c candidate) needsSignUpCheck(st userState) bool {
 }
 
 // lookupResult is what a lookup said; found is false when none was made,
-// it failed, or the user does not exist.
+// it failed, or the user does not exist. asked: one was tried.
 type lookupResult struct {
+	asked    bool
 	found    bool
 	signedUp bool
 }
@@ -212,6 +217,15 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 			d.next.Claimed = true
 			d.redelivery = true
 			return d
+		case st.ByCount && !st.Claimed && lookup.found && lookup.signedUp:
+			// Looked up again (needsRecheck): marked in Auth0, so no
+			// record of theirs is a SignUp, a late signup or first login
+			// neither.
+			d := decision{event: auth0event.EventLogin, basis: basisLookup, next: userState{SignedUp: true}, changed: true}
+			if c.kind == auth0event.KindSignup {
+				d.event = ""
+			}
+			return d
 		case st.ByCount && !st.Claimed && c.kind == auth0event.KindSignup:
 			// Known only from a later login that arrived first (records
 			// out of order): this is the user's signup.
@@ -221,15 +235,18 @@ func decide(c candidate, st userState, ownClaim bool, lookup lookupResult) decis
 		case st.ByCount && c.appMetadata && c.signedUp:
 			// Marked in Auth0: signed up before this collector saw them.
 			return decision{event: auth0event.EventLogin, basis: basisAppMetadata, next: userState{SignedUp: true}, changed: true}
-		case st.ByCount && !st.Claimed && lookup.found && lookup.signedUp:
-			// Looked up again (needsRecheck): marked in Auth0.
-			return decision{event: auth0event.EventLogin, basis: basisLookup, next: userState{SignedUp: true}, changed: true}
-		case st.ByCount && !st.Claimed && lookup.found && c.kind == auth0event.KindLogin:
+		case st.ByCount && !st.Claimed && lookup.found && c.kind == auth0event.KindLogin && !c.firstInBatch:
 			// Looked up again and not marked: the user signed up before
 			// any SignUp was recorded for them, and this login is their
 			// SignUp, as a collector that had looked them up at first
 			// would have decided (and the Rule did).
 			return signup(basisLookup, c)
+		case st.ByCount && !st.Claimed && lookup.asked:
+			// Looked up again without an answer (skipped for the read
+			// budget, failed, or no one found): due again a wait later.
+			next := st
+			next.CountedAt = c.at
+			return decision{event: auth0event.EventLogin, basis: basisStore, next: next, changed: next != st}
 		case c.kind == auth0event.KindSignup:
 			// A signup record after the SignUp was emitted (records out of
 			// order): there is only one SignUp per user.

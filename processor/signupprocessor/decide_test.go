@@ -68,7 +68,11 @@ func TestDecide(t *testing.T) {
 		{"a user known by count and looked up again as marked is known by Auth0's word", login, byCount, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
 		{"a user known by count and looked up again as unmarked gets this login as their SignUp", login, byCount, false, lookupResult{found: true}, "SignUp", basisLookup, false, true, true},
 		{"a user known by count and not found again stays known by count", login, byCount, false, lookupResult{}, "Login", basisStore, false, false, false},
-		{"a first login beats a lookup of a user known by count", firstLogin, byCount, false, lookupResult{found: true}, "SignUp", basisLoginsCount, false, true, true},
+		{"a first login beats a lookup of a user known by count that finds them unmarked", firstLogin, byCount, false, lookupResult{asked: true, found: true}, "SignUp", basisLoginsCount, false, true, true},
+		{"so does a first login later in the batch", with(login, func(c *candidate) { c.firstInBatch, c.at = true, 5000 }), byCount, false, lookupResult{asked: true, found: true}, "Login", basisStore, false, false, true},
+		{"a user known by count and looked up again as marked gets no SignUp from a late first login", firstLogin, byCount, false, lookupResult{asked: true, found: true, signedUp: true}, "Login", basisLookup, false, false, true},
+		{"nor from a late signup record", signupRec, byCount, false, lookupResult{asked: true, found: true, signedUp: true}, "", basisLookup, false, false, true},
+		{"a user known by count looked up again without an answer is due again a wait later", with(login, func(c *candidate) { c.at = 5000 }), byCount, false, lookupResult{asked: true}, "Login", basisStore, false, false, true},
 		{"a lookup changes nothing for a user whose SignUp is claimed", with(signupRec, func(c *candidate) { c.id = "r0" }), mine, false, lookupResult{found: true}, "", basisStore, false, false, false},
 		{"a signup record of a user Auth0 has marked is no SignUp", signupRec, userState{}, false, lookupResult{found: true, signedUp: true}, "", basisLookup, false, false, true},
 		{"a first login of a user Auth0 has marked is Login", firstLogin, userState{}, false, lookupResult{found: true, signedUp: true}, "Login", basisLookup, false, false, true},
@@ -92,7 +96,10 @@ func TestDecide(t *testing.T) {
 			if d.changed {
 				assert.True(t, d.next.SignedUp)
 			}
-			if d.basis == basisLookup && d.event == auth0event.EventLogin {
+			if tt.st.ByCount && tt.lookup.asked && !tt.lookup.found {
+				assert.Equal(t, userState{SignedUp: true, ByCount: true, CountedAt: tt.c.at}, d.next)
+			}
+			if d.basis == basisLookup && !d.claim {
 				assert.Equal(t, userState{SignedUp: true}, d.next, "known by Auth0's word, no longer by a count")
 			}
 		})

@@ -68,6 +68,7 @@ func (l *lookuper) lookupAll(ctx context.Context, users, waiting []string) map[s
 			defer wg.Done()
 			defer func() { <-sem }()
 			r := l.lookup(ctx, user, wait)
+			r.asked = true
 			mu.Lock()
 			results[user] = r
 			mu.Unlock()

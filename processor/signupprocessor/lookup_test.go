@@ -4,6 +4,7 @@
 package signupprocessor
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -112,4 +113,68 @@ func TestUsersKnownByCountAreLookedUpAgain(t *testing.T) {
 	}, e.tags())
 	e.waitPatched("auth0|unmarked")
 	assert.Len(t, e.fake.Requests(http.MethodPatch, "/api/v2/users/"), 1, "only the user whose SignUp it made is marked")
+}
+
+// A user known by a count whose login a lookup again made their SignUp,
+// refused by the pipeline: the sender's retry is the SignUp again, looked
+// up again at once (the refused batch's lookup left no trace), not a Login
+// until the next wait.
+func TestARefusedSignUpOfALookupAgainIsTheSignUpOnRetry(t *testing.T) {
+	e := newEnv(t)
+	e.fake.AddUser("auth0|u", map[string]any{"plan": "free"})
+	cfg := e.config()
+	cfg.Lookups.Cooldown = 0
+	cfg.Lookups.RecheckByCountAfter = 200 * time.Millisecond
+	e.start(cfg)
+	e.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "l5", UserID: "auth0|u", LoginsCount: 5})))
+	time.Sleep(cfg.Lookups.RecheckByCountAfter)
+
+	seventh := auth0test.Lines(ev{LogID: "l7", UserID: "auth0|u", LoginsCount: 7})
+	e.next.setErr(errors.New("sending queue is full"))
+	require.Error(t, e.consume(seventh), "the SignUp of the lookup again, refused")
+	e.next.setErr(nil)
+	require.NoError(t, e.consume(seventh), "the sender's retry")
+	assert.Equal(t, []tag{
+		{"auth0|u", "Login", basisLoginsCount, "l5"},
+		{"auth0|u", "SignUp", basisLookup, "l7"},
+	}, e.tags())
+	e.waitPatched("auth0|u")
+}
+
+// A user known by a count, due to be looked up again, whose late first
+// login comes in a batch after a later login: the later login asks
+// Auth0. Not marked: the first login is the SignUp by its count, the
+// later one a Login. Marked: neither is a SignUp.
+func TestALateFirstLoginOfAUserKnownByCount(t *testing.T) {
+	e := newEnv(t)
+	e.fake.AddUser("auth0|new", map[string]any{"plan": "free"})
+	e.fake.AddUser("auth0|marked", map[string]any{"signedUp": true})
+	cfg := e.config()
+	cfg.Lookups.Cooldown = 0
+	cfg.Lookups.RecheckByCountAfter = 200 * time.Millisecond
+	e.start(cfg)
+	e.fake.FailNext(http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	require.NoError(t, e.consume(auth0test.Lines(
+		ev{LogID: "n3", UserID: "auth0|new", LoginsCount: 3},
+		ev{LogID: "m3", UserID: "auth0|marked", LoginsCount: 3},
+	)))
+	time.Sleep(cfg.Lookups.RecheckByCountAfter)
+	gets := len(e.fake.Requests(http.MethodGet, "/api/v2/users/"))
+
+	require.NoError(t, e.consume(auth0test.Lines(
+		ev{LogID: "n4", UserID: "auth0|new", LoginsCount: 4},
+		ev{LogID: "n1", UserID: "auth0|new", LoginsCount: 1},
+		ev{LogID: "m4", UserID: "auth0|marked", LoginsCount: 4},
+		ev{LogID: "m1", UserID: "auth0|marked", LoginsCount: 1},
+	)))
+	assert.Equal(t, []tag{
+		{"auth0|new", "Login", basisLoginsCount, "n3"},
+		{"auth0|marked", "Login", basisLoginsCount, "m3"},
+		{"auth0|new", "Login", basisStore, "n4"},
+		{"auth0|new", "SignUp", basisLoginsCount, "n1"},
+		{"auth0|marked", "Login", basisLookup, "m4"},
+		{"auth0|marked", "Login", basisStore, "m1"},
+	}, e.tags())
+	assert.Len(t, e.fake.Requests(http.MethodGet, "/api/v2/users/"), gets+2, "both looked up again")
 }

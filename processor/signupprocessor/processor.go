@@ -291,6 +291,15 @@ func (p *signupProcessor) collect(ld plog.Logs) *batch {
 			}
 		}
 	}
+	first := map[string]bool{}
+	for _, c := range b.items {
+		if c.kind == auth0event.KindSignup || (c.kind == auth0event.KindLogin && c.hasCount && c.loginsCount == 1) {
+			first[c.user] = true
+		}
+	}
+	for i := range b.items {
+		b.items[i].firstInBatch = first[b.items[i].user]
+	}
 	return b
 }
 
@@ -310,7 +319,6 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 		}
 	}
 	var users, waiting, rechecks []string
-	var at int64
 	for _, c := range b.items {
 		if told[c.user] {
 			continue
@@ -326,12 +334,8 @@ func (p *signupProcessor) lookupUnknown(ctx context.Context, b *batch) {
 		case c.needsRecheck(st, p.cfg.Lookups.RecheckByCountAfter):
 			told[c.user] = true
 			rechecks = append(rechecks, c.user)
-			at = c.at
 		}
 	}
-	// Users known by a count are looked up again whether or not the
-	// budget has room now: the next try is due after the same wait.
-	p.users.countedAgain(ctx, rechecks, at)
 	if len(users)+len(waiting)+len(rechecks) > 0 {
 		// Rechecks last: the users nothing is known of take the read
 		// budget first.

@@ -229,20 +229,6 @@ func (s *userStore) markDirty(user string, st userState) {
 	s.dirtyMu.Unlock()
 }
 
-// countedAgain records that users known only by a count are being looked
-// up again at at (unix milliseconds), so that the next lookup waits
-// lookups.recheck_by_count_after whatever this one finds.
-func (s *userStore) countedAgain(ctx context.Context, users []string, at int64) {
-	for _, user := range users {
-		unlock := s.lockUser(user)
-		if st, _, err := s.get(ctx, user); err == nil && st.ByCount && !st.Claimed {
-			st.CountedAt = at
-			s.markDirty(user, st)
-		}
-		unlock()
-	}
-}
-
 // flush writes the dirty users' current states. A user evicted from the
 // cache meanwhile is skipped: what it held can be learned again. The users'
 // locks are held until the write returned, so that a state written by
@@ -266,11 +252,29 @@ func (s *userStore) flush(ctx context.Context) error {
 	unlock := s.lockUsers(users)
 	defer unlock()
 	var ops []*storage.Operation
+	var later []string
+	s.flightsMu.Lock()
 	for _, user := range users {
+		if _, ok := s.flights[user]; ok {
+			// A claim in flight writes its own state, ahead of its
+			// records and on confirmation: written here, an unconfirmed
+			// claim would outlive a rollback that has nothing to undo
+			// in storage. Written by the next flush, once it landed.
+			later = append(later, user)
+			continue
+		}
 		if st, ok := s.cache.Peek(user); ok && !st.absent {
 			raw, _ := json.Marshal(st)
 			ops = append(ops, storage.SetOperation(userKey(user), raw))
 		}
+	}
+	s.flightsMu.Unlock()
+	if len(later) > 0 {
+		s.dirtyMu.Lock()
+		for _, user := range later {
+			s.dirty[user] = struct{}{}
+		}
+		s.dirtyMu.Unlock()
 	}
 	return s.persist(ctx, ops)
 }

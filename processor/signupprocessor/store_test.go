@@ -5,6 +5,7 @@ package signupprocessor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
 
 // slowClient is a storage client whose transactions take a while, so that
@@ -94,4 +97,33 @@ func TestStoreWritersShareTransactions(t *testing.T) {
 			assert.True(t, st.SignedUp, "the read in a shared transaction got its value")
 		})
 	}
+}
+
+// A user the flush finds with a claim in flight is left to the claim's
+// own writes: the flush writing the unconfirmed claim would leave it in
+// storage after a rollback that had nothing to undo there (its write ahead
+// failed), and after a restart that claim would hold a record its sender
+// had been told to send again. The next flush writes the restored state.
+func TestFlushLeavesClaimsInFlightToTheirOwnWrites(t *testing.T) {
+	ctx := context.Background()
+	client := &slowClient{values: map[string][]byte{}}
+	s, err := newUserStore(100, client)
+	require.NoError(t, err)
+	counted := userState{SignedUp: true, ByCount: true, CountedAt: 7}
+	s.markDirty("u", counted)
+
+	_, cs, err := s.decideBatch(ctx, []candidate{{user: "u", id: "r1", kind: auth0event.KindSignup}}, nil, nil)
+	require.NoError(t, err)
+	require.True(t, cs.claimed("u"))
+	require.NoError(t, s.flush(ctx))
+	assert.NotContains(t, client.values, userKey("u"), "the claim in flight is not the flush's to write")
+
+	client.fail = errors.New("disk full")
+	require.Error(t, cs.writeAhead(ctx))
+	client.fail = nil
+	require.NoError(t, cs.rollback(ctx))
+	require.NoError(t, s.flush(ctx))
+	var stored userState
+	require.NoError(t, json.Unmarshal(client.values[userKey("u")], &stored))
+	assert.Equal(t, counted, stored, "the next flush writes the state the rollback restored")
 }
