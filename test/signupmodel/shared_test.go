@@ -241,3 +241,46 @@ func TestSharedClaimHolderRedeliveredWhileLookupsFail(t *testing.T) {
 	w.acked = map[string]record{x.id: x, y.id: y}
 	w.report(w.check())
 }
+
+// The known limit of one record decided two ways on two replicas, played
+// out: A's lookup fails and it delivers the user's first login (no count)
+// as a Login, answering the sender; B's lookup finds the user unmarked and
+// claims the same record, but its exporter refuses it. The sender never
+// sends it again (A answered), so the claim holds a record that reached
+// Splunk as a Login, and the user's signup record, arriving later, is no
+// SignUp. The oracle counts the user apart rather than failing the
+// history; it would fail it were the claim confirmed, or the claimed
+// record never delivered.
+func TestSharedRecordDecidedTwoWaysLeavesNoSignUp(t *testing.T) {
+	uid := "auth0|shared-split-u0"
+	x := record{id: "90020261120080000000000000000000000000000000000005", user: uid, typ: "s"}
+	y := record{id: "90020261120080000000000000000000000000000000000006", user: uid, typ: "ss"}
+	s := &scenario{
+		seed:      6,
+		test:      t.Name(),
+		users:     []user{{id: uid}},
+		batches:   [][]record{{x}, {y}},
+		processes: [][]faults{{{}}, {{refuseRate: 1}}},
+	}
+	w := newWorld(t, s)
+	var runs []*run
+	for i, p := range w.processes {
+		r, err := w.start(p, 1, s.processes[i][0])
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+
+	w.fake.FailNext(http.StatusServiceUnavailable)
+	require.True(t, w.post(client, w.processes[0], "/auth0/logs", auth0test.Lines(x.event())), "A, whose lookup fails, delivers the record as a Login")
+	require.False(t, w.post(client, w.processes[1], "/auth0/logs", auth0test.Lines(x.event())), "B claims the same record and its exporter refuses it")
+	require.True(t, w.post(client, w.processes[0], "/auth0/logs", auth0test.Lines(y.event())), "A takes the signup record")
+
+	for _, r := range runs {
+		r.stop()
+	}
+	w.acked = map[string]record{x.id: x, y.id: y}
+	failed, sum := w.check()
+	w.report(failed, sum)
+	require.Equal(t, 1, sum.splitDecisions, "the user is counted apart")
+}
