@@ -115,7 +115,7 @@ func playHistories(t *testing.T, generate func(seed uint64) *scenario, seeds []u
 	}
 	t.Logf("figures: %d histories (%d of two processes sharing a redis-server, %d Redis outages), %d collector runs, %d crashes; "+
 		"%d records and %d SignUps at the exporter, %d of them redeliveries of a user's SignUp record, %d SignUps left doubtful by a crash; "+
-		"%d second SignUp decisions; %d users left without a SignUp by one record decided two ways on two replicas; "+
+		"%d second SignUp decisions; %d users left without a SignUp, or unmarked, by one record decided two ways on two replicas; "+
 		"%d requests refused or unanswered and sent again (%d while Redis was down); %d app_metadata updates, %d repeated after a crash or a lapsed lease",
 		f.histories, f.shared, f.outages, f.runs, f.crashes, f.records, f.signups, f.redeliveries, f.windows, f.second, f.splitDecisions, f.refused, f.refusedDown, f.updates, f.repeatedUpdates)
 }
