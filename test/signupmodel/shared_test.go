@@ -77,12 +77,7 @@ func TestSharedOneUpdateWhenBothReplicasTakeTheRecord(t *testing.T) {
 		s.actions = append(s.actions, record{id: fmt.Sprintf("action-shared-both-u%d-1", u), user: id, typ: "s", logins: 1, action: true})
 	}
 	w := newWorld(t, s)
-	var runs []*run
-	for i, p := range w.processes {
-		r, err := w.start(p, 1, s.processes[i][0])
-		require.NoError(t, err)
-		runs = append(runs, r)
-	}
+	runs := startFirstRuns(t, w)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -175,12 +170,7 @@ func TestSharedRedeliveryAfterARefusal(t *testing.T) {
 		processes: [][]faults{{{refuseRate: 1}}, {{}}},
 	}
 	w := newWorld(t, s)
-	var runs []*run
-	for i, p := range w.processes {
-		r, err := w.start(p, 1, s.processes[i][0])
-		require.NoError(t, err)
-		runs = append(runs, r)
-	}
+	runs := startFirstRuns(t, w)
 	client := &http.Client{Timeout: 5 * time.Second}
 	body := auth0test.Lines(x.event())
 
@@ -218,12 +208,7 @@ func TestSharedClaimHolderRedeliveredWhileLookupsFail(t *testing.T) {
 		processes: [][]faults{{{refuseRate: 1}}, {{}}},
 	}
 	w := newWorld(t, s)
-	var runs []*run
-	for i, p := range w.processes {
-		r, err := w.start(p, 1, s.processes[i][0])
-		require.NoError(t, err)
-		runs = append(runs, r)
-	}
+	runs := startFirstRuns(t, w)
 	client := &http.Client{Timeout: 5 * time.Second}
 
 	require.False(t, w.post(client, w.processes[0], "/auth0/logs", auth0test.Lines(x.event())), "A's exporter refuses the batch")
@@ -263,12 +248,7 @@ func TestSharedRecordDecidedTwoWaysLeavesNoSignUp(t *testing.T) {
 		processes: [][]faults{{{}}, {{refuseRate: 1}}},
 	}
 	w := newWorld(t, s)
-	var runs []*run
-	for i, p := range w.processes {
-		r, err := w.start(p, 1, s.processes[i][0])
-		require.NoError(t, err)
-		runs = append(runs, r)
-	}
+	runs := startFirstRuns(t, w)
 	client := &http.Client{Timeout: 5 * time.Second}
 
 	w.fake.FailNext(http.StatusServiceUnavailable)
@@ -283,4 +263,16 @@ func TestSharedRecordDecidedTwoWaysLeavesNoSignUp(t *testing.T) {
 	failed, sum := w.check()
 	w.report(failed, sum)
 	require.Equal(t, 1, sum.splitDecisions, "the user is counted apart")
+}
+
+// startFirstRuns starts the first run of each of the history's processes.
+func startFirstRuns(t *testing.T, w *world) []*run {
+	t.Helper()
+	var runs []*run
+	for i, p := range w.processes {
+		r, err := w.start(p, 1, w.scenario.processes[i][0])
+		require.NoError(t, err)
+		runs = append(runs, r)
+	}
+	return runs
 }
