@@ -7,11 +7,13 @@
 //
 // For each count it starts a fresh redis-server (Debian's package; see
 // scripts/ensure-redis.sh) on a free loopback port in a temporary
-// directory, with AOF on and no eviction as production runs it, writes that
-// many claims the way the processor does (SET NX, pipelined), and reads
-// INFO memory and the AOF's size before and after, then again after an AOF
-// rewrite (what a restarted or long-running server keeps on disk). The
-// result, with the machine's load average, goes to a dated JSON file.
+// directory, with AOF on and the example's eviction policy (only expiring
+// keys), writes that many claims the way the processor does (SET NX,
+// pipelined), and reads INFO memory and the AOF's size before and after,
+// then again after an AOF rewrite (what a restarted or long-running server
+// keeps on disk). It also measures a pending update and a registered Login
+// (a key with an expiry) on fresh servers. The result, with the machine's
+// load average, goes to a dated JSON file.
 //
 //	go run ./cmd/redissizing -n 100000,1000000
 package main
@@ -90,12 +92,17 @@ type Report struct {
 	// leaves: one stream entry naming the user and the record.
 	PendingUpdates       int     `json:"pending_updates"`
 	PendingUpdatePerItem float64 `json:"used_memory_per_pending_update"`
-	Note                 string  `json:"note"`
+	// A registered Login: a record decided a Login for want of an answer,
+	// kept redis.login_ttl so that no other replica makes it the SignUp.
+	RegisteredLogins       int     `json:"registered_logins,omitempty"`
+	RegisteredLoginPerItem float64 `json:"used_memory_per_registered_login,omitempty"`
+	Note                   string  `json:"note"`
 }
 
 func main() {
 	counts := flag.String("n", "100000,1000000", "claim counts, comma-separated; each on a fresh server")
 	updates := flag.Int("updates", 100000, "pending updates written to a stream (0: none)")
+	logins := flag.Int("logins", 100000, "registered Logins written with an expiry (0: none)")
 	pipeline := flag.Int("pipeline", 1000, "claims per pipelined round trip")
 	out := flag.String("out", "", "result file (default bench/results/redis-memory-<date>.json)")
 	flag.Parse()
@@ -105,7 +112,7 @@ func main() {
 	}
 	report := Report{
 		Date: date, CPUs: runtime.NumCPU(), Pipeline: *pipeline, LoadBefore: loadavg(),
-		Note: "per claim = (after - before) / claims; a claim is SET key value NX with no expiry; the AOF before a rewrite holds each SET as sent (RESP), after BGREWRITEAOF an RDB preamble",
+		Note: "per claim = (after - before) / claims; a claim is SET key value NX with no expiry, a registered Login SET key 1 PX 2h; the AOF before a rewrite holds each SET as sent (RESP), after BGREWRITEAOF an RDB preamble",
 	}
 	for _, s := range strings.Split(*counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -129,6 +136,14 @@ func main() {
 		report.PendingUpdates, report.PendingUpdatePerItem = *updates, per
 		log.Printf("%d pending updates: %.1f bytes of used_memory each", *updates, per)
 	}
+	if *logins > 0 {
+		per, err := measureLogins(*logins)
+		if err != nil {
+			log.Fatalf("redissizing: %d registered Logins: %v", *logins, err)
+		}
+		report.RegisteredLogins, report.RegisteredLoginPerItem = *logins, per
+		log.Printf("%d registered Logins: %.1f bytes of used_memory each", *logins, per)
+	}
 	report.LoadAfter = loadavg()
 	raw, err := json.MarshalIndent(report, "", "  ")
 	if err != nil {
@@ -150,7 +165,7 @@ type serverInfo struct {
 
 // As the shipped example runs it: AOF fsynced every second, no RDB
 // snapshots, refuse writes rather than evict a claim.
-var serverArgs = []string{"--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction"}
+var serverArgs = []string{"--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "volatile-lru"}
 
 // startServer starts a redis-server in a new directory; stop kills it and
 // removes the directory.
@@ -203,6 +218,37 @@ func measureStream(n int) (float64, error) {
 		for i := 0; i < 1000 && done < n; i++ {
 			user := "auth0|" + randomHex(12)
 			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []string{"u", user, "r", logID()}})
+			done++
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			return 0, err
+		}
+	}
+	after, err := infoMemory(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	return float64(after.int("used_memory")-before.int("used_memory")) / float64(n), nil
+}
+
+// measureLogins writes n registered Logins the way the settle script does
+// (a key per record id, with an expiry) and returns the used_memory each
+// takes.
+func measureLogins(n int) (float64, error) {
+	ctx := context.Background()
+	c, _, stop, err := startServer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer stop()
+	before, err := infoMemory(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	for done := 0; done < n; {
+		p := c.Pipeline()
+		for i := 0; i < 1000 && done < n; i++ {
+			p.Set(ctx, keyPrefix+":{"+tenant+"}:login:"+logID(), "1", 2*time.Hour)
 			done++
 		}
 		if _, err := p.Exec(ctx); err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
 )
 
 // The SignUp invariant: each user has at most one SignUp decision, a
@@ -128,10 +130,22 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 		}
 		users[c.user] = batchUser{before: st, known: known, decided: st}
 	}
+	// registers: the record decided a Login is registered so with the
+	// shared store before it leaves (settleRequest); elsewhere: records
+	// another replica registered so, a Login here too.
+	registers := make([]bool, len(items))
+	elsewhere := map[string]bool{}
+	lookupsShared := s.shared != nil && s.shared.lookups
 	decideUser := func(i int, c candidate) {
 		u := users[c.user]
 		claimed := cs.claimed(c.user)
-		d := decide(c, u.decided, claimed, lookups[c.user])
+		var d decision
+		if c.id != "" && elsewhere[c.id] {
+			d = decision{event: auth0event.EventLogin, basis: basisOtherReplica, next: u.decided}
+		} else {
+			d = decide(c, u.decided, claimed, lookups[c.user])
+		}
+		registers[i] = s.shared != nil && c.registersLogin(u.decided, d, lookupsShared)
 		u.decided = d.next
 		if d.claim {
 			if !claimed {
@@ -147,7 +161,8 @@ func (s *userStore) decideBatch(ctx context.Context, items []candidate, lookups 
 	for i, c := range items {
 		decideUser(i, c)
 	}
-	if err := s.settle(ctx, cs, items, users, decideUser); err != nil {
+	b := &settling{items: items, users: users, decide: decideUser, registers: registers, elsewhere: elsewhere}
+	if err := s.settle(ctx, cs, b); err != nil {
 		return nil, nil, err
 	}
 	for user, u := range users {
@@ -178,70 +193,158 @@ type batchUser struct {
 	changed bool
 }
 
-// settle asks the shared store for the batch's claims, in one round trip.
-// A user whose claim another record holds already is decided again from
-// that claim: the batch's copies of that record are its SignUp again (or
-// dropped as delivered), every other record of the user a Login. When the
-// store cannot answer, the batch is refused (its sender retries), or with
-// decide_locally its claims stand on this replica's word alone.
-func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate, users map[string]batchUser, decideUser func(int, candidate)) error {
-	if s.shared == nil || len(cs.claims) == 0 {
+// settling is a batch being settled with the shared store: its records,
+// its users' views, how to decide one record again, and which of its
+// Logins to register.
+type settling struct {
+	items     []candidate
+	users     map[string]batchUser
+	decide    func(int, candidate)
+	registers []bool
+	elsewhere map[string]bool
+}
+
+// maxSettleRounds bounds the round trips of one batch's settling: each
+// round after the first decides again only users whose claim lost to a
+// Login registered elsewhere, and each such loss takes one of the batch's
+// records out of the running.
+const maxSettleRounds = 8
+
+// settle asks the shared store, in one round trip, for the batch's claims
+// and registers the Logins that another replica might otherwise decide a
+// SignUp (decide.go, registersLogin). A user whose claim another record
+// holds already is decided again from that claim: the batch's copies of
+// that record are its SignUp again (or dropped as delivered), every other
+// record of the user a Login. A claim whose record another replica
+// registered as a Login loses to it: that record is a Login here too, and
+// the user's other records are decided again, which may claim one of them
+// in the next round trip. When the store cannot answer, the batch is
+// refused (its sender retries), or with decide_locally its claims stand on
+// this replica's word alone.
+func (s *userStore) settle(ctx context.Context, cs *claimSet, b *settling) error {
+	if s.shared == nil {
 		return nil
 	}
-	reqs := make([]signupIdentity, len(cs.claims))
-	for i, c := range cs.claims {
-		reqs[i] = identityOf(c.user, c.state)
-	}
-	settleCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
-	held, err := s.shared.arbiter.settle(settleCtx, reqs)
-	cancel()
-	if err != nil {
-		if s.shared.decideLocally {
-			s.observe(ctx, claimDecidedLocally, len(reqs))
-			s.warnUnavailable(err)
+	settled := map[string]bool{} // users whose claim the store answered
+	for round := 0; ; round++ {
+		var reqs []settleRequest
+		claiming := map[string]bool{}
+		for _, c := range cs.claims {
+			if !settled[c.user] {
+				reqs = append(reqs, settleRequest{identity: identityOf(c.user, c.state)})
+				claiming[c.user] = true
+			}
+		}
+		claimReqs := len(reqs)
+		// The Login registrations follow the claims. A user the batch
+		// claims needs none: another replica's claim of any record of
+		// theirs loses to this one. Should this one lose, the user is
+		// decided again, and their Logins with them.
+		var registered []int
+		for i, reg := range b.registers {
+			if reg && !claiming[b.items[i].user] {
+				reqs = append(reqs, settleRequest{identity: signupIdentity{User: b.items[i].user, Record: b.items[i].id}, login: true})
+				registered = append(registered, i)
+			}
+		}
+		if len(reqs) == 0 {
 			return nil
 		}
-		s.observe(ctx, claimRefusedUnavailable, len(reqs))
-		s.warnUnavailable(err)
-		return fmt.Errorf("%w: %w", errSharedUnavailable, err)
-	}
-	s.awaitDelivery(ctx, items, held)
-	lost := map[string]bool{}
-	for i, h := range held {
-		if h == nil {
+		if round == maxSettleRounds {
+			return fmt.Errorf("%w: the batch's SignUp claims did not settle in %d round trips", errSharedUnavailable, maxSettleRounds)
+		}
+		settleCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
+		answers, err := s.shared.arbiter.settle(settleCtx, reqs)
+		cancel()
+		if err != nil {
+			if s.shared.decideLocally {
+				s.observe(ctx, claimDecidedLocally, claimReqs)
+				s.warnUnavailable(err)
+				return nil
+			}
+			s.observe(ctx, claimRefusedUnavailable, claimReqs)
+			s.warnUnavailable(err)
+			return fmt.Errorf("%w: %w", errSharedUnavailable, err)
+		}
+		for _, i := range registered {
+			b.registers[i] = false
+		}
+		for i, c := range b.items {
+			if claiming[c.user] {
+				b.registers[i] = false
+			}
+		}
+		held := make([]*signupIdentity, len(answers))
+		for k, a := range answers {
+			held[k] = a.held
+		}
+		s.awaitDelivery(ctx, b.items, held)
+		// again: the users to decide again, from the state given.
+		again := map[string]userState{}
+		var won, lostToHolder, lostToLogin, logins int
+		for k, req := range reqs {
+			user := req.identity.User
+			switch {
+			case held[k] != nil:
+				// Learn the holder, so that the user's next records are
+				// decided here without asking.
+				again[user] = held[k].state()
+				settled[user] = true
+				if k < claimReqs {
+					lostToHolder++
+				}
+			case answers[k].loginElsewhere:
+				b.elsewhere[req.identity.Record] = true
+				if _, ok := again[user]; !ok {
+					again[user] = b.users[user].before
+				}
+				lostToLogin++
+			case k < claimReqs:
+				settled[user] = true
+				won++
+			default:
+				logins++
+			}
+		}
+		s.observe(ctx, claimWon, won)
+		s.observe(ctx, claimHeld, lostToHolder)
+		s.observe(ctx, claimLostToLogin, lostToLogin)
+		s.countLoginsRegistered(ctx, logins)
+		if len(again) == 0 {
 			continue
 		}
-		lost[reqs[i].User] = true
-		// Learn the holder, so that the user's next records are decided
-		// here without asking.
-		u := users[reqs[i].User]
-		u.decided, u.changed = h.state(), true
-		users[reqs[i].User] = u
+		s.decideAgain(cs, b, again)
 	}
-	s.observe(ctx, claimWon, len(reqs)-len(lost))
-	if len(lost) == 0 {
-		return nil
-	}
-	s.observe(ctx, claimHeld, len(lost))
+}
+
+// decideAgain decides the records of the users in again from the state
+// given, in the batch's order; a claim that becomes a redelivery of the
+// record holding the user's claim keeps the user's state before the batch
+// for a rollback.
+func (s *userStore) decideAgain(cs *claimSet, b *settling, again map[string]userState) {
 	kept := cs.claims[:0]
 	var dropped []claim
 	for _, c := range cs.claims {
-		if lost[c.user] {
+		if _, ok := again[c.user]; ok {
 			dropped = append(dropped, c)
 		} else {
 			kept = append(kept, c)
 		}
 	}
 	cs.claims = kept
-	for i, c := range items {
-		if !lost[c.user] {
+	for user, st := range again {
+		u := b.users[user]
+		u.decided = st
+		u.changed = u.changed || st.Claimed
+		b.users[user] = u
+	}
+	for i, c := range b.items {
+		if _, ok := again[c.user]; !ok {
 			continue
 		}
 		claimedBefore := cs.claimed(c.user)
-		decideUser(i, c)
+		b.decide(i, c)
 		if !claimedBefore && cs.claimed(c.user) {
-			// A redelivery of the holder's record: keep the user's state
-			// before the batch for a rollback.
 			for _, d := range dropped {
 				if d.user == c.user {
 					cs.claims[len(cs.claims)-1].prev, cs.claims[len(cs.claims)-1].prevKnown = d.prev, d.prevKnown
@@ -249,7 +352,6 @@ func (s *userStore) settle(ctx context.Context, cs *claimSet, items []candidate,
 			}
 		}
 	}
-	return nil
 }
 
 func (cs *claimSet) setClaim(user string, st userState) {

@@ -94,6 +94,10 @@ type RedisConfig struct {
 	Tenant string `mapstructure:"tenant"`
 	// WhenUnavailable is "refuse" or "decide_locally".
 	WhenUnavailable string `mapstructure:"when_unavailable"`
+	// LoginTTL is how long Redis remembers a record this replica decided a
+	// Login for want of an answer, so that no other replica makes a copy
+	// of it the SignUp. It must outlast the receiver's dedupe.window.
+	LoginTTL time.Duration `mapstructure:"login_ttl"`
 }
 
 // tenant is the tenant part of the keys.
@@ -125,6 +129,9 @@ func (cfg *RedisConfig) Validate() error {
 	}
 	if cfg.WhenUnavailable != WhenUnavailableRefuse && cfg.WhenUnavailable != WhenUnavailableDecideLocally {
 		errs = append(errs, fmt.Errorf(`"when_unavailable" must be %q or %q, got %q`, WhenUnavailableRefuse, WhenUnavailableDecideLocally, cfg.WhenUnavailable))
+	}
+	if cfg.LoginTTL < time.Second {
+		errs = append(errs, fmt.Errorf(`"login_ttl" must be at least 1s (and longer than the receiver's dedupe.window), got %s`, cfg.LoginTTL))
 	}
 	return errors.Join(errs...)
 }

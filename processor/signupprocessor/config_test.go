@@ -63,6 +63,7 @@ func TestFullConfig(t *testing.T) {
 	assert.Equal(t, 2*time.Second, cfg.Redis.Timeout)
 	assert.Equal(t, "acme", cfg.redisTenant())
 	assert.Equal(t, WhenUnavailableDecideLocally, cfg.Redis.WhenUnavailable)
+	assert.Equal(t, 3*time.Hour, cfg.Redis.LoginTTL)
 	assert.Equal(t, "acme.eu.auth0.com", cfg.ManagementAPI.Domain)
 	assert.Equal(t, configopaque.String("shh"), cfg.ManagementAPI.ClientSecret)
 	assert.Equal(t, "http://127.0.0.1:9999", cfg.ManagementAPI.ClientConfig.Endpoint)
@@ -99,6 +100,7 @@ func TestInvalidConfigReportsEveryProblem(t *testing.T) {
 		`"timeout" must be positive`,
 		`must not contain braces`,
 		`"when_unavailable" must be "refuse" or "decide_locally", got "wait"`,
+		`"login_ttl" must be at least 1s (and longer than the receiver's dedupe.window), got 0s`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}

@@ -21,6 +21,7 @@ const (
 	basisLoginsCount      = "logins_count"
 	basisPasswordExchange = "password_exchange"
 	basisDefault          = "default"
+	basisOtherReplica     = "other_replica"
 	basisNone             = "none"
 )
 
@@ -141,6 +142,33 @@ func (c candidate) needsLookup(st userState) bool {
 func (c candidate) needsRecheck(st userState, after time.Duration) bool {
 	return c.kind == auth0event.KindLogin && !c.appMetadata && st.ByCount && !st.Claimed &&
 		c.at-st.CountedAt >= after.Milliseconds()
+}
+
+// registersLogin reports whether the record, decided d from the user's
+// state before, is registered as a Login with the replicas' shared store
+// before it leaves (settleRequest): it is a Login here for want of an
+// answer (a lookup failed or skipped, a logins count, nothing known) while
+// another replica may make it the SignUp, because its lookup finds the
+// user unmarked (lookups says replicas look users up) or the Action's
+// payload says so. A Login by Auth0's word needs none: every replica
+// hears the same. Nor does a record decided against a claim the replica
+// knows of: any replica's claim loses to that one.
+func (c candidate) registersLogin(before userState, d decision, lookups bool) bool {
+	if c.id == "" || d.claim || d.drop || d.next.Claimed || !c.mayHoldClaim() {
+		return false
+	}
+	claimable := (c.appMetadata && !c.signedUp) || (lookups && c.kind == auth0event.KindLogin && !c.appMetadata)
+	if !claimable {
+		return false
+	}
+	switch d.basis {
+	case basisDefault, basisLoginsCount:
+		return true
+	case basisStore:
+		return before.ByCount
+	default:
+		return false
+	}
 }
 
 // needsSignUpCheck reports whether a stale record that would make a SignUp

@@ -153,3 +153,49 @@ func TestNeedsRecheck(t *testing.T) {
 		assert.False(t, c.needsRecheck(counted, after), "records that tell without a lookup: %+v", c)
 	}
 }
+
+// A Login is registered with the shared store exactly when it was decided
+// for want of an answer and another replica might decide the same record a
+// SignUp.
+func TestRegistersLogin(t *testing.T) {
+	login := candidate{user: "u", id: "r2", kind: auth0event.KindLogin, hasCount: true, loginsCount: 4, login: "u#4"}
+	noCount := candidate{user: "u", id: "r3", kind: auth0event.KindLogin}
+	unmarkedAction := candidate{user: "u", id: "a1", kind: auth0event.KindLogin, action: true, appMetadata: true, login: "u#4"}
+	markedAction := unmarkedAction
+	markedAction.signedUp = true
+	exchange := candidate{user: "u", id: "r4", kind: auth0event.KindPasswordExchange}
+	withoutID := noCount
+	withoutID.id = ""
+	byCount := userState{SignedUp: true, ByCount: true}
+	byWord := userState{SignedUp: true}
+	claimedElsewhere := userState{SignedUp: true, Claimed: true, SignupRecord: "r1"}
+
+	tests := []struct {
+		name    string
+		c       candidate
+		st      userState
+		lookup  lookupResult
+		lookups bool
+		want    bool
+	}{
+		{"a count taken while the lookup failed", login, userState{}, lookupResult{asked: true}, true, true},
+		{"nothing known while the lookup failed", noCount, userState{}, lookupResult{asked: true}, true, true},
+		{"a login of a user known by a count", login, byCount, lookupResult{}, true, true},
+		{"known by a count, looked up again without an answer", login, byCount, lookupResult{asked: true}, true, true},
+		{"without lookups no replica claims a login with a count", login, userState{}, lookupResult{}, false, false},
+		{"an Action that says unmarked is claimed anywhere", unmarkedAction, byCount, lookupResult{}, false, true},
+		{"an Action that says marked is a Login anywhere", markedAction, byCount, lookupResult{}, true, false},
+		{"a lookup that found the user marked", login, userState{}, lookupResult{asked: true, found: true, signedUp: true}, true, false},
+		{"a user known by Auth0's word", login, byWord, lookupResult{}, true, false},
+		{"a claim known here decides it", login, claimedElsewhere, lookupResult{}, true, false},
+		{"a password exchange is a Login anywhere", exchange, userState{}, lookupResult{}, true, false},
+		{"a record without an id", withoutID, userState{}, lookupResult{asked: true}, true, false},
+		{"a SignUp is a claim, not a Login", login, userState{}, lookupResult{asked: true, found: true}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := decide(tt.c, tt.st, false, tt.lookup)
+			assert.Equal(t, tt.want, tt.c.registersLogin(tt.st, d, tt.lookups), "decided %s (%s)", d.event, d.basis)
+		})
+	}
+}

@@ -50,6 +50,8 @@ func createDefaultConfig() component.Config {
 			Config:          redisConfig,
 			KeyPrefix:       "otelcol-auth0",
 			WhenUnavailable: WhenUnavailableRefuse,
+			// Twice the receiver's default dedupe window.
+			LoginTTL: 2 * time.Hour,
 		},
 		ManagementAPI: mgmtapi.NewDefaultConfig(),
 		Lookups: LookupConfig{

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -18,10 +19,12 @@ import (
 // released: a record refused downstream, or left unanswered by a crash,
 // keeps its claim, and its sender's redelivery is the SignUp again.
 type claimArbiter interface {
-	// settle claims each user for the identity given where the user holds
-	// no claim yet, atomically per user, and returns for each request the
-	// claim the user held before: nil where this call set it.
-	settle(ctx context.Context, reqs []signupIdentity) ([]*signupIdentity, error)
+	// settle answers the requests in order, each atomically: a claim sets
+	// the user's claim for its identity where the user holds none and no
+	// replica decided its record a Login; a Login registers its record as
+	// decided so where the user holds no claim. Each answer says what the
+	// user held before (nil where nothing stood in the way).
+	settle(ctx context.Context, reqs []settleRequest) ([]settleAnswer, error)
 	// peek returns, per user, the claim the user holds (nil: none).
 	peek(ctx context.Context, users []string) ([]*signupIdentity, error)
 	// confirm records that the pipeline accepted the claims' records, so
@@ -42,6 +45,29 @@ type signupIdentity struct {
 	Confirmed bool   `json:"c,omitempty"`
 }
 
+// settleRequest is a claim of a user's SignUp for identity, or with login
+// the registration of identity.Record as decided a Login without a claim:
+// a replica that decided a record so while another may claim it (its
+// lookup failed or was skipped, or it knew the user by a logins count
+// only) registers it before delivering, so that a copy of the record
+// reaching another replica is a Login there too. Without the registration
+// the two copies could be decided two ways, and if the claimer's were then
+// refused or lost, the sender's retry would reach the replica that
+// delivered the Login and be dropped as delivered: the claim would hold a
+// record that never becomes the SignUp.
+type settleRequest struct {
+	identity signupIdentity
+	login    bool
+}
+
+// settleAnswer is what stood in the way of a request: the claim the user
+// held, or for a claim, that a replica registered its record as a Login
+// (loginElsewhere). Neither: the claim was set, or the Login registered.
+type settleAnswer struct {
+	held           *signupIdentity
+	loginElsewhere bool
+}
+
 func identityOf(user string, st userState) signupIdentity {
 	return signupIdentity{User: user, Record: st.SignupRecord, Login: st.SignupLogin, ByAction: st.SignupByAction, Confirmed: st.Confirmed}
 }
@@ -60,66 +86,100 @@ type redisClaims struct {
 	// queueUpdates: a won claim also appends its app_metadata update to the
 	// tenant's update stream, in the same atomic step.
 	queueUpdates bool
+	// loginTTL is how long a record registered as a Login is remembered.
+	loginTTL time.Duration
 }
 
-func newRedisClaims(client redis.UniversalClient, keyPrefix, tenant string, queueUpdates bool) *redisClaims {
-	return &redisClaims{client: client, prefix: keyPrefix + ":{" + tenant + "}:", queueUpdates: queueUpdates}
+func newRedisClaims(client redis.UniversalClient, keyPrefix, tenant string, queueUpdates bool, loginTTL time.Duration) *redisClaims {
+	return &redisClaims{client: client, prefix: keyPrefix + ":{" + tenant + "}:", queueUpdates: queueUpdates, loginTTL: loginTTL}
 }
 
 func (r *redisClaims) claimKey(user string) string { return r.prefix + "signup:" + user }
 
+// loginKey marks a record decided a Login without a claim.
+func (r *redisClaims) loginKey(record string) string { return r.prefix + "login:" + record }
+
 // updateStream is the tenant's stream of pending app_metadata updates.
 func (r *redisClaims) updateStream() string { return r.prefix + "updates" }
 
-// settleScript: KEYS are the claim keys, ARGV one value per key. SET NX
-// GET sets an absent key and answers the previous value (nil when it set
-// it) in one step. A claim queues no update: its record may never be
-// delivered as the SignUp (refused here while a copy sent to another
-// replica was accepted there as a Login), and Auth0 must not mark a user
-// whose SignUp never reached Splunk.
+// settleScript: KEYS are pairs, a user's claim key and the login key of
+// the request's record; ARGV[1] is the login keys' time to live in
+// milliseconds, then per request the claim's value, or ” for a Login.
+// Each request reads the claim and acts only where there is none, so that
+// a claim and a Login of one record, from two replicas, are ordered: the
+// first stands and the second learns it. A claim queues no update: its
+// record may never be delivered as the SignUp (refused here while a copy
+// sent to another replica was accepted there as a Login), and Auth0 must
+// not mark a user whose SignUp never reached Splunk. The answer per
+// request is the claim held before, loginAnswer where a Login of the
+// record stood in the way of a claim, or ”.
 var settleScript = redis.NewScript(`
 local out = {}
-for i = 1, #KEYS do
-  local old = redis.call('SET', KEYS[i], ARGV[i], 'NX', 'GET')
-  out[i] = old or ''
+for i = 1, #KEYS / 2 do
+  local claim, login, value = KEYS[2 * i - 1], KEYS[2 * i], ARGV[1 + i]
+  local held = redis.call('GET', claim)
+  if held then
+    out[i] = held
+  elseif value == '' then
+    redis.call('SET', login, '1', 'PX', ARGV[1])
+    out[i] = ''
+  elseif redis.call('EXISTS', login) == 1 then
+    out[i] = 'login'
+  else
+    redis.call('SET', claim, value)
+    out[i] = ''
+  end
 end
 return out
 `)
 
-func (r *redisClaims) settle(ctx context.Context, reqs []signupIdentity) ([]*signupIdentity, error) {
+// loginAnswer is the settle script's answer to a claim whose record a
+// replica decided a Login; a held claim is a JSON object.
+const loginAnswer = "login"
+
+func (r *redisClaims) settle(ctx context.Context, reqs []settleRequest) ([]settleAnswer, error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, len(reqs))
-	args := make([]any, len(reqs))
-	for i, req := range reqs {
-		keys[i] = r.claimKey(req.User)
-		req.Confirmed = false
-		raw, err := json.Marshal(req)
+	keys := make([]string, 0, 2*len(reqs))
+	args := make([]any, 1, 1+len(reqs))
+	args[0] = max(r.loginTTL.Milliseconds(), 1)
+	for _, req := range reqs {
+		keys = append(keys, r.claimKey(req.identity.User), r.loginKey(req.identity.Record))
+		if req.login {
+			args = append(args, "")
+			continue
+		}
+		id := req.identity
+		id.Confirmed = false
+		raw, err := json.Marshal(id)
 		if err != nil {
 			return nil, err
 		}
-		args[i] = string(raw)
+		args = append(args, string(raw))
 	}
 	res, err := settleScript.Run(ctx, r.client, keys, args...).StringSlice()
 	if err != nil {
 		return nil, err
 	}
 	if len(res) != len(reqs) {
-		return nil, fmt.Errorf("redis claim script answered %d values for %d claims", len(res), len(reqs))
+		return nil, fmt.Errorf("redis claim script answered %d values for %d requests", len(res), len(reqs))
 	}
-	held := make([]*signupIdentity, len(reqs))
+	answers := make([]settleAnswer, len(reqs))
 	for i, v := range res {
-		if v == "" {
-			continue
+		switch v {
+		case "":
+		case loginAnswer:
+			answers[i].loginElsewhere = true
+		default:
+			id, err := r.parse(reqs[i].identity.User, v)
+			if err != nil {
+				return nil, err
+			}
+			answers[i].held = id
 		}
-		id, err := r.parse(reqs[i].User, v) //nolint:gosec // len(res) == len(reqs), checked above
-		if err != nil {
-			return nil, err
-		}
-		held[i] = id
 	}
-	return held, nil
+	return answers, nil
 }
 
 func (r *redisClaims) parse(user, v string) (*signupIdentity, error) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,16 +21,17 @@ func TestRedisClaimsSettle(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
 	ctx := context.Background()
-	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true)
+	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true, time.Hour)
 
 	first := []signupIdentity{{User: "auth0|1", Record: "r1"}, {User: "auth0|2", Login: "auth0|2#1", ByAction: true}}
-	held, err := claims.settle(ctx, first)
+	answers, err := claims.settle(ctx, claimRequests(first...))
 	require.NoError(t, err)
-	assert.Equal(t, []*signupIdentity{nil, nil}, held, "absent claims are set")
+	assert.Equal(t, []settleAnswer{{}, {}}, answers, "absent claims are set")
 
-	held, err = claims.settle(ctx, []signupIdentity{{User: "auth0|2", Record: "other"}, {User: "auth0|3", Record: "r3"}, {User: "auth0|1", Record: "r1"}})
+	answers, err = claims.settle(ctx, claimRequests(signupIdentity{User: "auth0|2", Record: "other"}, signupIdentity{User: "auth0|3", Record: "r3"}, signupIdentity{User: "auth0|1", Record: "r1"}))
 	require.NoError(t, err)
-	require.Len(t, held, 3)
+	require.Len(t, answers, 3)
+	held := []*signupIdentity{answers[0].held, answers[1].held, answers[2].held}
 	assert.Equal(t, &signupIdentity{User: "auth0|2", Login: "auth0|2#1", ByAction: true}, held[0], "a held claim is answered with its holder")
 	assert.Nil(t, held[1])
 	assert.Equal(t, &signupIdentity{User: "auth0|1", Record: "r1"}, held[2], "the same record asking again gets its own claim back, held")
@@ -43,8 +45,8 @@ func TestRedisClaimsConfirm(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
 	ctx := context.Background()
-	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true)
-	_, err := claims.settle(ctx, []signupIdentity{{User: "auth0|1", Record: "r1"}, {User: "auth0|2", Login: "auth0|2#1", ByAction: true}, {User: "auth0|3", Record: "r3"}})
+	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true, time.Hour)
+	_, err := claims.settle(ctx, claimRequests(signupIdentity{User: "auth0|1", Record: "r1"}, signupIdentity{User: "auth0|2", Login: "auth0|2#1", ByAction: true}, signupIdentity{User: "auth0|3", Record: "r3"}))
 	require.NoError(t, err)
 
 	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "auth0|3", Record: "r3"}, {User: "auth0|2", Record: "not the holder"}}))
@@ -72,6 +74,65 @@ func TestRedisClaimsConfirm(t *testing.T) {
 	assert.Equal(t, []string{"auth0|3", "auth0|2", "auth0|4"}, streamUsers(t, claims))
 }
 
+// A Login registered for a record makes a later claim of that record lose,
+// and a claim already held makes a later Login registration learn it: the
+// two orders of two replicas deciding one record two ways. The registration
+// expires, and leaves the user's claim alone.
+func TestRedisClaimsLoginRegistrations(t *testing.T) {
+	srv := redistest.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	claims := newRedisClaims(client, "otelcol-auth0", "acme.eu.auth0.com", true, 1500*time.Millisecond)
+
+	answers, err := claims.settle(ctx, []settleRequest{
+		{identity: signupIdentity{User: "auth0|1", Record: "r1"}, login: true},
+		{identity: signupIdentity{User: "auth0|2", Record: "r2"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []settleAnswer{{}, {}}, answers, "a Login registered, a claim set")
+	ttl, err := client.PTTL(ctx, "otelcol-auth0:{acme.eu.auth0.com}:login:r1").Result()
+	require.NoError(t, err)
+	assert.InDelta(t, 1500, ttl.Milliseconds(), 500, "the registration lives for the time configured")
+
+	answers, err = claims.settle(ctx, []settleRequest{
+		{identity: signupIdentity{User: "auth0|1", Record: "r1", Login: "auth0|1#3"}},
+		{identity: signupIdentity{User: "auth0|1", Record: "r1-other"}, login: true},
+		{identity: signupIdentity{User: "auth0|2", Record: "r2-login"}, login: true},
+		{identity: signupIdentity{User: "auth0|3", Record: "r3"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []settleAnswer{
+		{loginElsewhere: true},
+		{},
+		{held: &signupIdentity{User: "auth0|2", Record: "r2"}},
+		{},
+	}, answers, "a claim of a record registered as a Login loses to it; a Login of a user with a claim learns the claim")
+	held, err := claims.peek(ctx, []string{"auth0|1"})
+	require.NoError(t, err)
+	assert.Nil(t, held[0], "a claim that lost to a Login sets nothing")
+	n, err := client.Exists(ctx, "otelcol-auth0:{acme.eu.auth0.com}:login:r2-login").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "no Login is registered for a user who holds a claim")
+
+	answers, err = claims.settle(ctx, claimRequests(signupIdentity{User: "auth0|1", Record: "r1-next"}))
+	require.NoError(t, err)
+	assert.Equal(t, []settleAnswer{{}}, answers, "another record of the user may still claim")
+
+	require.Eventually(t, func() bool {
+		n, err := client.Exists(ctx, "otelcol-auth0:{acme.eu.auth0.com}:login:r1").Result()
+		return err == nil && n == 0
+	}, 5*time.Second, 50*time.Millisecond, "the registration expires")
+}
+
+// claimRequests makes a claim request of each identity.
+func claimRequests(ids ...signupIdentity) []settleRequest {
+	reqs := make([]settleRequest, len(ids))
+	for i, id := range ids {
+		reqs[i] = settleRequest{identity: id}
+	}
+	return reqs
+}
+
 func streamUsers(t *testing.T, claims *redisClaims) []string {
 	t.Helper()
 	entries, err := claims.client.XRange(context.Background(), claims.updateStream(), "-", "+").Result()
@@ -88,8 +149,8 @@ func TestRedisClaimsWithoutUpdates(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
 	ctx := context.Background()
-	claims := newRedisClaims(client, "p", "t", false)
-	_, err := claims.settle(ctx, []signupIdentity{{User: "u", Record: "r"}})
+	claims := newRedisClaims(client, "p", "t", false, time.Hour)
+	_, err := claims.settle(ctx, claimRequests(signupIdentity{User: "u", Record: "r"}))
 	require.NoError(t, err)
 	require.NoError(t, claims.confirm(ctx, []signupIdentity{{User: "u", Record: "r"}}))
 	n, err := client.Exists(ctx, claims.updateStream()).Result()
@@ -103,9 +164,9 @@ func TestRedisClaimsUnreadableValue(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
 	ctx := context.Background()
-	claims := newRedisClaims(client, "p", "t", false)
+	claims := newRedisClaims(client, "p", "t", false, time.Hour)
 	require.NoError(t, client.Set(ctx, claims.claimKey("u"), "not json", 0).Err())
-	_, err := claims.settle(ctx, []signupIdentity{{User: "u", Record: "r"}})
+	_, err := claims.settle(ctx, claimRequests(signupIdentity{User: "u", Record: "r"}))
 	require.ErrorContains(t, err, claims.claimKey("u"))
 }
 
@@ -114,7 +175,7 @@ func TestRedisClaimsServerDown(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
 	srv.Kill()
-	claims := newRedisClaims(client, "p", "t", false)
-	_, err := claims.settle(context.Background(), []signupIdentity{{User: "u", Record: "r"}})
+	claims := newRedisClaims(client, "p", "t", false, time.Hour)
+	_, err := claims.settle(context.Background(), claimRequests(signupIdentity{User: "u", Record: "r"}))
 	require.Error(t, err)
 }

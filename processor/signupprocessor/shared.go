@@ -31,6 +31,7 @@ var errSharedUnavailable = errors.New("the shared SignUp claim store (Redis) did
 const (
 	claimWon                = "won"
 	claimHeld               = "held_elsewhere"
+	claimLostToLogin        = "lost_to_login"
 	claimDecidedLocally     = "decided_locally"
 	claimRefusedUnavailable = "refused_unavailable"
 	claimConfirmFailed      = "confirm_failed"
@@ -38,7 +39,7 @@ const (
 
 var claimResultAttrs = func() map[string]metric.MeasurementOption {
 	m := map[string]metric.MeasurementOption{}
-	for _, r := range []string{claimWon, claimHeld, claimDecidedLocally, claimRefusedUnavailable, claimConfirmFailed} {
+	for _, r := range []string{claimWon, claimHeld, claimLostToLogin, claimDecidedLocally, claimRefusedUnavailable, claimConfirmFailed} {
 		m[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("result", r)))
 	}
 	return m
@@ -185,6 +186,14 @@ func (sc *sharedClaims) owedCount() int {
 	return len(sc.owed)
 }
 
+// countLoginsRegistered counts the Logins registered with the shared store.
+func (s *userStore) countLoginsRegistered(ctx context.Context, n int) {
+	if s.shared == nil || n == 0 || s.shared.telemetry == nil {
+		return
+	}
+	s.shared.telemetry.ProcessorSignupLoginsRegistered.Add(ctx, int64(n))
+}
+
 func (s *userStore) observe(ctx context.Context, result string, n int) {
 	if s.shared == nil || n == 0 || s.shared.telemetry == nil {
 		return
@@ -264,7 +273,7 @@ func (p *signupProcessor) startShared(ctx context.Context, host component.Host) 
 	p.redis = client
 	redisclient.RouteLogs(p.logger)
 	tenant := p.cfg.redisTenant()
-	p.redisClaims = newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled())
+	p.redisClaims = newRedisClaims(client, p.cfg.Redis.KeyPrefix, tenant, p.cfg.ManagementAPI.Enabled(), p.cfg.Redis.LoginTTL)
 	p.users.shared = &sharedClaims{
 		arbiter:       p.redisClaims,
 		decideLocally: p.cfg.Redis.WhenUnavailable == WhenUnavailableDecideLocally,

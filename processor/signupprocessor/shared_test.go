@@ -221,6 +221,19 @@ func claimReadsCounted(e *env, reason string) int64 {
 	return counted(e, "otelcol_processor_signup_claim_reads", "reason", reason)
 }
 
+// countedAll sums the points of a counter.
+func countedAll(e *env, name string) int64 {
+	m, err := e.tel.GetMetric(name)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		n += dp.Value
+	}
+	return n
+}
+
 // counted sums the points of a counter whose attribute key is value.
 func counted(e *env, name, key, value string) int64 {
 	m, err := e.tel.GetMetric(name)
@@ -473,34 +486,115 @@ func TestClaimReadsSayWhyRecordsWaitForRedis(t *testing.T) {
 	assert.Equal(t, int64(2), claimReadsCounted(e, "by_count"), "the user known by a count, on every later batch")
 }
 
-// One replica takes a login's count above one for a signed-up user (its
-// lookup failed); the other looks the user up, finds them unmarked, claims
-// that login as their SignUp, delivers it and stops before confirming it
-// (Redis did not answer, then the process ended). The sender's retry
-// reaches the first replica, which must learn the claim rather than trust
-// the count: the copy is the SignUp again, confirmed there, and the user
-// is marked.
-func TestACountIsNoReasonToStopAskingForClaims(t *testing.T) {
+// Two copies of one login reach two replicas, and they see it two ways:
+// B's lookup fails, so it takes the count above one for a signed-up user;
+// A's lookup finds the user unmarked. B registers its Login before
+// delivering, so A's claim of the same record loses to it: the login is a
+// Login on both, and whichever replica answers the sender's retries, no
+// claim is left holding a record that never became the SignUp. The user's
+// next login is their SignUp (unmarked in Auth0, as the Rule made it), and
+// they are marked once.
+func TestAClaimOfARecordRegisteredAsALoginIsALogin(t *testing.T) {
 	srv, a, b := twoReplicas(t, "auth0|u")
 	b.start(withRedis(b.config(), srv))
-	next := &killingConsumer{kill: srv.Kill}
-	a.startWithNext(withRedis(a.config(), srv), next)
+	a.start(withRedis(a.config(), srv))
 
 	second := auth0test.Lines(ev{LogID: "l2", UserID: "auth0|u", LoginsCount: 2})
-	a.fake.FailNext(http.StatusServiceUnavailable)
-	require.NoError(t, b.consume(second), "a replica whose lookup failed")
-	require.NoError(t, b.consume(auth0test.Lines(ev{LogID: "l3", UserID: "auth0|u", LoginsCount: 3})))
-	assert.Equal(t, map[string]int{"auth0|u": 2}, b.countEvents(auth0event.EventLogin), "takes the count for a signed-up user, and asked Redis about them again")
+	b.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, b.consume(second), "the replica whose lookup failed")
+	assert.Equal(t, int64(1), countedAll(b, "otelcol_processor_signup_logins_registered"), "registers its Login")
 
-	require.ErrorIs(t, a.consume(second), errSharedUnavailable, "the other claims the login, delivers it, and cannot confirm it")
-	require.Equal(t, 1, next.sink.LogRecordCount())
-	a.stop()
-	srv.Restart()
+	a.next.setErr(errors.New("sending queue is full"))
+	require.Error(t, a.consume(second), "the other replica's pipeline refuses its copy")
+	a.next.setErr(nil)
+	require.NoError(t, a.consume(second), "and takes the sender's retry")
+	assert.Equal(t, int64(2), claimsCounted(a, claimLostToLogin), "its claims of the record lose to the Login")
+	assert.Equal(t, map[string]int{"auth0|u": 1}, a.countEvents(auth0event.EventLogin))
+	assert.Equal(t, []string{basisOtherReplica}, basesOf(a.tags()))
+	held, err := a.proc.redisClaims.peek(context.Background(), []string{"auth0|u"})
+	require.NoError(t, err)
+	assert.Nil(t, held[0], "no claim holds the record")
 
-	require.NoError(t, b.consume(second), "the sender's retry")
-	assert.Equal(t, map[string]int{"auth0|u": 1}, b.countEvents(auth0event.EventSignUp), "the claimed login is the SignUp again")
+	require.NoError(t, a.consume(auth0test.Lines(ev{LogID: "l3", UserID: "auth0|u", LoginsCount: 3})), "the user's next login")
+	assert.Equal(t, map[string]int{"auth0|u": 1}, a.countEvents(auth0event.EventSignUp), "is their SignUp")
+	require.Eventually(t, func() bool { return len(a.fake.Requests(http.MethodPatch, "/api/v2/users/")) == 1 }, 10*time.Second, 10*time.Millisecond,
+		"the user is marked")
+}
+
+// The other order: A claims the login (its lookup found the user unmarked)
+// and its pipeline refuses it, while B, whose lookup failed, decides its
+// copy a Login by the count. B's registration finds A's claim: the copy B
+// holds is the SignUp again, confirmed there, and the user is marked. Had
+// B delivered the Login, the sender's retry would have reached B and been
+// dropped as delivered, and the claim would have held a record that never
+// became the SignUp.
+func TestALoginRegisteredAfterAClaimOfItsRecordIsTheSignUpAgain(t *testing.T) {
+	srv, a, b := twoReplicas(t, "auth0|u")
+	b.start(withRedis(b.config(), srv))
+	a.start(withRedis(a.config(), srv))
+
+	second := auth0test.Lines(ev{LogID: "l2", UserID: "auth0|u", LoginsCount: 2})
+	var claimErr error
+	b.proc.users.shared.arbiter = &beforeSettle{claimArbiter: b.proc.users.shared.arbiter, hook: func() {
+		// Between B's read of the user's claim (none yet) and its
+		// registration: A claims the record and its pipeline refuses it.
+		a.next.setErr(errors.New("sending queue is full"))
+		claimErr = a.consume(second)
+	}}
+	b.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, b.consume(second), "the replica whose lookup failed")
+	require.Error(t, claimErr, "the claimer's pipeline refused its copy")
+	assert.Equal(t, int64(1), claimsCounted(a, claimWon))
+
+	assert.Equal(t, map[string]int{"auth0|u": 1}, b.countEvents(auth0event.EventSignUp), "the registration learned the claim: the copy is the SignUp again")
+	assert.Empty(t, b.countEvents(auth0event.EventLogin))
 	require.Eventually(t, func() bool { return len(b.fake.Requests(http.MethodPatch, "/api/v2/users/")) == 1 }, 10*time.Second, 10*time.Millisecond,
 		"the user whose SignUp was delivered is marked")
+	held, err := b.proc.redisClaims.peek(context.Background(), []string{"auth0|u"})
+	require.NoError(t, err)
+	assert.Equal(t, &signupIdentity{User: "auth0|u", Record: "l2", Login: "auth0|u#2", Confirmed: true}, held[0])
+}
+
+// A batch that claims a user registers none of their Logins: any claim
+// another replica makes of a record of theirs loses to this one. Here the
+// user's later login, out of order, comes first in the batch, a Login by
+// its count (the signup record beside it spares the lookup), then their
+// signup record claims: one
+// SignUp, not a redelivery of a claim found in Redis (which would have
+// waited for its confirmation), and no key but the claim in Redis.
+func TestABatchThatClaimsAUserRegistersNoneOfTheirLogins(t *testing.T) {
+	srv := redistest.Start(t)
+	e := newEnv(t)
+	e.start(withRedis(e.config(), srv))
+
+	require.NoError(t, e.consume(auth0test.Lines(
+		ev{LogID: "l3", UserID: "auth0|new", LoginsCount: 3},
+		ev{LogID: "s1", UserID: "auth0|new", Type: "ss"},
+	)))
+	assert.Equal(t, []tag{
+		{User: "auth0|new", Event: auth0event.EventLogin, Basis: basisLoginsCount, ID: "l3"},
+		{User: "auth0|new", Event: auth0event.EventSignUp, Basis: basisSignupType, ID: "s1"},
+	}, e.tags())
+	assert.Equal(t, int64(1), e.recordsCounted(outcomeSignUp))
+	assert.Zero(t, e.recordsCounted(outcomeSignUpRedelivery))
+	assert.Zero(t, countedAll(e, "otelcol_processor_signup_logins_registered"))
+	keys, err := srv.Client().Keys(context.Background(), "*:login:*").Result()
+	require.NoError(t, err)
+	assert.Empty(t, keys)
+}
+
+// beforeSettle runs hook once, before the first settle it passes on.
+type beforeSettle struct {
+	claimArbiter
+	hook func()
+}
+
+func (h *beforeSettle) settle(ctx context.Context, reqs []settleRequest) ([]settleAnswer, error) {
+	if hook := h.hook; hook != nil {
+		h.hook = nil
+		hook()
+	}
+	return h.claimArbiter.settle(ctx, reqs)
 }
 
 // A user known by a count is read from Redis on every batch, so their

@@ -25,15 +25,16 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	ProcessorSignupClaimReads      metric.Int64Counter
-	ProcessorSignupClaims          metric.Int64Counter
-	ProcessorSignupLookups         metric.Int64Counter
-	ProcessorSignupRecords         metric.Int64Counter
-	ProcessorSignupUpdateQueueSize metric.Int64ObservableGauge
-	ProcessorSignupUpdates         metric.Int64Counter
+	meter                           metric.Meter
+	mu                              sync.Mutex
+	registrations                   []metric.Registration
+	ProcessorSignupClaimReads       metric.Int64Counter
+	ProcessorSignupClaims           metric.Int64Counter
+	ProcessorSignupLoginsRegistered metric.Int64Counter
+	ProcessorSignupLookups          metric.Int64Counter
+	ProcessorSignupRecords          metric.Int64Counter
+	ProcessorSignupUpdateQueueSize  metric.Int64ObservableGauge
+	ProcessorSignupUpdates          metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -98,8 +99,14 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorSignupClaims, err = builder.meter.Int64Counter(
 		"otelcol_processor_signup_claims",
-		metric.WithDescription("SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, decided_locally, refused_unavailable, confirm_failed). [Alpha]"),
+		metric.WithDescription("SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, lost_to_login, decided_locally, refused_unavailable, confirm_failed). lost_to_login is a claim of a record another replica had delivered as a Login for want of an answer, which is then a Login here too. [Alpha]"),
 		metric.WithUnit("{claims}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorSignupLoginsRegistered, err = builder.meter.Int64Counter(
+		"otelcol_processor_signup_logins_registered",
+		metric.WithDescription("Records decided a Login for want of an answer (a lookup failed or skipped, a logins count) that another replica might have made the SignUp, registered as Logins with the shared store (Redis) before delivery, each kept for redis.login_ttl. [Alpha]"),
+		metric.WithUnit("{records}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorSignupLookups, err = builder.meter.Int64Counter(

@@ -40,7 +40,7 @@ func AssertEqualProcessorSignupClaimReads(t *testing.T, tt *componenttest.Teleme
 func AssertEqualProcessorSignupClaims(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_signup_claims",
-		Description: "SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, decided_locally, refused_unavailable, confirm_failed). [Alpha]",
+		Description: "SignUp claims settled with the shared store (Redis), by result (won, held_elsewhere, lost_to_login, decided_locally, refused_unavailable, confirm_failed). lost_to_login is a claim of a record another replica had delivered as a Login for want of an answer, which is then a Login here too. [Alpha]",
 		Unit:        "{claims}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -49,6 +49,22 @@ func AssertEqualProcessorSignupClaims(t *testing.T, tt *componenttest.Telemetry,
 		},
 	}
 	got, err := tt.GetMetric("otelcol_processor_signup_claims")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorSignupLoginsRegistered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_signup_logins_registered",
+		Description: "Records decided a Login for want of an answer (a lookup failed or skipped, a logins count) that another replica might have made the SignUp, registered as Logins with the shared store (Redis) before delivery, each kept for redis.login_ttl. [Alpha]",
+		Unit:        "{records}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_signup_logins_registered")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -26,6 +26,7 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.ProcessorSignupClaimReads.Add(context.Background(), 1)
 	tb.ProcessorSignupClaims.Add(context.Background(), 1)
+	tb.ProcessorSignupLoginsRegistered.Add(context.Background(), 1)
 	tb.ProcessorSignupLookups.Add(context.Background(), 1)
 	tb.ProcessorSignupRecords.Add(context.Background(), 1)
 	tb.ProcessorSignupUpdates.Add(context.Background(), 1)
@@ -33,6 +34,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorSignupClaims(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorSignupLoginsRegistered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorSignupLookups(t, testTel,
