@@ -114,6 +114,11 @@ func (q *updateQueue) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A stored head above the stored tail is the head of places whose
+	// reservations never reached storage (their batch's write failed, and
+	// a later write advanced the head past them): nothing is stored there,
+	// and new places start at the head, where the next run looks.
+	tail = max(tail, head)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.head, q.tail = head, tail

@@ -8,7 +8,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-auth0/otelcol-auth0/internal/auth0event"
+	"github.com/otelcol-auth0/otelcol-auth0/internal/testsupport/auth0test"
 )
 
 // Updates a previous run left pending are all resumed, one per user, and
@@ -42,4 +46,31 @@ func TestResumedUpdatesAreWrittenWithoutReads(t *testing.T) {
 	e.start(e.config())
 	e.stop()
 	assert.Len(t, e.fake.Requests(http.MethodPatch, "/api/v2/users/"), 3)
+}
+
+// A run can leave the stored head above the stored tail: a batch's
+// reservations move the tail in memory, their write fails (the batch is
+// refused and its reservations released), and a later write of the head
+// advances it past those places, whose tail never reached storage. The next
+// run must place its updates at or above that head, or they are stored
+// where no later run looks for them, and the user is never marked.
+func TestUpdatesPlacedAfterAStoredHeadAboveTheTailAreResumed(t *testing.T) {
+	e := newEnv(t).withStorage()
+	e.fake.AddUser("auth0|new", map[string]any{})
+	e.writeStorage(
+		storage.SetOperation(keyUpdateHead, []byte("9")),
+		storage.SetOperation(keyUpdateTail, []byte("7")),
+	)
+	cfg := e.config()
+	cfg.Updates.DrainTimeout = 0
+	e.fake.SetHang(true)
+	e.start(cfg)
+	require.NoError(t, e.consume(auth0test.Lines(ev{LogID: "s1", UserID: "auth0|new", Type: "ss"})))
+	assert.Equal(t, map[string]int{"auth0|new": 1}, e.countEvents(auth0event.EventSignUp))
+	e.stop() // the update is left for the next start
+	e.fake.SetHang(false)
+
+	e.start(e.config())
+	e.waitPatched("auth0|new")
+	assert.Equal(t, map[string]int{"auth0|new": 1}, e.patches())
 }
