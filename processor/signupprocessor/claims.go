@@ -204,12 +204,6 @@ type settling struct {
 	elsewhere map[string]bool
 }
 
-// maxSettleRounds bounds the round trips of one batch's settling: each
-// round after the first decides again only users whose claim lost to a
-// Login registered elsewhere, and each such loss takes one of the batch's
-// records out of the running.
-const maxSettleRounds = 8
-
 // settle asks the shared store, in one round trip, for the batch's claims
 // and registers the Logins that another replica might otherwise decide a
 // SignUp (decide.go, registersLogin). A user whose claim another record
@@ -226,6 +220,11 @@ func (s *userStore) settle(ctx context.Context, cs *claimSet, b *settling) error
 		return nil
 	}
 	settled := map[string]bool{} // users whose claim the store answered
+	// Each round after the first decides again only users whose claim lost
+	// (to a holder, which settles them, or to a Login registered elsewhere,
+	// which takes one of the batch's records out of the running), so the
+	// rounds end within two more than the batch's records.
+	maxRounds := len(b.items) + 2
 	for round := 0; ; round++ {
 		var reqs []settleRequest
 		claiming := map[string]bool{}
@@ -241,17 +240,22 @@ func (s *userStore) settle(ctx context.Context, cs *claimSet, b *settling) error
 		// theirs loses to this one. Should this one lose, the user is
 		// decided again, and their Logins with them.
 		var registered []int
+		sent := map[string]bool{} // records registered this round: copies once
 		for i, reg := range b.registers {
-			if reg && !claiming[b.items[i].user] {
+			if !reg || claiming[b.items[i].user] {
+				continue
+			}
+			registered = append(registered, i)
+			if !sent[b.items[i].id] {
+				sent[b.items[i].id] = true
 				reqs = append(reqs, settleRequest{identity: signupIdentity{User: b.items[i].user, Record: b.items[i].id}, login: true})
-				registered = append(registered, i)
 			}
 		}
 		if len(reqs) == 0 {
 			return nil
 		}
-		if round == maxSettleRounds {
-			return fmt.Errorf("%w: the batch's SignUp claims did not settle in %d round trips", errSharedUnavailable, maxSettleRounds)
+		if round == maxRounds {
+			return fmt.Errorf("signup processor: the batch's SignUp claims did not settle in %d round trips", maxRounds)
 		}
 		settleCtx, cancel := context.WithTimeout(ctx, s.shared.timeout)
 		answers, err := s.shared.arbiter.settle(settleCtx, reqs)

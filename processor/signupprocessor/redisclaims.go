@@ -107,7 +107,9 @@ func (r *redisClaims) updateStream() string { return r.prefix + "updates" }
 // milliseconds, then per request the claim's value, or ” for a Login.
 // Each request reads the claim and acts only where there is none, so that
 // a claim and a Login of one record, from two replicas, are ordered: the
-// first stands and the second learns it. A claim queues no update: its
+// first stands and the second learns it. A claim that loses to a Login
+// renews it, since its replica delivers the record as a Login too: the key
+// then outlives every replica's dedupe of the record. A claim queues no update: its
 // record may never be delivered as the SignUp (refused here while a copy
 // sent to another replica was accepted there as a Login), and Auth0 must
 // not mark a user whose SignUp never reached Splunk. The answer per
@@ -123,7 +125,7 @@ for i = 1, #KEYS / 2 do
   elseif value == '' then
     redis.call('SET', login, '1', 'PX', ARGV[1])
     out[i] = ''
-  elseif redis.call('EXISTS', login) == 1 then
+  elseif redis.call('PEXPIRE', login, ARGV[1]) == 1 then
     out[i] = 'login'
   else
     redis.call('SET', claim, value)

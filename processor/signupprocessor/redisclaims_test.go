@@ -94,6 +94,7 @@ func TestRedisClaimsLoginRegistrations(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 1500, ttl.Milliseconds(), 500, "the registration lives for the time configured")
 
+	time.Sleep(700 * time.Millisecond)
 	answers, err = claims.settle(ctx, []settleRequest{
 		{identity: signupIdentity{User: "auth0|1", Record: "r1", Login: "auth0|1#3"}},
 		{identity: signupIdentity{User: "auth0|1", Record: "r1-other"}, login: true},
@@ -110,6 +111,9 @@ func TestRedisClaimsLoginRegistrations(t *testing.T) {
 	held, err := claims.peek(ctx, []string{"auth0|1"})
 	require.NoError(t, err)
 	assert.Nil(t, held[0], "a claim that lost to a Login sets nothing")
+	ttl, err = client.PTTL(ctx, "otelcol-auth0:{acme.eu.auth0.com}:login:r1").Result()
+	require.NoError(t, err)
+	assert.Greater(t, ttl.Milliseconds(), int64(1100), "a claim that lost to a Login renews it: its replica delivers a Login too")
 	n, err := client.Exists(ctx, "otelcol-auth0:{acme.eu.auth0.com}:login:r2-login").Result()
 	require.NoError(t, err)
 	assert.Zero(t, n, "no Login is registered for a user who holds a claim")

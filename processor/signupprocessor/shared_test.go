@@ -521,6 +521,33 @@ func TestAClaimOfARecordRegisteredAsALoginIsALogin(t *testing.T) {
 		"the user is marked")
 }
 
+// Every login of a user in one batch was registered as a Login by a
+// replica whose lookup failed; the other replica's lookup finds the user
+// unmarked and claims one login after another, each losing to its
+// registration. The batch ends with every login a Login on both replicas,
+// not refused, and the registrations renewed.
+func TestClaimsLosingToEveryLoginOfABatchEndAsLogins(t *testing.T) {
+	srv, a, b := twoReplicas(t, "auth0|u")
+	b.start(withRedis(b.config(), srv))
+	a.start(withRedis(a.config(), srv))
+
+	var logins []ev
+	for n := 2; n <= 13; n++ {
+		logins = append(logins, ev{LogID: fmt.Sprintf("l%d", n), UserID: "auth0|u", LoginsCount: n})
+	}
+	batch := auth0test.Lines(logins...)
+	b.fake.FailNext(http.StatusServiceUnavailable)
+	require.NoError(t, b.consume(batch), "the replica whose lookup failed")
+	assert.Equal(t, int64(len(logins)), countedAll(b, "otelcol_processor_signup_logins_registered"))
+
+	require.NoError(t, a.consume(batch), "the other replica settles its claims in as many round trips as it takes")
+	assert.Equal(t, map[string]int{"auth0|u": len(logins)}, a.countEvents(auth0event.EventLogin))
+	assert.Equal(t, int64(len(logins)), claimsCounted(a, claimLostToLogin))
+	held, err := a.proc.redisClaims.peek(context.Background(), []string{"auth0|u"})
+	require.NoError(t, err)
+	assert.Nil(t, held[0])
+}
+
 // The other order: A claims the login (its lookup found the user unmarked)
 // and its pipeline refuses it, while B, whose lookup failed, decides its
 // copy a Login by the count. B's registration finds A's claim: the copy B
