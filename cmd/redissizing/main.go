@@ -201,40 +201,27 @@ func startServer(ctx context.Context) (c *redis.Client, dir string, stop func(),
 	return c, dir, stop, nil
 }
 
+// measureStream writes n pending updates to the tenant's stream and
+// returns the used_memory each takes.
 func measureStream(n int) (float64, error) {
-	ctx := context.Background()
-	c, _, stop, err := startServer(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	before, err := infoMemory(ctx, c)
-	if err != nil {
-		return 0, err
-	}
 	stream := keyPrefix + ":{" + tenant + "}:updates"
-	for done := 0; done < n; {
-		p := c.Pipeline()
-		for i := 0; i < 1000 && done < n; i++ {
-			user := "auth0|" + randomHex(12)
-			p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []string{"u", user, "r", logID()}})
-			done++
-		}
-		if _, err := p.Exec(ctx); err != nil {
-			return 0, err
-		}
-	}
-	after, err := infoMemory(ctx, c)
-	if err != nil {
-		return 0, err
-	}
-	return float64(after.int("used_memory")-before.int("used_memory")) / float64(n), nil
+	return measurePerItem(n, func(ctx context.Context, p redis.Pipeliner) {
+		p.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []string{"u", "auth0|" + randomHex(12), "r", logID()}})
+	})
 }
 
 // measureLogins writes n registered Logins the way the settle script does
 // (a key per record id, with an expiry) and returns the used_memory each
 // takes.
 func measureLogins(n int) (float64, error) {
+	return measurePerItem(n, func(ctx context.Context, p redis.Pipeliner) {
+		p.Set(ctx, keyPrefix+":{"+tenant+"}:login:"+logID(), "1", 2*time.Hour)
+	})
+}
+
+// measurePerItem writes n items with write, pipelined 1,000 at a time, on
+// a fresh server, and returns the used_memory each takes.
+func measurePerItem(n int, write func(context.Context, redis.Pipeliner)) (float64, error) {
 	ctx := context.Background()
 	c, _, stop, err := startServer(ctx)
 	if err != nil {
@@ -248,7 +235,7 @@ func measureLogins(n int) (float64, error) {
 	for done := 0; done < n; {
 		p := c.Pipeline()
 		for i := 0; i < 1000 && done < n; i++ {
-			p.Set(ctx, keyPrefix+":{"+tenant+"}:login:"+logID(), "1", 2*time.Hour)
+			write(ctx, p)
 			done++
 		}
 		if _, err := p.Exec(ctx); err != nil {

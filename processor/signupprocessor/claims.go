@@ -27,9 +27,12 @@ import (
 //     never wait on each other), and then decides on the outcome: a copy
 //     of a SignUp that was refused is the SignUp again, a copy of one that
 //     was delivered is dropped. The claim is in flight from here on.
-//   - settled, when replicas share a store: set there if absent, in one
-//     round trip for the batch; a user whose claim another record holds is
-//     decided again from that holder.
+//   - settled, when replicas share a store: set there if absent and if no
+//     replica registered its record as a Login, in one round trip for the
+//     batch (with the batch's own Login registrations); a user whose claim
+//     another record holds is decided again from that holder, and one whose
+//     claim lost to a Login is decided again without that record, which may
+//     take another round trip.
 //   - written ahead, with the batch's update reservations, before the
 //     records leave the processor;
 //   - confirmed once the pipeline accepted the records, in the shared

@@ -104,17 +104,18 @@ func (r *redisClaims) updateStream() string { return r.prefix + "updates" }
 
 // settleScript: KEYS are pairs, a user's claim key and the login key of
 // the request's record; ARGV[1] is the login keys' time to live in
-// milliseconds, then per request the claim's value, or ” for a Login.
-// Each request reads the claim and acts only where there is none, so that
-// a claim and a Login of one record, from two replicas, are ordered: the
-// first stands and the second learns it. A claim that loses to a Login
-// renews it, since its replica delivers the record as a Login too: the key
-// then outlives every replica's dedupe of the record. A claim queues no update: its
-// record may never be delivered as the SignUp (refused here while a copy
-// sent to another replica was accepted there as a Login), and Auth0 must
-// not mark a user whose SignUp never reached Splunk. The answer per
-// request is the claim held before, loginAnswer where a Login of the
-// record stood in the way of a claim, or ”.
+// milliseconds, then per request the claim's value, or an empty string for
+// a Login. Each request reads the claim and acts only where there is none,
+// so that a claim and a Login of one record, from two replicas, are
+// ordered: the first stands and the second learns it. A claim that loses
+// to a Login renews it, since its replica delivers the record as a Login
+// too: the key then outlives every replica's dedupe of the record. A claim
+// queues no update: its record may never be delivered as the SignUp
+// (refused here while a copy sent to another replica was accepted there as
+// a Login), and Auth0 must not mark a user whose SignUp never reached
+// Splunk. The answer per request is the claim held before, loginAnswer
+// where a Login of the record stood in the way of a claim, or an empty
+// string.
 var settleScript = redis.NewScript(`
 local out = {}
 for i = 1, #KEYS / 2 do
