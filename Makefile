@@ -81,6 +81,7 @@ lint:
 # the model's one line per history is kept in its log, and printed, but for
 # the passing histories, when a history fails.
 reliability: build
+	scripts/ensure-redis.sh
 	mkdir -p bench/results && rm -f bench/results/reliability.jsonl
 	stamp=$$(date -u +%Y-%m-%dT%H%MZ); load=$$(cut -d' ' -f1-3 /proc/loadavg); \
 	{ OTELCOL_AUTH0_BINARY=$(abspath $(BINARY)) RELIABILITY_SCALE=full RELIABILITY_REPORT=$(abspath bench/results/reliability.jsonl) \
