@@ -386,7 +386,7 @@ func TestPollPagesUntilShort(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 
 	metadatatest.AssertEqualReceiverAuth0loginRecords(t, h.tel, []metricdata.DataPoint[int64]{
-		{Attributes: attribute.NewSet(attribute.String("endpoint", "poll"), attribute.String("auth0.type", "s")), Value: 255},
+		{Attributes: attribute.NewSet(attribute.String("endpoint", "poll"), attribute.String("auth0_type", "s")), Value: 255},
 	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	var lag float64
 	require.Eventually(t, func() bool {

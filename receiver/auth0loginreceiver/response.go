@@ -123,7 +123,7 @@ func typeAttrs(ep endpointKind, code string) metric.MeasurementOption {
 	if opt, ok := typeAttrSets.Load(key); ok {
 		return opt.(metric.MeasurementOption)
 	}
-	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", ep.String()), attribute.String("auth0.type", label)))
+	opt := metric.WithAttributeSet(attribute.NewSet(attribute.String("endpoint", ep.String()), attribute.String("auth0_type", label)))
 	typeAttrSets.Store(key, opt)
 	return opt
 }

@@ -57,7 +57,7 @@ func TestRecordsByTypeMetric(t *testing.T) {
 	h.post("/auth0/logs", auth0test.Sample(auth0test.LogStreamLines))
 	h.post("/auth0/actions", auth0test.Sample(auth0test.Action))
 	dp := func(endpoint, typ string, n int64) metricdata.DataPoint[int64] {
-		return metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("endpoint", endpoint), attribute.String("auth0.type", typ)), Value: n}
+		return metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("endpoint", endpoint), attribute.String("auth0_type", typ)), Value: n}
 	}
 	metadatatest.AssertEqualReceiverAuth0loginRecords(t, h.tel, []metricdata.DataPoint[int64]{
 		dp("logs", "ss", 1), dp("logs", "s", 1), dp("logs", "fp", 1), dp("logs", "sertft", 1),
@@ -100,7 +100,7 @@ func TestTypeLabels(t *testing.T) {
 	r.countAccepted(context.Background(), &batch{endpoint: endpointPoll, types: map[string]int{"s": 2, "": 3, "x-made-up": 1, "S": 4}})
 	r.countAccepted(context.Background(), &batch{endpoint: endpointActions, types: map[string]int{"s": 1, "fp": 5}})
 	dp := func(endpoint, typ string, n int64) metricdata.DataPoint[int64] {
-		return metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("endpoint", endpoint), attribute.String("auth0.type", typ)), Value: n}
+		return metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("endpoint", endpoint), attribute.String("auth0_type", typ)), Value: n}
 	}
 	metadatatest.AssertEqualReceiverAuth0loginRecords(t, tel, []metricdata.DataPoint[int64]{
 		dp("poll", "s", 2), dp("poll", "none", 3), dp("poll", "unknown", 5),

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -74,6 +75,16 @@ func TestMonitoringMetricNames(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	status, body = c.Post("/auth0/logs", batch) // Auth0 redelivers: duplicates
 	require.Equal(t, http.StatusOK, status, body)
+	// Every label a query groups by or matches on is exposed under that
+	// name, whether the scraper accepts UTF-8 names (Prometheus 3) or not.
+	labels := queriedLabels(queriedExprs(t))
+	require.Contains(t, labels, "auth0_type")
+	for _, exposition := range []string{c.Scrape(), scrapeUTF8(t, c)} {
+		exposedLabels := expositionLabels(exposition)
+		for _, l := range labels {
+			assert.True(t, exposedLabels[l], "label %q, which a query of deploy/kubernetes/monitoring uses, is not exposed; exposed: %v", l, slices.Sorted(maps.Keys(exposedLabels)))
+		}
+	}
 	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+"/auth0/logs", strings.NewReader(string(batch)))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer not-the-secret")
@@ -185,6 +196,22 @@ func sampleNames(exposition string) map[string]bool {
 // prometheusrule.yaml and every query of grafana-dashboard.json.
 func queriedNames(t *testing.T) []string {
 	t.Helper()
+	var names []string
+	for _, e := range queriedExprs(t) {
+		for _, n := range promQLMetricNames(e) {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// queriedExprs are every alert expression of prometheusrule.yaml, every
+// query of grafana-dashboard.json and the series its variables list.
+func queriedExprs(t *testing.T) []string {
+	t.Helper()
 	dir := filepath.Join(repoRoot(t), "deploy", "kubernetes", "monitoring")
 	raw, err := os.ReadFile(filepath.Join(dir, "prometheusrule.yaml"))
 	require.NoError(t, err)
@@ -231,16 +258,78 @@ func queriedNames(t *testing.T) []string {
 			exprs = append(exprs, m[1])
 		}
 	}
-	var names []string
+	return exprs
+}
+
+// targetLabels are the labels Prometheus (and the Prometheus Operator's
+// PodMonitor) adds to every series it scrapes: not the collector's to expose.
+var targetLabels = []string{"job", "instance", "namespace", "pod", "container", "service"}
+
+var (
+	promQLGroupingLabels = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)`)
+	promQLMatcherLabel   = regexp.MustCompile(`(?:^|,)\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)`)
+	expositionLabel      = regexp.MustCompile(`[{,]\s*(?:"((?:[^"\\]|\\.)*)"|([a-zA-Z_][a-zA-Z0-9_]*))\s*=\s*"`)
+)
+
+// queriedLabels are the label names the expressions group by or match on,
+// but the ones Prometheus adds.
+func queriedLabels(exprs []string) []string {
+	var labels []string
+	add := func(l string) {
+		l = strings.TrimSpace(l)
+		if l != "" && !slices.Contains(targetLabels, l) && !slices.Contains(labels, l) {
+			labels = append(labels, l)
+		}
+	}
 	for _, e := range exprs {
-		for _, n := range promQLMetricNames(e) {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
+		e = promQLStrings.ReplaceAllString(e, `""`)
+		for _, m := range promQLGroupingLabels.FindAllStringSubmatch(e, -1) {
+			for _, l := range strings.Split(m[1], ",") {
+				add(l)
+			}
+		}
+		for _, sel := range promQLMatchers.FindAllString(e, -1) {
+			if !strings.HasPrefix(sel, "{") {
+				continue // a range
+			}
+			for _, m := range promQLMatcherLabel.FindAllStringSubmatch(strings.Trim(sel, "{}"), -1) {
+				add(m[1])
 			}
 		}
 	}
-	slices.Sort(names)
-	return names
+	slices.Sort(labels)
+	return labels
+}
+
+// expositionLabels are the label names of every sample of a Prometheus
+// text exposition, quoted ones (UTF-8 names) unquoted.
+func expositionLabels(exposition string) map[string]bool {
+	labels := map[string]bool{}
+	for _, line := range strings.Split(exposition, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		for _, m := range expositionLabel.FindAllStringSubmatch(line, -1) {
+			labels[m[1]+m[2]] = true
+		}
+	}
+	return labels
+}
+
+// scrapeUTF8 scrapes as Prometheus 3 does by default: it accepts UTF-8
+// names, so the exporter escapes none of them.
+func scrapeUTF8(t *testing.T, c *Collector) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/metrics", c.Metrics), nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/plain;version=1.0.0;escaping=allow-utf-8")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, err = bufio.NewReader(resp.Body).WriteTo(&b)
+	require.NoError(t, err)
+	return b.String()
 }
 
 var (
