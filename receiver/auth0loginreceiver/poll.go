@@ -122,6 +122,11 @@ func (p *poller) run() {
 	for {
 		p.drain(ctx)
 		if p.sleep(ctx, p.cfg.Interval) != nil {
+			// The last page delivered: where a poller whose store is lost
+			// (a new journal format, a new volume) resumes exactly, as its
+			// poll.start.
+			p.logger.Info("stopped reading Auth0's log API; to resume here without the stored checkpoint, start with this log id",
+				zap.String("log_id", p.checkpoint))
 			return
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -217,6 +218,27 @@ func TestPollerReadsPagesUntilShortAndKeepsItsPlace(t *testing.T) {
 	rig.p.drain(context.Background())
 	assert.Empty(t, rig.pages)
 	assert.Equal(t, map[string]int64{"ok": 4, "empty": 1}, rig.requests(t))
+}
+
+// A poller that stops logs the last page it delivered: the start of a
+// poller that lost its stored checkpoint.
+func TestPollerLogsItsCheckpointWhenItStops(t *testing.T) {
+	rig := newPollerRig(t, nil)
+	ids := rig.addLogs(1, 25)
+	slept := make(chan struct{})
+	var once sync.Once
+	rig.p.sleep = func(ctx context.Context, _ time.Duration) error {
+		once.Do(func() { close(slept) })
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	rig.p.start()
+	<-slept
+	rig.p.shutdown()
+	stops := rig.logs.FilterMessageSnippet("stopped reading Auth0's log API").All()
+	require.Len(t, stops, 1)
+	assert.Equal(t, ids[24], stops[0].ContextMap()["log_id"])
+	assert.Equal(t, ids[24], rig.storedCheckpoint(t), "the logged log id is the stored checkpoint")
 }
 
 // A page the pipeline refuses for now is read again, after 1s, 2s, 4s...
