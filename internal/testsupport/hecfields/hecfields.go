@@ -22,7 +22,7 @@ import (
 // index-time fields, and keepKeys the start of its statement that lists them.
 const (
 	Processor = "transform/hec_fields"
-	keepKeys  = "keep_keys(attributes, ["
+	keepKeys  = "keep_keys(log.attributes, ["
 )
 
 // Config returns the Processor's configuration in the collector

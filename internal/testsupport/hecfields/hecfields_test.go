@@ -61,12 +61,12 @@ func TestConfigAddsNames(t *testing.T) {
 	cfg, err := Config(shipped, "user.id", "auth0.log_id")
 	require.NoError(t, err)
 	statements := cfg["log_statements"].([]any)[0].(map[string]any)["statements"].([]any)
-	assert.Contains(t, statements[0], `keep_keys(attributes, ["user.id", "auth0.log_id", "auth0.event", `)
+	assert.Contains(t, statements[0], `keep_keys(log.attributes, ["user.id", "auth0.log_id", "auth0.event", `)
 
 	overlay, err := Overlay(shipped, "user.id")
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(overlay, "yaml:processors::transform/hec_fields::log_statements: [{"), overlay)
-	assert.Contains(t, overlay, `keep_keys(attributes, [\"user.id\", \"auth0.event\"`)
+	assert.Contains(t, overlay, `keep_keys(log.attributes, [\"user.id\", \"auth0.event\"`)
 
 	_, err = Config("../../../config/pull.yaml")
 	assert.ErrorContains(t, err, "has no processor transform/hec_fields")
