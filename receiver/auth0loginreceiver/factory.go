@@ -31,11 +31,10 @@ const (
 	// Auth0 documents neither the size of a log stream batch nor its
 	// records' count; its log API pages hold at most 100 records of about
 	// 1 KB. These bounds leave a margin of 40 and 100 times that. The
-	// admission memory holds the largest request they allow (about 87 MiB
-	// as admission.go counts it) and, beside an ordinary batch (about
-	// 2.7 MiB), dozens of others: the receiver's share stays well under the
-	// shipped memory_limiter's 400 MiB, garbage collection's slack
-	// included.
+	// admission memory holds the largest request they allow (about 123 MiB
+	// as admission.go counts it), or about 30 ordinary batches (about 4 MiB
+	// each) at once: the receiver's share stays well under the shipped
+	// memory_limiter's 400 MiB, garbage collection's slack included.
 	defaultMaxRequestBodySize = 4 << 20
 	defaultMaxRequestRecords  = 10_000
 	defaultAdmissionMemoryMiB = 128
