@@ -42,6 +42,7 @@ type podMetricsEndpoint struct {
 	Port        string       `json:"port"`
 	Path        string       `json:"path,omitempty"`
 	Interval    string       `json:"interval,omitempty"`
+	HonorLabels bool         `json:"honorLabels,omitempty"`
 	Relabelings []relabeling `json:"relabelings,omitempty"`
 }
 
@@ -277,6 +278,7 @@ func TestHelmPodMonitor(t *testing.T) {
 	assert.EqualValues(t, 8888, port.ContainerPort)
 	m := buildMonitored(t, kubernetesDir)
 	assert.Equal(t, m.monitor.Spec.PodMetricsEndpoints[0].Relabelings, ep.Relabelings, "the job the rules select")
+	assert.Equal(t, m.monitor.Spec.PodMetricsEndpoints[0].HonorLabels, ep.HonorLabels, "the collector's endpoint label")
 	assert.True(t, slices.ContainsFunc(values.ExtraEnvs, func(e struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`

@@ -79,10 +79,22 @@ func TestMonitoringMetricNames(t *testing.T) {
 	// name, whether the scraper accepts UTF-8 names (Prometheus 3) or not.
 	labels := queriedLabels(queriedExprs(t))
 	require.Contains(t, labels, "auth0_type")
+	honored := podMonitorsHonorLabels(t)
 	for _, exposition := range []string{c.Scrape(), scrapeUTF8(t, c)} {
 		exposedLabels := expositionLabels(exposition)
 		for _, l := range labels {
 			assert.True(t, exposedLabels[l], "label %q, which a query of deploy/kubernetes/monitoring uses, is not exposed; exposed: %v", l, slices.Sorted(maps.Keys(exposedLabels)))
+		}
+		// A label of the collector's that the Operator also sets on every
+		// series reaches the queries only if the PodMonitors honor it;
+		// the labels that name the target must stay Prometheus's.
+		for _, l := range targetLabels {
+			assert.False(t, exposedLabels[l], "the collector exposes %q, a label that names the scraped target", l)
+		}
+		for _, l := range operatorLabels {
+			if exposedLabels[l] {
+				assert.True(t, honored, "the collector exposes %q, which the Prometheus Operator sets too: without honorLabels: true on every PodMonitor endpoint, queries see the Operator's value and the collector's becomes exported_%s", l, l)
+			}
 		}
 	}
 	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+"/auth0/logs", strings.NewReader(string(batch)))
@@ -262,8 +274,47 @@ func queriedExprs(t *testing.T) []string {
 }
 
 // targetLabels are the labels Prometheus (and the Prometheus Operator's
-// PodMonitor) adds to every series it scrapes: not the collector's to expose.
+// PodMonitor) adds to name every series' target: not the collector's to
+// expose.
 var targetLabels = []string{"job", "instance", "namespace", "pod", "container", "service"}
+
+// operatorLabels are the other labels the Prometheus Operator's PodMonitor
+// sets on every series: "endpoint", the port's name.
+var operatorLabels = []string{"endpoint"}
+
+// podMonitorsHonorLabels tells whether every metrics endpoint of the
+// shipped PodMonitors (the manifest's and the Helm chart's values) sets
+// honorLabels: true.
+func podMonitorsHonorLabels(t *testing.T) bool {
+	t.Helper()
+	type endpoint struct {
+		HonorLabels bool `yaml:"honorLabels"`
+	}
+	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "kubernetes", "monitoring", "podmonitor.yaml"))
+	require.NoError(t, err)
+	var pm struct {
+		Spec struct {
+			Endpoints []endpoint `yaml:"podMetricsEndpoints"`
+		} `yaml:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &pm))
+	raw, err = os.ReadFile(filepath.Join(repoRoot(t), "deploy", "helm", "values.yaml"))
+	require.NoError(t, err)
+	var values struct {
+		PodMonitor struct {
+			Endpoints []endpoint `yaml:"metricsEndpoints"`
+		} `yaml:"podMonitor"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &values))
+	endpoints := append(pm.Spec.Endpoints, values.PodMonitor.Endpoints...)
+	require.Len(t, endpoints, 2, "one metrics endpoint in each PodMonitor")
+	for _, e := range endpoints {
+		if !e.HonorLabels {
+			return false
+		}
+	}
+	return true
+}
 
 var (
 	promQLGroupingLabels = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)`)
