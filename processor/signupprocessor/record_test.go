@@ -83,7 +83,7 @@ func TestReadFieldsAgreesWithView(t *testing.T) {
 	}
 	// The draw must reach the cases the comparison is for.
 	require.Greater(t, dupes, records/4, "records with a key twice")
-	require.Greater(t, actions, records/50, "Action records")
+	require.Greater(t, actions, records/200, "Action records")
 	require.Positive(t, withMetadata, "Action records with app_metadata")
 }
 

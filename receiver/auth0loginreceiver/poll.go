@@ -116,6 +116,7 @@ func (p *poller) run() {
 		}
 		p.logError("could not find where to start reading Auth0's log API; retrying", err)
 		if p.sleep(ctx, bo.NextBackOff()) != nil {
+			p.logger.Info("stopped before reading Auth0's log API: the stored checkpoint, if any, is where it was")
 			return
 		}
 	}
