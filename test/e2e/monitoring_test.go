@@ -306,7 +306,7 @@ func podMonitorsHonorLabels(t *testing.T) bool {
 		} `yaml:"podMonitor"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &values))
-	endpoints := append(pm.Spec.Endpoints, values.PodMonitor.Endpoints...)
+	endpoints := slices.Concat(pm.Spec.Endpoints, values.PodMonitor.Endpoints)
 	require.Len(t, endpoints, 2, "one metrics endpoint in each PodMonitor")
 	for _, e := range endpoints {
 		if !e.HonorLabels {
