@@ -49,10 +49,16 @@ func TestMonitoringMetricNames(t *testing.T) {
 	used := queriedNames(t)
 	require.NotEmpty(t, used)
 	exposed := map[string]bool{}
+	// The label names of each sample name, over every scrape: as a classic
+	// scraper sees them, and as one that accepts UTF-8 names (Prometheus 3).
+	classic, utf8 := metricLabels{}, metricLabels{}
 	scrape := func(c *Collector) {
-		for name := range sampleNames(c.Scrape()) {
+		text := c.Scrape()
+		for name := range sampleNames(text) {
 			exposed[name] = true
 		}
+		classic.add(text)
+		utf8.add(scrapeUTF8(t, c))
 	}
 
 	fake := StartFakeAuth0(t)
@@ -75,28 +81,7 @@ func TestMonitoringMetricNames(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	status, body = c.Post("/auth0/logs", batch) // Auth0 redelivers: duplicates
 	require.Equal(t, http.StatusOK, status, body)
-	// Every label a query groups by or matches on is exposed under that
-	// name, whether the scraper accepts UTF-8 names (Prometheus 3) or not.
-	labels := queriedLabels(queriedExprs(t))
-	require.Contains(t, labels, "auth0_type")
-	honored := podMonitorsHonorLabels(t)
-	for _, exposition := range []string{c.Scrape(), scrapeUTF8(t, c)} {
-		exposedLabels := expositionLabels(exposition)
-		for _, l := range labels {
-			assert.True(t, exposedLabels[l], "label %q, which a query of deploy/kubernetes/monitoring uses, is not exposed; exposed: %v", l, slices.Sorted(maps.Keys(exposedLabels)))
-		}
-		// A label of the collector's that the Operator also sets on every
-		// series reaches the queries only if the PodMonitors honor it;
-		// the labels that name the target must stay Prometheus's.
-		for _, l := range targetLabels {
-			assert.False(t, exposedLabels[l], "the collector exposes %q, a label that names the scraped target", l)
-		}
-		for _, l := range operatorLabels {
-			if exposedLabels[l] {
-				assert.True(t, honored, "the collector exposes %q, which the Prometheus Operator sets too: without honorLabels: true on every PodMonitor endpoint, queries see the Operator's value and the collector's becomes exported_%s", l, l)
-			}
-		}
-	}
+	scrape(c)
 	req, err := http.NewRequest(http.MethodPost, "http://"+c.Receiver+"/auth0/logs", strings.NewReader(string(batch)))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer not-the-secret")
@@ -131,6 +116,7 @@ func TestMonitoringMetricNames(t *testing.T) {
 			for name := range sampleNames(b.String()) {
 				exposed[name] = true
 			}
+			classic.add(b.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -161,6 +147,49 @@ func TestMonitoringMetricNames(t *testing.T) {
 		missing = append(missing, name)
 	}
 	assert.Empty(t, missing, "metrics an alert or a panel of deploy/kubernetes/monitoring queries, which the binary does not expose")
+
+	// Every label an expression groups by or matches on is a label of one
+	// of the metrics it queries, whether the scraper accepts UTF-8 names
+	// or not.
+	checked := 0
+	for _, e := range queriedExprs(t) {
+		var metrics []string
+		for _, m := range promQLMetricNames(e) {
+			if exposed[m] {
+				metrics = append(metrics, m)
+			}
+		}
+		if len(metrics) == 0 {
+			continue // made by Prometheus, or not exercised here (above)
+		}
+		for _, l := range queriedLabels([]string{e}) {
+			for _, scraped := range []struct {
+				how    string
+				labels metricLabels
+			}{{"a classic", classic}, {"a UTF-8", utf8}} {
+				has := slices.ContainsFunc(metrics, func(m string) bool { return scraped.labels[m][l] })
+				assert.True(t, has, "%s scrape: label %q is on none of %v, which the query %q uses", scraped.how, l, metrics, e)
+				checked++
+			}
+		}
+	}
+	require.Positive(t, checked)
+
+	// A label of the collector's that the Operator also sets on every
+	// series reaches the queries only if the PodMonitors honor it; the
+	// labels that name the target must stay Prometheus's.
+	honored := podMonitorsHonorLabels(t)
+	for _, scraped := range []metricLabels{classic, utf8} {
+		all := scraped.all()
+		for _, l := range targetLabels {
+			assert.False(t, all[l], "the collector exposes %q, a label that names the scraped target", l)
+		}
+		for _, l := range operatorLabels {
+			if all[l] {
+				assert.True(t, honored, "the collector exposes %q, which the Prometheus Operator sets too: without honorLabels: true on every PodMonitor endpoint, queries see the Operator's value and the collector's becomes exported_%s", l, l)
+			}
+		}
+	}
 	t.Logf("checked %d metric names against the binary's scrape: %s", len(used), strings.Join(used, " "))
 }
 
@@ -352,19 +381,36 @@ func queriedLabels(exprs []string) []string {
 	return labels
 }
 
-// expositionLabels are the label names of every sample of a Prometheus
-// text exposition, quoted ones (UTF-8 names) unquoted.
-func expositionLabels(exposition string) map[string]bool {
-	labels := map[string]bool{}
-	for _, line := range strings.Split(exposition, "\n") {
+// metricLabels are the label names of each sample name of one or more
+// Prometheus text expositions, quoted ones (UTF-8 names) unquoted.
+type metricLabels map[string]map[string]bool
+
+func (ml metricLabels) add(exposition string) {
+	for line := range strings.SplitSeq(exposition, "\n") {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		for _, m := range expositionLabel.FindAllStringSubmatch(line, -1) {
-			labels[m[1]+m[2]] = true
+		i := strings.IndexAny(line, "{ ")
+		if i <= 0 {
+			continue
+		}
+		name := line[:i]
+		if ml[name] == nil {
+			ml[name] = map[string]bool{}
+		}
+		for _, m := range expositionLabel.FindAllStringSubmatch(line[i:], -1) {
+			ml[name][m[1]+m[2]] = true
 		}
 	}
-	return labels
+}
+
+// all are the label names of every sample.
+func (ml metricLabels) all() map[string]bool {
+	all := map[string]bool{}
+	for _, labels := range ml {
+		maps.Copy(all, labels)
+	}
+	return all
 }
 
 // scrapeUTF8 scrapes as Prometheus 3 does by default: it accepts UTF-8
