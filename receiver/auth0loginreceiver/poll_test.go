@@ -239,6 +239,23 @@ func TestPollerLogsItsCheckpointWhenItStops(t *testing.T) {
 	require.Len(t, stops, 1)
 	assert.Equal(t, ids[24], stops[0].ContextMap()["log_id"])
 	assert.Equal(t, ids[24], rig.storedCheckpoint(t), "the logged log id is the stored checkpoint")
+
+	// Stopped while it still looks for where to start (Auth0 answers 503):
+	// it says it read nothing, and names no log id.
+	early := newPollerRig(t, func(c *PollConfig) { c.Start = "now" })
+	early.fake.FailNext(http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	retrying := make(chan struct{})
+	var retryOnce sync.Once
+	early.p.sleep = func(ctx context.Context, _ time.Duration) error {
+		retryOnce.Do(func() { close(retrying) })
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	early.p.start()
+	<-retrying
+	early.p.shutdown()
+	assert.Len(t, early.logs.FilterMessageSnippet("stopped before reading Auth0's log API").All(), 1)
+	assert.Empty(t, early.logs.FilterMessageSnippet("stopped reading Auth0's log API").All())
 }
 
 // A page the pipeline refuses for now is read again, after 1s, 2s, 4s...

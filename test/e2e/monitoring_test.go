@@ -254,8 +254,6 @@ func queriedNames(t *testing.T) []string {
 func queriedExprs(t *testing.T) []string {
 	t.Helper()
 	dir := filepath.Join(repoRoot(t), "deploy", "kubernetes", "monitoring")
-	raw, err := os.ReadFile(filepath.Join(dir, "prometheusrule.yaml"))
-	require.NoError(t, err)
 	var rules struct {
 		Spec struct {
 			Groups []struct {
@@ -266,14 +264,14 @@ func queriedExprs(t *testing.T) []string {
 			} `yaml:"groups"`
 		} `yaml:"spec"`
 	}
-	require.NoError(t, yaml.Unmarshal(raw, &rules))
+	readYAML(t, filepath.Join(dir, "prometheusrule.yaml"), &rules)
 	var exprs []string
 	for _, g := range rules.Spec.Groups {
 		for _, r := range g.Rules {
 			exprs = append(exprs, r.Expr)
 		}
 	}
-	raw, err = os.ReadFile(filepath.Join(dir, "grafana-dashboard.json"))
+	raw, err := os.ReadFile(filepath.Join(dir, "grafana-dashboard.json"))
 	require.NoError(t, err)
 	var dashboard struct {
 		Panels []struct {
@@ -311,6 +309,14 @@ var targetLabels = []string{"job", "instance", "namespace", "pod", "container", 
 // sets on every series: "endpoint", the port's name.
 var operatorLabels = []string{"endpoint"}
 
+// readYAML decodes the YAML file at path into into.
+func readYAML(t *testing.T, path string, into any) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(raw, into), path)
+}
+
 // podMonitorsHonorLabels tells whether every metrics endpoint of the
 // shipped PodMonitors (the manifest's and the Helm chart's values) sets
 // honorLabels: true.
@@ -319,22 +325,18 @@ func podMonitorsHonorLabels(t *testing.T) bool {
 	type endpoint struct {
 		HonorLabels bool `yaml:"honorLabels"`
 	}
-	raw, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "kubernetes", "monitoring", "podmonitor.yaml"))
-	require.NoError(t, err)
 	var pm struct {
 		Spec struct {
 			Endpoints []endpoint `yaml:"podMetricsEndpoints"`
 		} `yaml:"spec"`
 	}
-	require.NoError(t, yaml.Unmarshal(raw, &pm))
-	raw, err = os.ReadFile(filepath.Join(repoRoot(t), "deploy", "helm", "values.yaml"))
-	require.NoError(t, err)
+	readYAML(t, filepath.Join(repoRoot(t), "deploy", "kubernetes", "monitoring", "podmonitor.yaml"), &pm)
 	var values struct {
 		PodMonitor struct {
 			Endpoints []endpoint `yaml:"metricsEndpoints"`
 		} `yaml:"podMonitor"`
 	}
-	require.NoError(t, yaml.Unmarshal(raw, &values))
+	readYAML(t, filepath.Join(repoRoot(t), "deploy", "helm", "values.yaml"), &values)
 	endpoints := slices.Concat(pm.Spec.Endpoints, values.PodMonitor.Endpoints)
 	require.Len(t, endpoints, 2, "one metrics endpoint in each PodMonitor")
 	for _, e := range endpoints {
